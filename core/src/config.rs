@@ -1,0 +1,1 @@
+//! Configuration defaults (filled in by the config work).
