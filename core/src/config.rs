@@ -1,1 +1,506 @@
-//! Configuration defaults (filled in by the config work).
+//! Configuration: the defaults in `config/*.yaml`, parsed from strings so the browser can embed
+//! the very same files.
+//!
+//! Two files, as in the predecessor: `model_config.yaml` (features, detector, scaler) and
+//! `training_config.yaml` (validation, evaluation, registry, limits). Unknown keys are errors, so
+//! a typo never silently falls back to a default; every value is range-checked in [`Config::check`].
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::export::ValidateOptions;
+use crate::features::FeatureConfig;
+
+/// The model configuration shipped with mcp-train.
+pub const DEFAULT_MODEL_CONFIG: &str = include_str!("../../config/model_config.yaml");
+/// The training configuration shipped with mcp-train.
+pub const DEFAULT_TRAINING_CONFIG: &str = include_str!("../../config/training_config.yaml");
+
+/// File names of the two configuration files inside a configuration directory.
+pub const MODEL_CONFIG_FILE: &str = "model_config.yaml";
+pub const TRAINING_CONFIG_FILE: &str = "training_config.yaml";
+
+/// A configuration file that cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ConfigError {
+    /// Which file (e.g. `model_config.yaml`).
+    pub file: String,
+    /// What is wrong, with the YAML line and column or the key path.
+    pub message: String,
+}
+
+/// `"auto"` or a number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AutoOr<T> {
+    Auto,
+    Value(T),
+}
+
+impl<T: Serialize> Serialize for AutoOr<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AutoOr::Auto => s.serialize_str("auto"),
+            AutoOr::Value(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for AutoOr<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw<T> {
+            Text(String),
+            Value(T),
+        }
+        match Raw::<T>::deserialize(d)? {
+            Raw::Text(t) if t.eq_ignore_ascii_case("auto") => Ok(AutoOr::Auto),
+            Raw::Text(t) => Err(serde::de::Error::custom(format!(
+                "expected \"auto\" or a number, found {t:?}"
+            ))),
+            Raw::Value(v) => Ok(AutoOr::Value(v)),
+        }
+    }
+}
+
+/// `max_samples`: "auto" = min(256, n), a count, or a fraction of the records.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MaxSamples {
+    Auto,
+    Count(u64),
+    Fraction(f64),
+}
+
+impl Serialize for MaxSamples {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            MaxSamples::Auto => s.serialize_str("auto"),
+            MaxSamples::Count(n) => s.serialize_u64(*n),
+            MaxSamples::Fraction(f) => s.serialize_f64(*f),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for MaxSamples {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Count(u64),
+            Fraction(f64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Count(n) => Ok(MaxSamples::Count(n)),
+            Raw::Fraction(f) => Ok(MaxSamples::Fraction(f)),
+            Raw::Text(t) if t.eq_ignore_ascii_case("auto") => Ok(MaxSamples::Auto),
+            Raw::Text(t) => Err(serde::de::Error::custom(format!(
+                "expected \"auto\", a count or a fraction, found {t:?}"
+            ))),
+        }
+    }
+}
+
+/// Isolation Forest parameters, named as in scikit-learn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IsolationForestConfig {
+    pub n_estimators: u32,
+    pub max_samples: MaxSamples,
+    pub contamination: AutoOr<f64>,
+    pub max_features: f64,
+    pub bootstrap: bool,
+    pub random_state: u64,
+}
+
+/// Local Outlier Factor (novelty mode) parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LofConfig {
+    pub n_neighbors: u32,
+    pub contamination: AutoOr<f64>,
+}
+
+/// Which detector to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorKind {
+    IsolationForest,
+    Lof,
+}
+
+/// The `model:` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    #[serde(rename = "type")]
+    pub kind: DetectorKind,
+    pub isolation_forest: IsolationForestConfig,
+    pub lof: LofConfig,
+}
+
+/// The `scaler:` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalerConfig {
+    /// Only `standard` exists.
+    #[serde(rename = "type")]
+    pub kind: ScalerKind,
+}
+
+/// Feature scaling before the detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScalerKind {
+    Standard,
+}
+
+/// `model_config.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    pub version: u32,
+    pub features: FeatureConfig,
+    pub model: ModelSection,
+    pub scaler: ScalerConfig,
+}
+
+/// Metric checks on labelled evaluation; `None` switches one off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    pub min_accuracy: Option<f64>,
+    pub min_precision: Option<f64>,
+    pub min_recall: Option<f64>,
+    pub min_f1: Option<f64>,
+    pub min_roc_auc: Option<f64>,
+    pub max_anomaly_ratio: Option<f64>,
+}
+
+/// The `evaluation:` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationConfig {
+    pub test_size: f64,
+    pub random_state: u64,
+    pub score_percentiles: Vec<f64>,
+    pub thresholds: Thresholds,
+}
+
+/// The `registry:` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryConfig {
+    pub keep_last: u32,
+}
+
+/// The `limits:` section (sizes in MiB).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub max_export_mb: u64,
+    pub max_upload_mb: u64,
+}
+
+/// `training_config.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    pub version: u32,
+    pub validation: ValidateOptions,
+    pub evaluation: EvaluationConfig,
+    pub registry: RegistryConfig,
+    pub limits: Limits,
+}
+
+/// Both configuration files, checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub model: ModelConfig,
+    pub training: TrainingConfig,
+}
+
+/// The configuration format version this build reads.
+pub const CONFIG_VERSION: u32 = 1;
+
+fn parse_yaml<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, ConfigError> {
+    serde_saphyr::from_str(text).map_err(|e| ConfigError {
+        file: file.to_owned(),
+        message: e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("invalid YAML")
+            .to_owned(),
+    })
+}
+
+impl Config {
+    /// Parses and checks both files.
+    pub fn from_yaml(model_yaml: &str, training_yaml: &str) -> Result<Config, ConfigError> {
+        let config = Config {
+            model: parse_yaml(MODEL_CONFIG_FILE, model_yaml)?,
+            training: parse_yaml(TRAINING_CONFIG_FILE, training_yaml)?,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The shipped defaults.
+    pub fn defaults() -> Config {
+        // The defaults are part of the build and covered by a test; should they ever fail to
+        // parse, fall back to the same values written in code rather than panic.
+        Config::from_yaml(DEFAULT_MODEL_CONFIG, DEFAULT_TRAINING_CONFIG)
+            .unwrap_or_else(|_| Config::builtin())
+    }
+
+    fn builtin() -> Config {
+        Config {
+            model: ModelConfig {
+                version: CONFIG_VERSION,
+                features: FeatureConfig::default(),
+                model: ModelSection {
+                    kind: DetectorKind::IsolationForest,
+                    isolation_forest: IsolationForestConfig {
+                        n_estimators: 100,
+                        max_samples: MaxSamples::Auto,
+                        contamination: AutoOr::Auto,
+                        max_features: 1.0,
+                        bootstrap: false,
+                        random_state: 42,
+                    },
+                    lof: LofConfig {
+                        n_neighbors: 20,
+                        contamination: AutoOr::Auto,
+                    },
+                },
+                scaler: ScalerConfig {
+                    kind: ScalerKind::Standard,
+                },
+            },
+            training: TrainingConfig {
+                version: CONFIG_VERSION,
+                validation: ValidateOptions::default(),
+                evaluation: EvaluationConfig {
+                    test_size: 0.2,
+                    random_state: 42,
+                    score_percentiles: vec![25.0, 50.0, 75.0, 95.0, 99.0],
+                    thresholds: Thresholds {
+                        min_accuracy: Some(0.8),
+                        min_precision: Some(0.5),
+                        min_recall: Some(0.5),
+                        min_f1: Some(0.5),
+                        min_roc_auc: Some(0.8),
+                        max_anomaly_ratio: Some(0.2),
+                    },
+                },
+                registry: RegistryConfig { keep_last: 10 },
+                limits: Limits {
+                    max_export_mb: 1024,
+                    max_upload_mb: 1024,
+                },
+            },
+        }
+    }
+
+    /// Range-checks every value; the error names the key and the bad value.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let model = |message: String| ConfigError {
+            file: MODEL_CONFIG_FILE.to_owned(),
+            message,
+        };
+        let training = |message: String| ConfigError {
+            file: TRAINING_CONFIG_FILE.to_owned(),
+            message,
+        };
+        if self.model.version != CONFIG_VERSION {
+            return Err(model(format!(
+                "version: {} is not supported (this build reads version {CONFIG_VERSION})",
+                self.model.version
+            )));
+        }
+        if self.training.version != CONFIG_VERSION {
+            return Err(training(format!(
+                "version: {} is not supported (this build reads version {CONFIG_VERSION})",
+                self.training.version
+            )));
+        }
+        self.model
+            .features
+            .check()
+            .map_err(|e| model(format!("features.{e}")))?;
+        let forest = &self.model.model.isolation_forest;
+        if !(1..=10_000).contains(&forest.n_estimators) {
+            return Err(model(format!(
+                "model.isolation_forest.n_estimators: {} is out of range 1..=10000",
+                forest.n_estimators
+            )));
+        }
+        match forest.max_samples {
+            MaxSamples::Count(0) => {
+                return Err(model(
+                    "model.isolation_forest.max_samples: 0 must be at least 1".into(),
+                ))
+            }
+            MaxSamples::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
+                return Err(model(format!(
+                    "model.isolation_forest.max_samples: {f} is not a fraction in (0, 1]"
+                )))
+            }
+            _ => {}
+        }
+        check_contamination(forest.contamination, "model.isolation_forest.contamination")
+            .map_err(model)?;
+        if !(forest.max_features > 0.0 && forest.max_features <= 1.0) {
+            return Err(model(format!(
+                "model.isolation_forest.max_features: {} is not a fraction in (0, 1]",
+                forest.max_features
+            )));
+        }
+        let lof = &self.model.model.lof;
+        if !(1..=10_000).contains(&lof.n_neighbors) {
+            return Err(model(format!(
+                "model.lof.n_neighbors: {} is out of range 1..=10000",
+                lof.n_neighbors
+            )));
+        }
+        check_contamination(lof.contamination, "model.lof.contamination").map_err(model)?;
+
+        let validation = &self.training.validation;
+        if !(0.0..=1.0).contains(&validation.min_wifi_share) {
+            return Err(training(format!(
+                "validation.min_wifi_share: {} is not in [0, 1]",
+                validation.min_wifi_share
+            )));
+        }
+        let evaluation = &self.training.evaluation;
+        if !(evaluation.test_size > 0.0 && evaluation.test_size < 1.0) {
+            return Err(training(format!(
+                "evaluation.test_size: {} is not in (0, 1)",
+                evaluation.test_size
+            )));
+        }
+        for p in &evaluation.score_percentiles {
+            if !(0.0..=100.0).contains(p) {
+                return Err(training(format!(
+                    "evaluation.score_percentiles: {p} is not in [0, 100]"
+                )));
+            }
+        }
+        let t = &evaluation.thresholds;
+        for (name, value) in [
+            ("min_accuracy", t.min_accuracy),
+            ("min_precision", t.min_precision),
+            ("min_recall", t.min_recall),
+            ("min_f1", t.min_f1),
+            ("min_roc_auc", t.min_roc_auc),
+            ("max_anomaly_ratio", t.max_anomaly_ratio),
+        ] {
+            if let Some(v) = value {
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(training(format!(
+                        "evaluation.thresholds.{name}: {v} is not in [0, 1]"
+                    )));
+                }
+            }
+        }
+        if self.training.registry.keep_last == 0 {
+            return Err(training("registry.keep_last: 0 must be at least 1".into()));
+        }
+        for (name, value) in [
+            ("max_export_mb", self.training.limits.max_export_mb),
+            ("max_upload_mb", self.training.limits.max_upload_mb),
+        ] {
+            if value == 0 {
+                return Err(training(format!("limits.{name}: 0 must be at least 1")));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_contamination(value: AutoOr<f64>, key: &str) -> Result<(), String> {
+    match value {
+        AutoOr::Value(c) if !(c > 0.0 && c <= 0.5) => Err(format!(
+            "{key}: {c} is not \"auto\" or a fraction in (0, 0.5]"
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_defaults_parse_and_match_the_builtin_values() {
+        let parsed = Config::from_yaml(DEFAULT_MODEL_CONFIG, DEFAULT_TRAINING_CONFIG);
+        assert_eq!(parsed, Ok(Config::builtin()));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let typo = DEFAULT_MODEL_CONFIG.replace("n_estimators", "n_estimator");
+        let e = Config::from_yaml(&typo, DEFAULT_TRAINING_CONFIG)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(e.file, MODEL_CONFIG_FILE);
+        assert!(e.message.contains("n_estimator"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_values_name_the_key() {
+        for (from, to, key) in [
+            (
+                "contamination: auto   #",
+                "contamination: 0.9   #",
+                "model.isolation_forest.contamination: 0.9",
+            ),
+            ("n_estimators: 100", "n_estimators: 0", "n_estimators: 0"),
+            ("max_samples: auto", "max_samples: 1.5", "max_samples: 1.5"),
+            ("max_samples: auto", "max_samples: many", "many"),
+            (
+                "window_minutes: [5, 15, 60]",
+                "window_minutes: [0]",
+                "window_minutes",
+            ),
+        ] {
+            let changed = DEFAULT_MODEL_CONFIG.replacen(from, to, 1);
+            assert_ne!(changed, DEFAULT_MODEL_CONFIG, "{from}");
+            let e = Config::from_yaml(&changed, DEFAULT_TRAINING_CONFIG)
+                .map(|_| ())
+                .unwrap_err();
+            assert!(e.to_string().contains(key), "{e} should name {key}");
+        }
+        let changed = DEFAULT_TRAINING_CONFIG.replace("test_size: 0.2", "test_size: 1.0");
+        let e = Config::from_yaml(DEFAULT_MODEL_CONFIG, &changed)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains("evaluation.test_size: 1"), "{e}");
+    }
+
+    #[test]
+    fn max_samples_forms() {
+        for (text, expected) in [
+            ("max_samples: 128", MaxSamples::Count(128)),
+            ("max_samples: 0.5", MaxSamples::Fraction(0.5)),
+            ("max_samples: AUTO", MaxSamples::Auto),
+        ] {
+            let changed = DEFAULT_MODEL_CONFIG.replacen("max_samples: auto", text, 1);
+            let config = Config::from_yaml(&changed, DEFAULT_TRAINING_CONFIG);
+            assert_eq!(
+                config.map(|c| c.model.model.isolation_forest.max_samples),
+                Ok(expected)
+            );
+        }
+    }
+
+    #[test]
+    fn broken_yaml_names_the_position() {
+        let e = Config::from_yaml("features: [unclosed", DEFAULT_TRAINING_CONFIG)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(e.file, MODEL_CONFIG_FILE);
+        assert!(e.message.chars().any(|c| c.is_ascii_digit()), "{e}");
+    }
+}

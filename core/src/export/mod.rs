@@ -1,5 +1,331 @@
 //! Export parsing and validation (SPEC §2).
+//!
+//! Three shapes are accepted — the export object `{"export_metadata": …, "data": [...]}`, a bare
+//! array of records, and NDJSON (one record per line) — with or without a UTF-8 byte-order mark.
+//! Parsing is a single streaming pass over the bytes: records are checked as they are read, and
+//! their strings borrow from the input unless they contain escapes, so memory stays proportional
+//! to the input.
+//!
+//! Whole-file problems (not JSON, empty, not an export) are [`ExportError`]s with a line and
+//! column. Problems in single records are collected in the [`ValidationReport`], grouped by kind,
+//! with the record index and field of the first examples; with
+//! [`ValidateOptions::drop_invalid`] those records are left out and counted instead.
 
+mod raw;
 mod record;
+mod report;
+mod validate;
+
+use serde::de::{DeserializeSeed, IgnoredAny};
+use serde::{Deserialize, Serialize};
 
 pub use record::{Export, ExportFormat, ExportMetadata, LogLevel, Record};
+pub use report::{
+    Count, Dropped, Issue, IssueGroup, IssueKind, LengthStats, Severity, Summary, TimeRange,
+    ValidationReport,
+};
+pub use validate::is_wifi_process;
+
+use raw::{RawItem, RecordsSeed, TopLevel, TopLevelSeed};
+use validate::Validator;
+
+/// How strictly to validate, and how much to report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValidateOptions {
+    /// Leave out records with errors instead of refusing the export.
+    pub drop_invalid: bool,
+    /// Examples kept per issue kind.
+    pub max_examples: usize,
+    /// Messages longer than this many bytes get a warning.
+    pub long_message_bytes: usize,
+    /// Below this share of WiFi-process records (0–1) the report warns.
+    pub min_wifi_share: f64,
+}
+
+impl Default for ValidateOptions {
+    fn default() -> Self {
+        ValidateOptions {
+            drop_invalid: false,
+            max_examples: 5,
+            long_message_bytes: 64 * 1024,
+            min_wifi_share: 0.5,
+        }
+    }
+}
+
+/// Why an export cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExportError {
+    #[error("the export is empty")]
+    Empty,
+    #[error("not valid JSON at line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("not an export at line {line}, column {column}: {message}")]
+    NotAnExport {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("the export is invalid ({errors} error{s}); first: {first}", s = if *.errors == 1 { "" } else { "s" })]
+    Invalid { errors: usize, first: String },
+}
+
+impl ExportError {
+    fn kind(&self) -> IssueKind {
+        match self {
+            ExportError::Empty => IssueKind::Empty,
+            ExportError::Syntax { .. } => IssueKind::NotJson,
+            ExportError::NotAnExport { .. } => IssueKind::NotAnExport,
+            ExportError::Invalid { .. } => IssueKind::NoRecords,
+        }
+    }
+}
+
+impl ValidationReport {
+    /// The report for an export that could not be read at all.
+    pub fn from_error(error: &ExportError) -> ValidationReport {
+        let (line, column, message) = match error {
+            ExportError::Syntax {
+                line,
+                column,
+                message,
+            }
+            | ExportError::NotAnExport {
+                line,
+                column,
+                message,
+            } => (Some(*line), Some(*column), message.clone()),
+            other => (None, None, other.to_string()),
+        };
+        let kind = error.kind();
+        ValidationReport {
+            valid: false,
+            format: None,
+            records_seen: 0,
+            errors: vec![IssueGroup {
+                kind,
+                severity: Severity::Error,
+                description: kind.description().to_owned(),
+                count: 1,
+                examples: vec![Issue {
+                    kind,
+                    record: None,
+                    line,
+                    column,
+                    field: None,
+                    message,
+                }],
+            }],
+            warnings: Vec::new(),
+            dropped: None,
+            summary: Summary::default(),
+        }
+    }
+}
+
+/// A read export and its report. The export holds only the usable records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedExport<'a> {
+    pub export: Export<'a>,
+    pub report: ValidationReport,
+}
+
+impl<'a> ParsedExport<'a> {
+    /// The export when the report says it is usable; otherwise an error naming the first problem.
+    pub fn into_usable(self) -> Result<Export<'a>, ExportError> {
+        if self.report.valid {
+            return Ok(self.export);
+        }
+        let first = self
+            .report
+            .first_error()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "no usable records".to_owned());
+        Err(ExportError::Invalid {
+            errors: self.report.error_count(),
+            first,
+        })
+    }
+}
+
+/// Reads and validates an export.
+pub fn parse_export<'a>(
+    bytes: &'a [u8],
+    options: &ValidateOptions,
+) -> Result<ParsedExport<'a>, ExportError> {
+    parse(bytes, options, None)
+}
+
+/// Like [`parse_export`], calling `progress(records_read)` every 65,536 records and at the end.
+pub fn parse_export_with_progress<'a>(
+    bytes: &'a [u8],
+    options: &ValidateOptions,
+    progress: impl FnMut(usize) + 'a,
+) -> Result<ParsedExport<'a>, ExportError> {
+    parse(bytes, options, Some(Box::new(progress)))
+}
+
+fn parse<'a>(
+    bytes: &'a [u8],
+    options: &ValidateOptions,
+    progress: Option<Box<dyn FnMut(usize) + 'a>>,
+) -> Result<ParsedExport<'a>, ExportError> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(ExportError::Syntax {
+            line: 1,
+            column: 1,
+            message: "the file is UTF-16 encoded; save it as UTF-8".to_owned(),
+        });
+    }
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let Some(first) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Err(ExportError::Empty);
+    };
+    let mut validator = Validator::new(options, progress);
+    let (format, metadata) = match body[first] {
+        b'[' => {
+            let mut de = serde_json::Deserializer::from_slice(body);
+            RecordsSeed {
+                validator: &mut validator,
+            }
+            .deserialize(&mut de)
+            .map_err(|e| located(&e, "records"))?;
+            de.end().map_err(|e| located(&e, "records"))?;
+            (ExportFormat::Array, None)
+        }
+        b'{' => {
+            let mut de = serde_json::Deserializer::from_slice(body);
+            let top = TopLevelSeed {
+                validator: &mut validator,
+            }
+            .deserialize(&mut de)
+            .map_err(|e| located(&e, "export"))?;
+            match top {
+                TopLevel::Export { metadata } => {
+                    de.end().map_err(|e| located(&e, "export"))?;
+                    (ExportFormat::Object, metadata)
+                }
+                TopLevel::Record => {
+                    parse_ndjson(body, &mut validator);
+                    (ExportFormat::Ndjson, None)
+                }
+                TopLevel::Unrecognised { keys_seen } => {
+                    let (line, column) = line_column(body, first);
+                    return Err(ExportError::NotAnExport {
+                        line,
+                        column,
+                        message: format!(
+                            "the top-level object ({keys_seen} fields) has no \"data\" array and no record fields (timestamp, message, process_name, log_level)"
+                        ),
+                    });
+                }
+            }
+        }
+        _ => {
+            // Either not JSON at all (serde says where), or JSON of the wrong kind.
+            return Err(match serde_json::from_slice::<IgnoredAny>(body) {
+                Err(e) => located(&e, "export"),
+                Ok(_) => {
+                    let (line, column) = line_column(body, first);
+                    ExportError::NotAnExport {
+                        line,
+                        column,
+                        message: "expected an export object, an array of records, or NDJSON records; found a single JSON value".to_owned(),
+                    }
+                }
+            });
+        }
+    };
+    let (export, report) = validator.finish(format, metadata);
+    Ok(ParsedExport { export, report })
+}
+
+/// Parses NDJSON (or concatenated JSON values). A line that is not JSON is a bad record at that
+/// line and column; reading resumes on the next line, so one broken line never hides the rest.
+fn parse_ndjson<'a>(body: &'a [u8], validator: &mut Validator<'a>) {
+    let mut base = 0usize;
+    let mut base_line = 1usize;
+    while base < body.len() {
+        let slice = &body[base..];
+        let mut stream = serde_json::Deserializer::from_slice(slice).into_iter::<RawItem<'a>>();
+        let mut pos = 0usize;
+        let mut line = base_line;
+        loop {
+            let start = match slice[pos..].iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(skip) => pos + skip,
+                None => return,
+            };
+            line += memchr::memchr_iter(b'\n', &slice[pos..start]).count();
+            match stream.next() {
+                None => return,
+                Some(Ok(item)) => {
+                    validator.push(item, Some(line));
+                    let end = stream.byte_offset();
+                    line += memchr::memchr_iter(b'\n', &slice[start..end]).count();
+                    pos = end;
+                }
+                Some(Err(e)) => {
+                    let error_line = base_line + e.line().saturating_sub(1);
+                    validator.push_unreadable(error_line, e.column(), serde_message(&e));
+                    // Resume at the start of the line after the error.
+                    let newlines_before = e.line().saturating_sub(1);
+                    match memchr::memchr_iter(b'\n', slice).nth(newlines_before) {
+                        Some(nl) => {
+                            base += nl + 1;
+                            base_line = error_line + 1;
+                        }
+                        None => return,
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// serde_json's message without its trailing " at line L column C".
+fn serde_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_owned(),
+        None => text,
+    }
+}
+
+/// Turns a serde_json error into a located export error: syntax problems are "not JSON", type
+/// problems (such as `data` not being an array) are "not an export".
+fn located(e: &serde_json::Error, what: &str) -> ExportError {
+    let (line, column) = (e.line(), e.column());
+    let message = serde_message(e);
+    match e.classify() {
+        serde_json::error::Category::Data => ExportError::NotAnExport {
+            line,
+            column,
+            message: format!("{what}: {message}"),
+        },
+        _ => ExportError::Syntax {
+            line,
+            column,
+            message,
+        },
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(body: &[u8], offset: usize) -> (usize, usize) {
+    let before = &body[..offset.min(body.len())];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let column = match memchr::memrchr(b'\n', before) {
+        Some(nl) => offset - nl,
+        None => offset + 1,
+    };
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests;
