@@ -713,3 +713,22 @@ proptest! {
         }
     }
 }
+
+/// FNV-1a, enough to pin an export's bytes.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[test]
+fn pinned_export_bytes_do_not_drift() -> TestResult {
+    // The same configuration must give the same bytes on every platform (native and wasm32)
+    // and across refactors; change this value only when the output is meant to change.
+    let (bytes, _) = export(&config(2_000, 0.1, 42))?;
+    assert_eq!(
+        (bytes.len(), fnv1a(&bytes)),
+        (558_593, 5_541_073_232_249_562_899)
+    );
+    Ok(())
+}
