@@ -495,26 +495,51 @@ impl Generator {
             let arg = self.rng.gen_range(0..u32::MAX);
             let debug_ap = self.world.aps.iter().position(|a| a.debug).unwrap_or(0) as u16;
             self.line(now, Msg::ApProbeRequest, debug_ap, radio, known, arg);
-        } else if roll < 60 {
+        } else if roll < 58 {
             self.line(now, Msg::NetifdRenew, ap, radio, FRESH, 0);
             now += self.gap(20 * MS, 90 * MS);
             self.line(now, Msg::NetifdLease, ap, radio, FRESH, 0);
-        } else if roll < 68 {
+        } else if roll < 65 {
             self.line(now, Msg::DnsReadResolv, ap, radio, FRESH, 0);
             now += self.gap(100, MS);
             self.line(now, Msg::DnsNameserver, ap, radio, FRESH, 0);
             now += self.gap(10, 200);
             self.line(now, Msg::DnsNameserver, ap, radio, FRESH, 1);
-        } else if roll < 82 {
+        } else if roll < 77 {
             self.line(now, Msg::KernelOwnAddress, ap, radio, FRESH, 0);
-        } else if roll < 93 {
+        } else if roll < 87 {
             let arg = self.rng.gen_range(0..u32::MAX);
             self.line(now, Msg::KernelMcuTimeout, ap, radio, FRESH, arg);
-        } else if roll < 97 {
+        } else if roll < 91 {
             self.line(now, Msg::KernelKeyRemoveFailed, ap, radio, known, 0);
-        } else {
+        } else if roll < 94 {
             self.line(now, Msg::KernelConntrackFull, ap, radio, FRESH, 0);
+        } else {
+            self.radio_restart(now, ap, radio);
         }
+    }
+
+    /// A radio restarts (configuration reload): hostapd, the bridge and netifd all notice.
+    /// Its stations are not dropped — a simplification; restarts are rare.
+    fn radio_restart(&mut self, t: i64, ap: u16, radio: u8) {
+        let mut now = t;
+        self.line(now, Msg::ApIfaceState, ap, radio, FRESH, 0);
+        now += self.gap(100, MS);
+        self.line(now, Msg::ApDisabled, ap, radio, FRESH, 0);
+        now += self.gap(MS, 20 * MS);
+        self.line(now, Msg::KernelBridgePort, ap, radio, FRESH, 0);
+        now += self.gap(MS, 30 * MS);
+        self.line(now, Msg::NetifdLink, ap, radio, FRESH, 0);
+        now += self.gap(2 * SECOND, 6 * SECOND);
+        self.line(now, Msg::ApIfaceState, ap, radio, FRESH, 1);
+        now += self.gap(100, MS);
+        self.line(now, Msg::ApEnabled, ap, radio, FRESH, 0);
+        now += self.gap(MS, 20 * MS);
+        self.line(now, Msg::KernelBridgePort, ap, radio, FRESH, 1);
+        now += self.gap(10 * MS, 60 * MS);
+        self.line(now, Msg::KernelBridgePort, ap, radio, FRESH, 2);
+        now += self.gap(MS, 30 * MS);
+        self.line(now, Msg::NetifdLink, ap, radio, FRESH, 1);
     }
 }
 

@@ -70,6 +70,11 @@ pub(crate) enum Msg {
     KernelMcuTimeout,
     KernelKeyRemoveFailed,
     KernelConntrackFull,
+    ApIfaceState,
+    ApDisabled,
+    ApEnabled,
+    KernelBridgePort,
+    NetifdLink,
     // Mostly seen in attacks, but plain hostapd/kernel lines all the same.
     ApDeauthNotice,
     ApDeauthenticated,
@@ -504,6 +509,53 @@ pub(crate) fn render(ev: &Event, world: &World, out: &mut Vec<u8>) -> LineMeta {
             push_uptime(out, ev.time - world.gateway_boot_micros);
             out.extend_from_slice(b"nf_conntrack: nf_conntrack: table full, dropping packet");
             kernel(Warning, Device::Gateway)
+        }
+        Msg::ApIfaceState => {
+            out.extend_from_slice(iface.as_bytes());
+            out.extend_from_slice(if ev.arg == 0 {
+                b": interface state ENABLED->DISABLED".as_slice()
+            } else {
+                b": interface state COUNTRY_UPDATE->ENABLED"
+            });
+            hostapd(Info, "network")
+        }
+        Msg::ApDisabled | Msg::ApEnabled => {
+            out.extend_from_slice(iface.as_bytes());
+            out.extend_from_slice(if ev.msg == Msg::ApDisabled {
+                b": AP-DISABLED".as_slice()
+            } else {
+                b": AP-ENABLED"
+            });
+            hostapd(Info, "network")
+        }
+        Msg::KernelBridgePort => {
+            push_uptime(out, ev.time - ap_boot);
+            // OpenWrt bridges: port 1 is the LAN switch, then the radios.
+            out.extend_from_slice(b"br-lan: port ");
+            push_u64(out, 2 + radio as u64);
+            out.push(b'(');
+            out.extend_from_slice(iface.as_bytes());
+            out.extend_from_slice(match ev.arg {
+                0 => b") entered disabled state".as_slice(),
+                1 => b") entered blocking state",
+                _ => b") entered forwarding state",
+            });
+            kernel(Info, Device::Ap(ev.ap))
+        }
+        Msg::NetifdLink => {
+            out.extend_from_slice(b"Network device '");
+            out.extend_from_slice(iface.as_bytes());
+            out.extend_from_slice(if ev.arg == 0 {
+                b"' link is down".as_slice()
+            } else {
+                b"' link is up"
+            });
+            LineMeta {
+                process: "netifd",
+                level: Info,
+                event_type: "network",
+                device: Device::Ap(ev.ap),
+            }
         }
         Msg::ApDeauthNotice => {
             out.extend_from_slice(iface.as_bytes());
