@@ -1,0 +1,198 @@
+//! Trailing-window features in O(n): one two-pointer sweep per window width.
+//!
+//! Rows arrive sorted by timestamp. The window of row `i` is every row `j <= i` with
+//! `t_j >= t_i - w`; as `i` advances, row `i` enters and rows whose timestamp fell out of the
+//! window leave from the left, so each row enters and leaves once per width. MAC addresses and
+//! process names are interned to dense ids beforehand, so the distinct counts are kept with plain
+//! count arrays instead of hashing inside the sweep.
+
+use rustc_hash::FxHashMap;
+
+use super::text::{AUTH_FAILURE, CONNECTION, DEAUTH, ERROR};
+use crate::time::MICROS_PER_MINUTE;
+
+/// Dense ids for distinct values, in order of first appearance.
+#[derive(Debug, Default)]
+pub(crate) struct Interner<K> {
+    ids: FxHashMap<K, u32>,
+}
+
+impl<K: std::hash::Hash + Eq> Interner<K> {
+    /// The id of `key`, and whether it is new.
+    pub fn id(&mut self, key: K) -> (u32, bool) {
+        let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        let mut new = false;
+        let id = *self.ids.entry(key).or_insert_with(|| {
+            new = true;
+            next
+        });
+        (id, new)
+    }
+
+    /// Number of distinct keys seen.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// What the sweep needs from each row, in sorted row order.
+#[derive(Debug, Default)]
+pub(crate) struct WindowInputs {
+    /// Keyword flags of each row (see [`super::text::event_flags`]).
+    pub flags: Vec<u8>,
+    /// Process id of each row.
+    pub processes: Vec<u32>,
+    /// Number of distinct process ids.
+    pub n_processes: usize,
+    /// MAC ids of all rows, row after row.
+    pub macs: Vec<u32>,
+    /// Row `i`'s MAC ids are `macs[mac_offsets[i]..mac_offsets[i + 1]]`; starts with 0.
+    pub mac_offsets: Vec<usize>,
+    /// Number of distinct MAC ids.
+    pub n_macs: usize,
+}
+
+impl WindowInputs {
+    fn row_macs(&self, row: usize) -> &[u32] {
+        match (self.mac_offsets.get(row), self.mac_offsets.get(row + 1)) {
+            (Some(&start), Some(&end)) => self.macs.get(start..end).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+}
+
+/// How many of each id are in the window, and how many ids are there at all.
+struct DistinctCounter {
+    counts: Vec<u32>,
+    distinct: usize,
+}
+
+impl DistinctCounter {
+    fn new(ids: usize) -> Self {
+        DistinctCounter {
+            counts: vec![0; ids],
+            distinct: 0,
+        }
+    }
+
+    fn add(&mut self, id: u32) {
+        if let Some(count) = self.counts.get_mut(id as usize) {
+            if *count == 0 {
+                self.distinct += 1;
+            }
+            *count += 1;
+        }
+    }
+
+    fn remove(&mut self, id: u32) {
+        if let Some(count) = self.counts.get_mut(id as usize) {
+            if *count == 1 {
+                self.distinct -= 1;
+            }
+            *count = count.saturating_sub(1);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.counts.fill(0);
+        self.distinct = 0;
+    }
+}
+
+/// Running counts of the rows in the window that carry each event flag.
+#[derive(Default)]
+struct EventCounts {
+    connection: usize,
+    error: usize,
+    deauth: usize,
+    auth_failure: usize,
+}
+
+impl EventCounts {
+    fn apply(&mut self, flags: u8, enter: bool) {
+        for (bit, count) in [
+            (CONNECTION, &mut self.connection),
+            (ERROR, &mut self.error),
+            (DEAUTH, &mut self.deauth),
+            (AUTH_FAILURE, &mut self.auth_failure),
+        ] {
+            if flags & bit != 0 {
+                if enter {
+                    *count += 1;
+                } else {
+                    *count -= 1;
+                }
+            }
+        }
+    }
+}
+
+/// Sweeps the window widths in turn.
+pub(crate) struct WindowSweep<'a> {
+    timestamps: &'a [i64],
+    inputs: &'a WindowInputs,
+    macs: DistinctCounter,
+    processes: DistinctCounter,
+}
+
+impl<'a> WindowSweep<'a> {
+    /// `timestamps` are the sorted rows' timestamps; `inputs` has one entry per row.
+    pub fn new(timestamps: &'a [i64], inputs: &'a WindowInputs) -> Self {
+        WindowSweep {
+            timestamps,
+            inputs,
+            macs: DistinctCounter::new(inputs.n_macs),
+            processes: DistinctCounter::new(inputs.n_processes),
+        }
+    }
+
+    fn enter_or_leave(&mut self, row: usize, events: &mut EventCounts, enter: bool) {
+        let inputs = self.inputs;
+        events.apply(inputs.flags.get(row).copied().unwrap_or(0), enter);
+        let process = inputs.processes.get(row).copied();
+        for &mac in inputs.row_macs(row) {
+            if enter {
+                self.macs.add(mac);
+            } else {
+                self.macs.remove(mac);
+            }
+        }
+        if let Some(process) = process {
+            if enter {
+                self.processes.add(process);
+            } else {
+                self.processes.remove(process);
+            }
+        }
+    }
+
+    /// Computes the six window features of width `minutes` for every row and hands them to
+    /// `write(row, values)` in [`super::schema::WINDOW_FEATURES`] order.
+    pub fn sweep(&mut self, minutes: u32, mut write: impl FnMut(usize, [f64; 6])) {
+        self.macs.clear();
+        self.processes.clear();
+        let width = i64::from(minutes) * MICROS_PER_MINUTE;
+        let mut events = EventCounts::default();
+        let mut left = 0;
+        for (row, &t) in self.timestamps.iter().enumerate() {
+            self.enter_or_leave(row, &mut events, true);
+            let from = t.saturating_sub(width);
+            // `width >= 0`, so row `row` itself never leaves and `left <= row`.
+            while left < row && self.timestamps[left] < from {
+                self.enter_or_leave(left, &mut events, false);
+                left += 1;
+            }
+            write(
+                row,
+                [
+                    events.connection as f64,
+                    self.macs.distinct as f64,
+                    events.error as f64,
+                    self.processes.distinct as f64,
+                    events.deauth as f64,
+                    events.auth_failure as f64,
+                ],
+            );
+        }
+    }
+}
