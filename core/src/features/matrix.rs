@@ -108,3 +108,90 @@ fn push_csv_field(line: &mut String, field: &str) {
         line.push_str(field);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::export::LogLevel;
+    use crate::features::config::{FeatureConfig, FeatureGroups};
+    use crate::features::extract::extract;
+    use crate::features::extract::tests::{export, record};
+
+    fn csv(matrix: &super::FeatureMatrix, include_label: bool) -> String {
+        let mut out = Vec::new();
+        let written = matrix.write_csv(&mut out, include_label);
+        assert!(written.is_ok(), "{written:?}");
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn process_only() -> FeatureConfig {
+        FeatureConfig {
+            groups: FeatureGroups {
+                time: false,
+                wifi_events: false,
+                security: false,
+                text: false,
+                process: true,
+                windows: true,
+            },
+            window_minutes: vec![5],
+        }
+    }
+
+    #[test]
+    fn csv_header_rows_and_labels() {
+        let mut records = vec![
+            record(0, "2024-01-01T12:00:00Z", "hostapd", "a"),
+            record(1, "2024-01-01T12:00:01Z", "kernel", "b"),
+            record(2, "2024-01-01T12:00:02Z", "hostapd", "STA-DISASSOC"),
+        ];
+        records[0].label = Some(false);
+        records[1].label = Some(true);
+        records[1].level = LogLevel::Error;
+        let matrix = extract(&export(records), &process_only(), None);
+        let header = "process_rank,process_frequency,log_level_numeric,\
+            connection_count_5m,unique_macs_5m,error_count_5m,process_diversity_5m,\
+            deauth_count_5m,auth_failure_count_5m";
+        let text = csv(&matrix, true);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], format!("{header},label"));
+        // Whole numbers print without ".0"; fractions as Rust prints them.
+        assert_eq!(lines[1], "1,0.6666666666666666,1,0,0,0,1,0,0,0");
+        assert_eq!(lines[2], "2,0.3333333333333333,3,0,0,0,2,0,0,1");
+        // No label: an empty cell.
+        assert_eq!(lines[3], "1,0.6666666666666666,1,1,0,0,2,1,0,");
+        assert!(text.ends_with('\n'));
+
+        let text = csv(&matrix, false);
+        assert_eq!(text.lines().next(), Some(header));
+        assert_eq!(
+            text.lines().nth(1),
+            Some("1,0.6666666666666666,1,0,0,0,1,0,0")
+        );
+    }
+
+    #[test]
+    fn csv_of_an_empty_export_is_just_the_header() {
+        let matrix = extract(&export(vec![]), &FeatureConfig::default(), None);
+        let text = csv(&matrix, false);
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.starts_with("hour_of_day,day_of_week,"));
+        assert!(text.ends_with(",auth_failure_count_60m\n"));
+    }
+
+    #[test]
+    fn rows_and_columns_agree() {
+        let records = vec![
+            record(0, "2024-01-01T12:00:00Z", "hostapd", "a"),
+            record(1, "2024-01-01T12:00:01Z", "kernel", "b"),
+        ];
+        let matrix = extract(&export(records), &FeatureConfig::default(), None);
+        for j in 0..matrix.n_cols() {
+            let column = matrix.column(j);
+            assert_eq!(column.len(), matrix.n_rows());
+            for (i, v) in column.iter().enumerate() {
+                assert_eq!(matrix.row(i)[j].to_bits(), v.to_bits());
+            }
+        }
+    }
+}

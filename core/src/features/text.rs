@@ -611,3 +611,115 @@ mod tests {
         assert_eq!(TextStats::of("éèé", &mut scratch).unique, 2);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Plain references, one obvious loop or search each.
+    fn naive_flags(message: &str) -> u8 {
+        let lower = message.to_ascii_lowercase();
+        let any = |keywords: &[&str]| keywords.iter().any(|k| lower.contains(k));
+        let mut flags = 0;
+        for (on, bit) in [
+            (
+                any(&[
+                    "ap-sta-connected",
+                    "ap-sta-disconnected",
+                    "sta-assoc",
+                    "sta-disassoc",
+                ]),
+                CONNECTION,
+            ),
+            (any(&["auth", "authentication", "login", "logout"]), AUTH),
+            (any(&["error", "failed", "denied", "rejected"]), ERROR),
+            (any(&["deauth", "disassoc"]), DEAUTH),
+            (
+                any(&["psk-mismatch", "authentication failure", "not allowed"]),
+                AUTH_FAILURE,
+            ),
+            (
+                any(&[
+                    "eapol-key timeout",
+                    "handshake timeout",
+                    "handshake_timeout",
+                ]) || lower
+                    .find("retry limit")
+                    .is_some_and(|at| lower[at + "retry limit".len()..].contains("reached")),
+                HANDSHAKE_TIMEOUT,
+            ),
+        ] {
+            if on {
+                flags |= bit;
+            }
+        }
+        flags
+    }
+
+    fn naive_stats(message: &str) -> TextStats {
+        let chars: Vec<char> = message.chars().collect();
+        let mut numbers = 0;
+        let mut prev_digit = false;
+        for &c in &chars {
+            if c.is_ascii_digit() && !prev_digit {
+                numbers += 1;
+            }
+            prev_digit = c.is_ascii_digit();
+        }
+        TextStats {
+            chars: chars.len(),
+            words: message.split(is_space).filter(|w| !w.is_empty()).count(),
+            special: chars
+                .iter()
+                .filter(|c| !c.is_alphanumeric() && !is_space(**c))
+                .count(),
+            uppercase: chars.iter().filter(|c| c.is_uppercase()).count(),
+            numbers,
+            unique: chars.iter().collect::<std::collections::HashSet<_>>().len(),
+        }
+    }
+
+    const FRAGMENTS: [&str; 22] = [
+        "AUTH",
+        "entication",
+        " failure",
+        "deauth",
+        "DisAssoc",
+        "sta-",
+        "AP-",
+        "connected",
+        "retry limit",
+        "reached",
+        "Handshake",
+        " ",
+        "_",
+        "timeout",
+        "EAPOL-Key",
+        "psk-mismatch",
+        "not allowed",
+        "Error",
+        "ü",
+        "Ö",
+        "12",
+        "\t",
+    ];
+
+    proptest! {
+        #[test]
+        fn keyword_flags_match_plain_substring_search(
+            fragments in prop::collection::vec(0..FRAGMENTS.len(), 0..10),
+        ) {
+            let message: String = fragments.iter().map(|&f| FRAGMENTS[f]).collect();
+            prop_assert_eq!(event_flags(&message), naive_flags(&message), "{:?}", message);
+        }
+
+        #[test]
+        fn text_stats_match_a_char_by_char_reference(message in "\\PC{0,40}|[ -~\t\n]{0,40}") {
+            let stats = TextStats::of(&message, &mut Vec::new());
+            prop_assert_eq!(stats, naive_stats(&message));
+            prop_assert_eq!(char_count(&message), stats.chars);
+        }
+    }
+}

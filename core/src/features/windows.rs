@@ -196,3 +196,155 @@ impl<'a> WindowSweep<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::collections::HashSet;
+
+    use proptest::prelude::*;
+
+    use crate::export::{Export, ExportFormat, LogLevel, Record};
+    use crate::features::config::FeatureConfig;
+    use crate::features::extract::extract;
+    use crate::features::extract::tests::value;
+    use crate::features::text::for_each_mac;
+
+    const PROCESSES: [&str; 5] = ["hostapd", "wpa_supplicant", "kernel", "dhcpd", ""];
+
+    const FRAGMENTS: [&str; 24] = [
+        "wlan0: ",
+        "AP-STA-CONNECTED ",
+        "ap-sta-disconnected",
+        "STA-ASSOC",
+        "sta-disassoc ",
+        "deauth",
+        "Disassoc",
+        "ERROR",
+        "failed ",
+        "PSK-MISMATCH",
+        "not allowed",
+        "Authentication failure",
+        "00:11:22:33:44:55",
+        "00-11-22-33-44-55 ",
+        "AA:BB:CC:DD:EE:FF",
+        "aa-bb-cc-dd-ee-ff",
+        "00:11:22:33:44:56 ",
+        ":66",
+        "-",
+        " ",
+        "x",
+        "é",
+        "192.168.1.1",
+        "7",
+    ];
+
+    /// Whether the message carries any of `keywords`, as plain lowercase substring search.
+    fn has(message: &str, keywords: &[&str]) -> bool {
+        let lower = message.to_ascii_lowercase();
+        keywords.iter().any(|k| lower.contains(k))
+    }
+
+    /// The six window features of every row, by brute force: sort, then for each row look at
+    /// every earlier row again.
+    fn naive_windows(records: &[Record], minutes: u32) -> Vec<[f64; 6]> {
+        let mut sorted: Vec<&Record> = records.iter().collect();
+        sorted.sort_by_key(|r| r.timestamp);
+        let width = i64::from(minutes) * 60_000_000;
+        (0..sorted.len())
+            .map(|i| {
+                let window: Vec<&Record> = sorted[..=i]
+                    .iter()
+                    .filter(|r| r.timestamp >= sorted[i].timestamp - width)
+                    .copied()
+                    .collect();
+                let count = |keywords: &[&str]| {
+                    window.iter().filter(|r| has(&r.message, keywords)).count() as f64
+                };
+                let mut macs = HashSet::new();
+                for r in &window {
+                    for_each_mac(&r.message, |mac| {
+                        macs.insert(mac);
+                    });
+                }
+                let processes: HashSet<&str> = window.iter().map(|r| &*r.process_name).collect();
+                [
+                    count(&[
+                        "ap-sta-connected",
+                        "ap-sta-disconnected",
+                        "sta-assoc",
+                        "sta-disassoc",
+                    ]),
+                    macs.len() as f64,
+                    count(&["error", "failed", "denied", "rejected"]),
+                    processes.len() as f64,
+                    count(&["deauth", "disassoc"]),
+                    count(&["psk-mismatch", "authentication failure", "not allowed"]),
+                ]
+            })
+            .collect()
+    }
+
+    fn arb_record() -> impl Strategy<Value = (i64, usize, Vec<usize>)> {
+        (
+            // Minutes: many ties within a few minutes, sometimes an hour or days away.
+            prop_oneof![0i64..6, 0i64..90, 0i64..3000],
+            // Seconds within the minute, often exactly on the minute (window edges).
+            prop_oneof![Just(0i64), 0i64..60],
+            0..PROCESSES.len(),
+            prop::collection::vec(0..FRAGMENTS.len(), 0..6),
+        )
+            .prop_map(|(minute, second, process, fragments)| {
+                (minute * 60 + second, process, fragments)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn window_features_match_a_naive_reference(
+            rows in prop::collection::vec(arb_record(), 0..60),
+            windows in prop::sample::subsequence(vec![1u32, 2, 5, 15, 60, 1440], 1..4),
+        ) {
+            let records: Vec<Record> = rows
+                .iter()
+                .enumerate()
+                .map(|(index, (seconds, process, fragments))| Record {
+                    index,
+                    timestamp: 1_704_067_200_000_000 + seconds * 1_000_000,
+                    message: Cow::Owned(fragments.iter().map(|&f| FRAGMENTS[f]).collect()),
+                    process_name: Cow::Borrowed(PROCESSES[*process]),
+                    level: LogLevel::Info,
+                    label: None,
+                })
+                .collect();
+            let config = FeatureConfig {
+                window_minutes: windows.clone(),
+                ..FeatureConfig::default()
+            };
+            let export = Export {
+                format: ExportFormat::Array,
+                metadata: None,
+                records: records.clone(),
+            };
+            let matrix = extract(&export, &config, None);
+            prop_assert_eq!(matrix.n_rows(), records.len());
+            for &minutes in &windows {
+                let expected = naive_windows(&records, minutes);
+                for (row, expected) in expected.iter().enumerate() {
+                    let got = [
+                        "connection_count",
+                        "unique_macs",
+                        "error_count",
+                        "process_diversity",
+                        "deauth_count",
+                        "auth_failure_count",
+                    ]
+                    .map(|f| value(&matrix, row, &format!("{f}_{minutes}m")));
+                    prop_assert_eq!(&got, expected, "row {} window {}m", row, minutes);
+                }
+            }
+        }
+    }
+}
