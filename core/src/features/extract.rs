@@ -2,13 +2,13 @@
 
 use super::config::FeatureConfig;
 use super::matrix::FeatureMatrix;
-use super::schema::{FeatureSchema, TIME_FEATURES, WINDOW_FEATURES};
+use super::schema::{FeatureSchema, TIME_FEATURES};
 use super::text::{
     char_count, event_flags, for_each_mac, ip_count, TextStats, AUTH, AUTH_FAILURE, CONNECTION,
     DEAUTH, ERROR, HANDSHAKE_TIMEOUT,
 };
 use super::vocabulary::ProcessVocabulary;
-use super::windows::{Interner, WindowInputs, WindowSweep};
+use super::windows::TrailingWindows;
 use crate::export::{Export, Record};
 use crate::time::CivilTime;
 
@@ -73,15 +73,11 @@ pub fn extract_with_progress(
     let schema = FeatureSchema::new(config, vocabulary);
     let n_cols = schema.len();
     let mut data = vec![0.0; n_rows.saturating_mul(n_cols)];
-    let mut window_inputs = WindowInputs::default();
-    let mut mac_ids = Interner::default();
-    if windows_on {
-        window_inputs.flags.reserve(n_rows);
-        window_inputs.mac_offsets.reserve(n_rows + 1);
-        window_inputs.mac_offsets.push(0);
-    }
+    let timestamps: Vec<i64> = order.iter().map(|&r| records[r].timestamp).collect();
+    let mut windows = windows_on.then(|| TrailingWindows::new(&config.window_minutes, &timestamps));
     let mut scratch = Vec::new();
 
+    // One pass, row by row in timestamp order, each row's values written once, left to right.
     for (row, (&r, out)) in order
         .iter()
         .zip(data.chunks_exact_mut(n_cols.max(1)))
@@ -90,6 +86,7 @@ pub fn extract_with_progress(
         let record = &records[r];
         let message: &str = &record.message;
         let mut columns = Columns { out, at: 0 };
+        let process = processes.get(row).copied().unwrap_or(0);
 
         if groups.time {
             columns.put(time_features(record.timestamp));
@@ -100,30 +97,26 @@ pub fn extract_with_progress(
             0
         };
         let stats = groups.text.then(|| TextStats::of(message, &mut scratch));
-        if groups.wifi_events || windows_on {
+        if groups.wifi_events {
             let mut macs = 0usize;
             for_each_mac(message, |mac| {
                 macs += 1;
-                if windows_on {
-                    window_inputs.macs.push(mac_ids.id(mac).0);
+                if let Some(windows) = windows.as_mut() {
+                    windows.add_mac(mac);
                 }
             });
-            if windows_on {
-                window_inputs.flags.push(flags);
-                window_inputs.mac_offsets.push(window_inputs.macs.len());
-            }
-            if groups.wifi_events {
-                // The text group has counted the characters already when it is on.
-                let length = stats.map_or_else(|| char_count(message), |s| s.chars);
-                columns.put([
-                    flag(flags, CONNECTION),
-                    flag(flags, AUTH),
-                    flag(flags, ERROR),
-                    macs as f64,
-                    ip_count(message) as f64,
-                    length as f64,
-                ]);
-            }
+            // The text group has counted the characters already when it is on.
+            let length = stats.map_or_else(|| char_count(message), |s| s.chars);
+            columns.put([
+                flag(flags, CONNECTION),
+                flag(flags, AUTH),
+                flag(flags, ERROR),
+                macs as f64,
+                ip_count(message) as f64,
+                length as f64,
+            ]);
+        } else if let Some(windows) = windows.as_mut() {
+            for_each_mac(message, |mac| windows.add_mac(mac));
         }
         if groups.security {
             columns.put([
@@ -142,35 +135,21 @@ pub fn extract_with_progress(
             ]);
         }
         if groups.process {
-            let [rank, frequency] = processes
-                .get(row)
-                .and_then(|&id| process_values.get(id as usize))
+            let [rank, frequency] = process_values
+                .get(process as usize)
                 .copied()
                 .unwrap_or([0.0, 0.0]);
             columns.put([rank, frequency, f64::from(record.level.numeric())]);
+        }
+        if let Some(windows) = windows.as_mut() {
+            // The window columns come last.
+            windows.push_row(flags, process, columns.rest());
         }
         if (row + 1) % PROGRESS_EVERY == 0 && row + 1 < n_rows {
             progress(row + 1, n_rows);
         }
     }
-
-    let timestamps: Vec<i64> = order.iter().map(|&r| records[r].timestamp).collect();
-    if windows_on && n_cols > 0 {
-        window_inputs.processes = processes;
-        window_inputs.n_processes = process_ids.names.len();
-        window_inputs.n_macs = mac_ids.len();
-        let first_window_col = n_cols - WINDOW_FEATURES.len() * config.window_minutes.len();
-        let mut sweep = WindowSweep::new(&timestamps, &window_inputs);
-        for (w, &minutes) in config.window_minutes.iter().enumerate() {
-            let col = first_window_col + w * WINDOW_FEATURES.len();
-            sweep.sweep(minutes, |row, values| {
-                let start = row * n_cols + col;
-                if let Some(out) = data.get_mut(start..start + values.len()) {
-                    out.copy_from_slice(&values);
-                }
-            });
-        }
-    }
+    drop(windows);
     progress(n_rows, n_rows);
 
     FeatureMatrix {
@@ -227,6 +206,11 @@ struct Columns<'a> {
 }
 
 impl Columns<'_> {
+    /// The columns not written yet.
+    fn rest(&mut self) -> &mut [f64] {
+        self.out.get_mut(self.at..).unwrap_or_default()
+    }
+
     fn put<const N: usize>(&mut self, values: [f64; N]) {
         if let Some(out) = self.out.get_mut(self.at..self.at + N) {
             out.copy_from_slice(&values);
@@ -769,5 +753,73 @@ pub(crate) mod tests {
         let matrix = extract(&data, &zero, None);
         assert_eq!(value(&matrix, 3, "process_diversity_0m"), 2.0);
         assert_eq!(value(&matrix, 4, "process_diversity_0m"), 1.0);
+    }
+}
+
+#[cfg(test)]
+mod throughput {
+    use std::borrow::Cow;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::export::{ExportFormat, LogLevel};
+
+    /// Realistic ~100-byte hostapd/wpa_supplicant records, one in eight not ASCII.
+    fn synthetic_records(n: usize) -> Vec<Record<'static>> {
+        let processes = ["hostapd", "wpa_supplicant", "kernel", "dnsmasq", "dropbear"];
+        (0..n)
+            .map(|i| {
+                // Some 5000 stations, as on a busy site.
+                let station = i.wrapping_mul(2_654_435_761) % 5000;
+                let mac = format!("{:02x}:1b:63:a0:{:02x}:{:02x}", station % 3, station / 256, station % 256);
+                let message = match i % 8 {
+                    0 => format!("wlan0: STA {mac} IEEE 802.11: authenticated (open system), status=0 seq={i} rssi=-61"),
+                    1 => format!("wlan0: AP-STA-CONNECTED {mac} auth_alg=open keyid=0 vlan_id=1 signal=-58 dBm tx=54"),
+                    2 => format!("wlan0: STA {mac} WPA: pairwise key handshake completed (RSN) cipher=CCMP group=CCMP"),
+                    3 => format!("DHCPACK(br-lan) 192.168.1.{} {mac} client-{} lease time 86400s renewed by server", i % 250, i % 97),
+                    4 => format!("wlan0: STA {mac} IEEE 802.11: deauthenticated due to local deauth request (reason 3)"),
+                    5 => format!("wlan0: STA {mac} WPA: EAPOL-Key timeout, 4-Way Handshake failed (PSK-MISMATCH)"),
+                    6 => format!("Password auth failed for user root from 10.0.{}.{} port 22 ssh2 - login not allowed", i % 200, i % 100),
+                    _ => format!("ath10k_pci 0000:01:00.0: firmware crashed! Gerät überhitzt, retry limit {} reached, reset", i % 9),
+                };
+                Record {
+                    index: i,
+                    // Roughly 20 records a second, a few ties.
+                    timestamp: 1_704_067_200_000_000 + (i as i64) * 50_000 / 3 * 3,
+                    message: Cow::Owned(message),
+                    process_name: Cow::Borrowed(processes[(i * 7 / 3) % processes.len()]),
+                    level: LogLevel::ALL[i % 5],
+                    label: None,
+                }
+            })
+            .collect()
+    }
+
+    /// `cargo test --release -p mcp-train-core --lib features::extract::throughput -- --ignored --nocapture`
+    /// Prints records per second for the default configuration; asserts nothing about time.
+    #[test]
+    #[ignore = "throughput measurement; run in release by hand"]
+    fn default_config_throughput() {
+        let records = synthetic_records(1_000_000);
+        let bytes: usize = records.iter().map(|r| r.message.len()).sum();
+        let export = Export {
+            format: ExportFormat::Array,
+            metadata: None,
+            records,
+        };
+        let config = FeatureConfig::default();
+        for _ in 0..3 {
+            let start = Instant::now();
+            let matrix = extract(&export, &config, None);
+            let seconds = start.elapsed().as_secs_f64();
+            assert_eq!(matrix.n_rows(), export.records.len());
+            println!(
+                "{} records ({:.0} bytes/message) in {:.3} s: {:.0} records/s",
+                matrix.n_rows(),
+                bytes as f64 / matrix.n_rows() as f64,
+                seconds,
+                matrix.n_rows() as f64 / seconds
+            );
+        }
     }
 }

@@ -7,7 +7,9 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind};
 
 /// Keyword flag: AP-STA-CONNECTED, AP-STA-DISCONNECTED, STA-ASSOC or STA-DISASSOC.
 pub(crate) const CONNECTION: u8 = 1 << 0;
@@ -64,30 +66,65 @@ const KEYWORDS: [(&str, Hit); 21] = [
     ("reached", Hit::Reached),
 ];
 
-fn keyword_automaton() -> &'static AhoCorasick {
-    static AUTOMATON: OnceLock<AhoCorasick> = OnceLock::new();
+/// The keyword DFA and its unanchored start state.
+struct KeywordAutomaton {
+    dfa: DFA,
+    start: StateID,
+}
+
+fn keyword_automaton() -> &'static KeywordAutomaton {
+    static AUTOMATON: OnceLock<KeywordAutomaton> = OnceLock::new();
     AUTOMATON.get_or_init(|| {
-        AhoCorasick::builder()
+        // The patterns are the constants above, not input: this always builds (a few KB of DFA).
+        let dfa = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            // The walk below is the search; a prefilter would only make start states special.
+            .prefilter(false)
             .build(KEYWORDS.map(|(pattern, _)| pattern))
-            // The patterns are the constants above, not input: a few hundred bytes of DFA.
-            .expect("the keyword automaton builds from fixed patterns")
+            .expect("the keyword automaton builds from fixed patterns");
+        let start = dfa
+            .start_state(Anchored::No)
+            .expect("the keyword automaton supports unanchored search");
+        KeywordAutomaton { dfa, start }
     })
 }
 
-/// The keyword flags of a message (a bit set of [`CONNECTION`], [`AUTH`], …), from one pass of
+/// The keyword flags of a message (a bit set of [`CONNECTION`], [`AUTH`], …), from one walk of
 /// one automaton over the message.
+///
+/// The walk is the crate's overlapping search spelled out: with standard match semantics, the
+/// state reached after each byte lists every pattern that ends there, so every occurrence of
+/// every keyword is seen, including keywords inside other keywords. A hand-written loop over
+/// [`Automaton::next_state`] took about a quarter less time than `find_overlapping_iter` on
+/// ~100-byte messages.
 pub(crate) fn event_flags(message: &str) -> u8 {
+    let KeywordAutomaton { dfa, start } = keyword_automaton();
     let mut flags = 0;
     let mut first_retry_limit_end = usize::MAX;
     let mut last_reached_start = None;
-    for found in keyword_automaton().find_overlapping_iter(message) {
-        match KEYWORDS[found.pattern().as_usize()].1 {
-            Hit::Flag(bits) => flags |= bits,
-            Hit::RetryLimit => first_retry_limit_end = first_retry_limit_end.min(found.end()),
-            Hit::Reached => last_reached_start = Some(found.start()),
+    let mut sid = *start;
+    for (at, &byte) in message.as_bytes().iter().enumerate() {
+        sid = dfa.next_state(Anchored::No, sid, byte);
+        // Without a prefilter, only match states (and the dead state, which an unanchored
+        // search never reaches) are special.
+        if !dfa.is_special(sid) {
+            continue;
+        }
+        if dfa.is_dead(sid) {
+            break;
+        }
+        let end = at + 1;
+        for i in 0..dfa.match_len(sid) {
+            let pattern = dfa.match_pattern(sid, i);
+            match KEYWORDS.get(pattern.as_usize()).map(|k| k.1) {
+                Some(Hit::Flag(bits)) => flags |= bits,
+                Some(Hit::RetryLimit) => first_retry_limit_end = first_retry_limit_end.min(end),
+                Some(Hit::Reached) => {
+                    last_reached_start = Some(end - dfa.pattern_len(pattern));
+                }
+                None => {}
+            }
         }
     }
     if last_reached_start.is_some_and(|start| start >= first_retry_limit_end) {
@@ -296,6 +333,108 @@ static ASCII_CLASS: [u8; 256] = {
     table
 };
 
+/// SWAR ("SIMD within a register") classification of eight ASCII bytes at a time: each helper
+/// returns a word whose byte `k` has its high bit set when byte `k` of `x` is in the class.
+/// Every byte of `x` must be below 0x80, which an ASCII message guarantees.
+mod swar {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    pub const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    /// Bytes `>= n` (`n <= 0x80`): adding `0x80 - n` to a byte below 0x80 never carries into
+    /// the next byte and sets its high bit exactly when the byte is at least `n`.
+    fn at_least(x: u64, n: u8) -> u64 {
+        x.wrapping_add(ONES * u64::from(0x80 - n)) & HIGH
+    }
+
+    /// Bytes in `lo..=hi` (`hi < 0x80`).
+    fn within(x: u64, lo: u8, hi: u8) -> u64 {
+        at_least(x, lo) & !at_least(x, hi + 1)
+    }
+
+    pub fn upper(x: u64) -> u64 {
+        within(x, b'A', b'Z')
+    }
+
+    pub fn digit(x: u64) -> u64 {
+        within(x, b'0', b'9')
+    }
+
+    pub fn alnum(x: u64) -> u64 {
+        upper(x) | within(x, b'a', b'z') | digit(x)
+    }
+
+    /// Python's str.isspace() in ASCII: \t \n \x0b \x0c \r, \x1c..=\x1f and ' '.
+    pub fn space(x: u64) -> u64 {
+        within(x, b'\t', b'\r') | within(x, 0x1c, 0x1f) | within(x, b' ', b' ')
+    }
+
+    /// Marks the bytes that start a run of `marks`: marked, with the byte before (the top byte
+    /// of the previous word for byte 0, via `carry`) unmarked.
+    pub fn run_starts(marks: u64, carry: u64) -> u64 {
+        marks & !(marks << 8 | carry)
+    }
+
+    /// What [`run_starts`] needs from this word for the next one.
+    pub fn carry(marks: u64) -> u64 {
+        marks >> 56
+    }
+}
+
+/// The bit of each ASCII byte in a 128-bit set held as two words.
+static BYTE_BIT: [[u64; 2]; 128] = {
+    let mut table = [[0; 2]; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b][b / 64] = 1 << (b % 64);
+        b += 1;
+    }
+    table
+};
+
+/// [`TextStats::of`] for an ASCII message, eight bytes per step (see [`swar`]).
+fn ascii_stats(bytes: &[u8]) -> TextStats {
+    let mut stats = TextStats {
+        chars: bytes.len(),
+        ..TextStats::default()
+    };
+    let (mut word_carry, mut digit_carry) = (0, 0);
+    let mut step = |x: u64, valid: u64| {
+        let space = swar::space(x);
+        let digit = swar::digit(x);
+        let not_space = valid & !space;
+        stats.words += swar::run_starts(not_space, word_carry).count_ones() as usize;
+        stats.numbers += swar::run_starts(digit, digit_carry).count_ones() as usize;
+        stats.special += (valid & !(swar::alnum(x) | space)).count_ones() as usize;
+        stats.uppercase += swar::upper(x).count_ones() as usize;
+        word_carry = swar::carry(not_space);
+        digit_carry = swar::carry(digit);
+    };
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        step(u64::from_le_bytes(eight), swar::HIGH);
+    }
+    let tail = words.remainder();
+    if !tail.is_empty() {
+        // Zero padding is in no class; `valid` keeps it out of the negated ones.
+        let mut eight = [0u8; 8];
+        eight[..tail.len()].copy_from_slice(tail);
+        let valid = swar::HIGH & (u64::MAX >> (64 - 8 * tail.len()));
+        step(u64::from_le_bytes(eight), valid);
+    }
+    // Distinct bytes as a 128-bit set in two registers, the bit of each byte from a table so
+    // that the loop is two loads and two ORs per byte.
+    let (mut low, mut high) = (0u64, 0u64);
+    for &b in bytes {
+        let [l, h] = BYTE_BIT[usize::from(b & 127)];
+        low |= l;
+        high |= h;
+    }
+    stats.unique = (low.count_ones() + high.count_ones()) as usize;
+    stats
+}
+
 /// Whitespace as Python's `str.split()` sees it: Unicode White_Space plus U+001C..U+001F.
 fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
@@ -324,7 +463,8 @@ impl TextStats {
     /// it is left empty, so one buffer serves every message.
     pub fn of(message: &str, scratch: &mut Vec<char>) -> TextStats {
         let mut stats = TextStats::default();
-        let mut seen_ascii = [0u64; 2];
+        // Distinct ASCII characters, one bit each, kept in a register.
+        let mut seen_ascii = 0u128;
         let mut prev_space = true;
         let mut prev_digit = false;
         let mut step = |stats: &mut TextStats, class: u8| {
@@ -338,19 +478,14 @@ impl TextStats {
             prev_digit = digit;
         };
         if message.is_ascii() {
-            // Fast path: one byte is one character.
-            for &b in message.as_bytes() {
-                seen_ascii[usize::from(b >> 6) & 1] |= 1 << (b & 63);
-                step(&mut stats, ASCII_CLASS[usize::from(b)]);
-            }
-            stats.chars = message.len();
+            return ascii_stats(message.as_bytes());
         } else {
             scratch.clear();
             for c in message.chars() {
                 stats.chars += 1;
                 let class = if c.is_ascii() {
                     let b = c as u8;
-                    seen_ascii[usize::from(b >> 6) & 1] |= 1 << (b & 63);
+                    seen_ascii |= 1 << (b & 127);
                     ASCII_CLASS[usize::from(b)]
                 } else {
                     scratch.push(c);
@@ -373,7 +508,7 @@ impl TextStats {
             stats.unique = scratch.len();
             scratch.clear();
         }
-        stats.unique += (seen_ascii[0].count_ones() + seen_ascii[1].count_ones()) as usize;
+        stats.unique += seen_ascii.count_ones() as usize;
         stats
     }
 
@@ -716,7 +851,7 @@ mod properties {
         }
 
         #[test]
-        fn text_stats_match_a_char_by_char_reference(message in "\\PC{0,40}|[ -~\t\n]{0,40}") {
+        fn text_stats_match_a_char_by_char_reference(message in "\\PC{0,40}|[\\x00-\\x7f]{0,100}|[ -~]{0,40}") {
             let stats = TextStats::of(&message, &mut Vec::new());
             prop_assert_eq!(stats, naive_stats(&message));
             prop_assert_eq!(char_count(&message), stats.chars);

@@ -1,87 +1,37 @@
-//! Trailing-window features in O(n): one two-pointer sweep per window width.
+//! Trailing-window features in O(n), computed row by row in the same pass as the rest.
 //!
 //! Rows arrive sorted by timestamp. The window of row `i` is every row `j <= i` with
-//! `t_j >= t_i - w`; as `i` advances, row `i` enters and rows whose timestamp fell out of the
-//! window leave from the left, so each row enters and leaves once per width. MAC addresses and
-//! process names are interned to dense ids beforehand, so the distinct counts are kept with plain
-//! count arrays instead of hashing inside the sweep.
+//! `t_j >= t_i - w`, so it only ever needs rows already seen: as `i` advances, row `i` enters
+//! each window and rows whose timestamp fell out of it leave from the left (two pointers), so
+//! each row enters and leaves each window once. MAC addresses and process names are interned to
+//! dense ids as they are first seen, so the distinct counts are kept with plain count arrays
+//! instead of hashing inside the windows.
 
 use rustc_hash::FxHashMap;
 
+use super::schema::WINDOW_FEATURES;
 use super::text::{AUTH_FAILURE, CONNECTION, DEAUTH, ERROR};
 use crate::time::MICROS_PER_MINUTE;
 
-/// Dense ids for distinct values, in order of first appearance.
+/// How many of each id are in a window, and how many ids are there at all.
 #[derive(Debug, Default)]
-pub(crate) struct Interner<K> {
-    ids: FxHashMap<K, u32>,
-}
-
-impl<K: std::hash::Hash + Eq> Interner<K> {
-    /// The id of `key`, and whether it is new.
-    pub fn id(&mut self, key: K) -> (u32, bool) {
-        let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
-        let mut new = false;
-        let id = *self.ids.entry(key).or_insert_with(|| {
-            new = true;
-            next
-        });
-        (id, new)
-    }
-
-    /// Number of distinct keys seen.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-}
-
-/// What the sweep needs from each row, in sorted row order.
-#[derive(Debug, Default)]
-pub(crate) struct WindowInputs {
-    /// Keyword flags of each row (see [`super::text::event_flags`]).
-    pub flags: Vec<u8>,
-    /// Process id of each row.
-    pub processes: Vec<u32>,
-    /// Number of distinct process ids.
-    pub n_processes: usize,
-    /// MAC ids of all rows, row after row.
-    pub macs: Vec<u32>,
-    /// Row `i`'s MAC ids are `macs[mac_offsets[i]..mac_offsets[i + 1]]`; starts with 0.
-    pub mac_offsets: Vec<usize>,
-    /// Number of distinct MAC ids.
-    pub n_macs: usize,
-}
-
-impl WindowInputs {
-    fn row_macs(&self, row: usize) -> &[u32] {
-        match (self.mac_offsets.get(row), self.mac_offsets.get(row + 1)) {
-            (Some(&start), Some(&end)) => self.macs.get(start..end).unwrap_or_default(),
-            _ => &[],
-        }
-    }
-}
-
-/// How many of each id are in the window, and how many ids are there at all.
 struct DistinctCounter {
     counts: Vec<u32>,
     distinct: usize,
 }
 
 impl DistinctCounter {
-    fn new(ids: usize) -> Self {
-        DistinctCounter {
-            counts: vec![0; ids],
-            distinct: 0,
-        }
-    }
-
     fn add(&mut self, id: u32) {
-        if let Some(count) = self.counts.get_mut(id as usize) {
-            if *count == 0 {
-                self.distinct += 1;
-            }
-            *count += 1;
+        let id = id as usize;
+        if id >= self.counts.len() {
+            // Ids are dense and handed out in order, so this grows by one now and then.
+            self.counts.resize(id + 1, 0);
         }
+        let count = &mut self.counts[id];
+        if *count == 0 {
+            self.distinct += 1;
+        }
+        *count += 1;
     }
 
     fn remove(&mut self, id: u32) {
@@ -92,15 +42,10 @@ impl DistinctCounter {
             *count = count.saturating_sub(1);
         }
     }
-
-    fn clear(&mut self) {
-        self.counts.fill(0);
-        self.distinct = 0;
-    }
 }
 
-/// Running counts of the rows in the window that carry each event flag.
-#[derive(Default)]
+/// Running counts of the rows in a window that carry each event flag.
+#[derive(Debug, Default)]
 struct EventCounts {
     connection: usize,
     error: usize,
@@ -108,91 +53,145 @@ struct EventCounts {
     auth_failure: usize,
 }
 
+fn has(flags: u8, bit: u8) -> usize {
+    usize::from(flags & bit != 0)
+}
+
 impl EventCounts {
-    fn apply(&mut self, flags: u8, enter: bool) {
-        for (bit, count) in [
-            (CONNECTION, &mut self.connection),
-            (ERROR, &mut self.error),
-            (DEAUTH, &mut self.deauth),
-            (AUTH_FAILURE, &mut self.auth_failure),
-        ] {
-            if flags & bit != 0 {
-                if enter {
-                    *count += 1;
-                } else {
-                    *count -= 1;
-                }
-            }
-        }
+    fn enter(&mut self, flags: u8) {
+        self.connection += has(flags, CONNECTION);
+        self.error += has(flags, ERROR);
+        self.deauth += has(flags, DEAUTH);
+        self.auth_failure += has(flags, AUTH_FAILURE);
+    }
+
+    fn leave(&mut self, flags: u8) {
+        self.connection -= has(flags, CONNECTION);
+        self.error -= has(flags, ERROR);
+        self.deauth -= has(flags, DEAUTH);
+        self.auth_failure -= has(flags, AUTH_FAILURE);
     }
 }
 
-/// Sweeps the window widths in turn.
-pub(crate) struct WindowSweep<'a> {
-    timestamps: &'a [i64],
-    inputs: &'a WindowInputs,
+/// One trailing window: its width and what is in it.
+#[derive(Debug)]
+struct Window {
+    width: i64,
+    /// First row still in the window.
+    left: usize,
+    events: EventCounts,
     macs: DistinctCounter,
     processes: DistinctCounter,
 }
 
-impl<'a> WindowSweep<'a> {
-    /// `timestamps` are the sorted rows' timestamps; `inputs` has one entry per row.
-    pub fn new(timestamps: &'a [i64], inputs: &'a WindowInputs) -> Self {
-        WindowSweep {
+/// What the windows need to remember of each row seen so far, in row order.
+#[derive(Debug, Default)]
+struct History {
+    flags: Vec<u8>,
+    processes: Vec<u32>,
+    /// MAC ids of all rows, row after row.
+    macs: Vec<u32>,
+    /// Row `i`'s MAC ids are `macs[mac_offsets[i]..mac_offsets[i + 1]]`.
+    mac_offsets: Vec<usize>,
+}
+
+impl History {
+    fn row_macs(&self, row: usize) -> &[u32] {
+        match (self.mac_offsets.get(row), self.mac_offsets.get(row + 1)) {
+            (Some(&start), Some(&end)) => self.macs.get(start..end).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+}
+
+/// The trailing windows of every configured width, fed one row at a time in timestamp order.
+#[derive(Debug)]
+pub(crate) struct TrailingWindows<'a> {
+    /// Timestamps of all rows, sorted.
+    timestamps: &'a [i64],
+    windows: Vec<Window>,
+    history: History,
+    mac_ids: FxHashMap<u64, u32>,
+}
+
+impl<'a> TrailingWindows<'a> {
+    /// Windows of `window_minutes` over rows with the sorted `timestamps`.
+    pub fn new(window_minutes: &[u32], timestamps: &'a [i64]) -> Self {
+        let n = timestamps.len();
+        let mut history = History {
+            flags: Vec::with_capacity(n),
+            processes: Vec::with_capacity(n),
+            macs: Vec::new(),
+            mac_offsets: Vec::with_capacity(n + 1),
+        };
+        history.mac_offsets.push(0);
+        TrailingWindows {
             timestamps,
-            inputs,
-            macs: DistinctCounter::new(inputs.n_macs),
-            processes: DistinctCounter::new(inputs.n_processes),
+            windows: window_minutes
+                .iter()
+                .map(|&minutes| Window {
+                    width: i64::from(minutes) * MICROS_PER_MINUTE,
+                    left: 0,
+                    events: EventCounts::default(),
+                    macs: DistinctCounter::default(),
+                    processes: DistinctCounter::default(),
+                })
+                .collect(),
+            history,
+            mac_ids: FxHashMap::default(),
         }
     }
 
-    fn enter_or_leave(&mut self, row: usize, events: &mut EventCounts, enter: bool) {
-        let inputs = self.inputs;
-        events.apply(inputs.flags.get(row).copied().unwrap_or(0), enter);
-        let process = inputs.processes.get(row).copied();
-        for &mac in inputs.row_macs(row) {
-            if enter {
-                self.macs.add(mac);
-            } else {
-                self.macs.remove(mac);
-            }
-        }
-        if let Some(process) = process {
-            if enter {
-                self.processes.add(process);
-            } else {
-                self.processes.remove(process);
-            }
-        }
+    /// Notes a MAC address (as a 48-bit number) of the row being built.
+    pub fn add_mac(&mut self, mac: u64) {
+        let next = u32::try_from(self.mac_ids.len()).unwrap_or(u32::MAX);
+        let id = *self.mac_ids.entry(mac).or_insert(next);
+        self.history.macs.push(id);
     }
 
-    /// Computes the six window features of width `minutes` for every row and hands them to
-    /// `write(row, values)` in [`super::schema::WINDOW_FEATURES`] order.
-    pub fn sweep(&mut self, minutes: u32, mut write: impl FnMut(usize, [f64; 6])) {
-        self.macs.clear();
-        self.processes.clear();
-        let width = i64::from(minutes) * MICROS_PER_MINUTE;
-        let mut events = EventCounts::default();
-        let mut left = 0;
-        for (row, &t) in self.timestamps.iter().enumerate() {
-            self.enter_or_leave(row, &mut events, true);
-            let from = t.saturating_sub(width);
-            // `width >= 0`, so row `row` itself never leaves and `left <= row`.
-            while left < row && self.timestamps[left] < from {
-                self.enter_or_leave(left, &mut events, false);
-                left += 1;
+    /// Completes the next row — its keyword flags, process id and the MACs given to
+    /// [`add_mac`](Self::add_mac) since the last row — and writes its window features into
+    /// `out`: six per window, in [`super::schema::WINDOW_FEATURES`] order, windows in
+    /// configuration order.
+    pub fn push_row(&mut self, flags: u8, process: u32, out: &mut [f64]) {
+        let history = &mut self.history;
+        let row = history.flags.len();
+        history.flags.push(flags);
+        history.processes.push(process);
+        history.mac_offsets.push(history.macs.len());
+        let history = &self.history;
+        let Some(&t) = self.timestamps.get(row) else {
+            return;
+        };
+        for (window, out) in self
+            .windows
+            .iter_mut()
+            .zip(out.chunks_exact_mut(WINDOW_FEATURES.len()))
+        {
+            window.events.enter(flags);
+            window.processes.add(process);
+            for &mac in history.row_macs(row) {
+                window.macs.add(mac);
             }
-            write(
-                row,
-                [
-                    events.connection as f64,
-                    self.macs.distinct as f64,
-                    events.error as f64,
-                    self.processes.distinct as f64,
-                    events.deauth as f64,
-                    events.auth_failure as f64,
-                ],
-            );
+            let from = t.saturating_sub(window.width);
+            // `width >= 0`, so the new row itself never leaves and `left <= row`.
+            while window.left < row && self.timestamps[window.left] < from {
+                let old = window.left;
+                window.events.leave(history.flags[old]);
+                window.processes.remove(history.processes[old]);
+                for &mac in history.row_macs(old) {
+                    window.macs.remove(mac);
+                }
+                window.left += 1;
+            }
+            out.copy_from_slice(&[
+                window.events.connection as f64,
+                window.macs.distinct as f64,
+                window.events.error as f64,
+                window.processes.distinct as f64,
+                window.events.deauth as f64,
+                window.events.auth_failure as f64,
+            ]);
         }
     }
 }
