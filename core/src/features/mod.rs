@@ -1,51 +1,27 @@
-//! Placeholder replaced by the feature-extraction merge (only the config types are needed here).
-use serde::{Deserialize, Serialize};
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FeatureGroups {
-    pub time: bool,
-    pub wifi_events: bool,
-    pub security: bool,
-    pub text: bool,
-    pub process: bool,
-    pub windows: bool,
-}
-impl Default for FeatureGroups {
-    fn default() -> Self {
-        FeatureGroups {
-            time: true,
-            wifi_events: true,
-            security: true,
-            text: true,
-            process: true,
-            windows: true,
-        }
-    }
-}
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FeatureConfig {
-    pub groups: FeatureGroups,
-    pub window_minutes: Vec<u32>,
-}
-impl Default for FeatureConfig {
-    fn default() -> Self {
-        FeatureConfig {
-            groups: FeatureGroups::default(),
-            window_minutes: vec![5, 15, 60],
-        }
-    }
-}
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct FeatureConfigError(String);
-impl FeatureConfig {
-    pub fn check(&self) -> Result<(), FeatureConfigError> {
-        if self.window_minutes.contains(&0) {
-            return Err(FeatureConfigError(
-                "window_minutes: 0 is out of range 1..=10080".into(),
-            ));
-        }
-        Ok(())
-    }
-}
+//! Feature extraction (SPEC §3): from an [`Export`](crate::export::Export) to the `wifi-v1`
+//! feature matrix.
+//!
+//! Records are sorted by timestamp (stable), then each becomes one row of features in six
+//! groups — time, wifi_events, security, text, process, windows — each of which can be switched
+//! off in [`FeatureConfig`]. [`schema`](FeatureSchema) documents every column; the column order
+//! is part of the schema. Extraction scans each message once and runs in O(n) overall,
+//! trailing windows included.
+//!
+//! The process vocabulary of the training data is kept in the schema, so that `process_rank`
+//! and `process_frequency` mean the same at inference time: pass it back to [`extract`].
+
+mod config;
+mod extract;
+mod matrix;
+mod schema;
+mod text;
+mod vocabulary;
+mod windows;
+
+pub use config::{
+    FeatureConfig, FeatureConfigError, FeatureGroups, MAX_WINDOWS, MAX_WINDOW_MINUTES,
+};
+pub use extract::{extract, extract_with_progress};
+pub use matrix::FeatureMatrix;
+pub use schema::{feature_names, FeatureSchema, EXTRACTOR_VERSION, SCHEMA_NAME};
+pub use vocabulary::{ProcessEntry, ProcessVocabulary};
