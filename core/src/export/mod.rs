@@ -227,15 +227,23 @@ fn parse<'a>(
             }
         }
         _ => {
-            // Either not JSON at all (serde says where), or JSON of the wrong kind.
+            // Either JSON of the wrong kind (a lone number or string), or not JSON at all.
+            let (line, column) = line_column(body, first);
             return Err(match serde_json::from_slice::<IgnoredAny>(body) {
-                Err(e) => located(&e, "export"),
-                Ok(_) => {
-                    let (line, column) = line_column(body, first);
-                    ExportError::NotAnExport {
+                Ok(_) => ExportError::NotAnExport {
+                    line,
+                    column,
+                    message: "expected an export object, an array of records, or NDJSON records; found a single JSON value".to_owned(),
+                },
+                Err(_) => {
+                    let start: String = String::from_utf8_lossy(&body[first..body.len().min(first + 24)])
+                        .chars()
+                        .take_while(|c| *c != '\n' && *c != '\r')
+                        .collect();
+                    ExportError::Syntax {
                         line,
                         column,
-                        message: "expected an export object, an array of records, or NDJSON records; found a single JSON value".to_owned(),
+                        message: format!("expected '{{' or '[' at the start of an export, found {start:?}"),
                     }
                 }
             });
@@ -291,9 +299,14 @@ fn parse_ndjson<'a>(body: &'a [u8], validator: &mut Validator<'a>) {
 /// serde_json's message without its trailing " at line L column C".
 fn serde_message(e: &serde_json::Error) -> String {
     let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(cut) => text[..cut].to_owned(),
-        None => text,
+    let text = match text.rfind(" at line ") {
+        Some(cut) => &text[..cut],
+        None => &text,
+    };
+    match text {
+        // serde_json's words for a bare word such as NaN, yes or tru.
+        "expected ident" => "expected a value (a bare word is not JSON: use true, false, null, a number or a string)".to_owned(),
+        other => other.to_owned(),
     }
 }
 

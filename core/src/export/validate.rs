@@ -573,7 +573,7 @@ impl<'a> Validator<'a> {
                 Severity::Error => errors.push(group),
             }
         }
-        let dropped = self.opts.drop_invalid.then(|| Dropped {
+        let dropped = self.opts.drop_invalid.then_some(Dropped {
             count: record_errors,
             reasons: dropped_reasons,
         });
