@@ -1,0 +1,151 @@
+//! Reading inputs and writing outputs: files or stdin/stdout, configuration directories.
+
+use std::fs;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use mcp_train_core::config::{
+    Config, DEFAULT_MODEL_CONFIG, DEFAULT_TRAINING_CONFIG, MODEL_CONFIG_FILE, TRAINING_CONFIG_FILE,
+};
+
+use super::Failure;
+
+/// Whether a path means stdin/stdout.
+fn is_dash(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Loads the configuration: files in `dir` override the built-in defaults, file by file.
+pub fn load_config(dir: Option<&Path>) -> Result<Config, Failure> {
+    let Some(dir) = dir else {
+        return Ok(Config::defaults());
+    };
+    if !dir.is_dir() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "config directory {} does not exist",
+            dir.display()
+        )));
+    }
+    let read = |name: &str, default: &str| -> Result<String, Failure> {
+        let path = dir.join(name);
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(text),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(default.to_owned()),
+            Err(e) => Err(Failure::usage(
+                anyhow::Error::new(e).context(format!("cannot read {}", path.display())),
+            )),
+        }
+    };
+    let model = read(MODEL_CONFIG_FILE, DEFAULT_MODEL_CONFIG)?;
+    let training = read(TRAINING_CONFIG_FILE, DEFAULT_TRAINING_CONFIG)?;
+    Config::from_yaml(&model, &training)
+        .map_err(|e| Failure::usage(anyhow::anyhow!("config {}/{e}", dir.display())))
+}
+
+/// Reads a whole input file (or stdin for "-"), refusing more than `limit_mb` MiB.
+pub fn read_input(path: &Path, limit_mb: u64) -> Result<Vec<u8>, Failure> {
+    let limit = limit_mb.saturating_mul(1024 * 1024);
+    let too_big = |size: u64| {
+        Failure::invalid(anyhow::anyhow!(
+            "{} is {:.1} MiB, more than the limit of {limit_mb} MiB (limits.max_export_mb in training_config.yaml)",
+            display(path),
+            size as f64 / (1024.0 * 1024.0)
+        ))
+    };
+    let mut bytes = Vec::new();
+    if is_dash(path) {
+        io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .context("cannot read stdin")?;
+    } else {
+        let file =
+            fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if size > limit {
+            return Err(too_big(size));
+        }
+        bytes.reserve_exact(usize::try_from(size).unwrap_or(0));
+        file.take(limit + 1)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    }
+    if bytes.len() as u64 > limit {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// A name for messages: the path, or "stdin".
+pub fn display(path: &Path) -> String {
+    if is_dash(path) {
+        "stdin".to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// An output that lands atomically: written to a temporary file beside the target, then renamed,
+/// so an interrupted run never leaves a half-written file under the real name.
+pub struct Output {
+    target: Option<PathBuf>,
+    temp: Option<PathBuf>,
+    writer: BufWriter<Box<dyn Write>>,
+}
+
+impl Output {
+    pub fn create(path: &Path) -> Result<Output, Failure> {
+        if is_dash(path) {
+            return Ok(Output {
+                target: None,
+                temp: None,
+                writer: BufWriter::with_capacity(1 << 20, Box::new(io::stdout().lock())),
+            });
+        }
+        let file_name = path.file_name().ok_or_else(|| {
+            Failure::usage(anyhow::anyhow!("{} is not a file name", path.display()))
+        })?;
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(file_name);
+        temp_name.push(format!(".{}.tmp", std::process::id()));
+        let temp = path.with_file_name(temp_name);
+        let file =
+            fs::File::create(&temp).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(Output {
+            target: Some(path.to_owned()),
+            temp: Some(temp),
+            writer: BufWriter::with_capacity(1 << 20, Box::new(file)),
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut BufWriter<Box<dyn Write>> {
+        &mut self.writer
+    }
+
+    /// Flushes and moves the file into place.
+    pub fn commit(mut self) -> Result<(), Failure> {
+        let name = self
+            .target
+            .as_deref()
+            .map(display)
+            .unwrap_or_else(|| "stdout".into());
+        self.writer
+            .flush()
+            .with_context(|| format!("cannot write {name}"))?;
+        if let (Some(temp), Some(target)) = (self.temp.take(), self.target.as_ref()) {
+            fs::rename(&temp, target).with_context(|| format!("cannot write {name}"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        // Not committed: remove the partial temporary file.
+        if let Some(temp) = self.temp.take() {
+            let _ = fs::remove_file(temp);
+        }
+    }
+}

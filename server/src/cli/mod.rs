@@ -1,0 +1,84 @@
+//! Subcommands and the plumbing they share.
+
+mod args;
+mod features;
+mod input;
+mod progress;
+mod render;
+mod synth;
+mod validate;
+
+use std::fmt;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// A failure with its exit code: 1 for invalid input, 2 for usage and I/O problems.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    /// The input (export, model, package) is invalid.
+    pub fn invalid(error: impl Into<anyhow::Error>) -> Self {
+        Failure {
+            code: 1,
+            error: error.into(),
+        }
+    }
+
+    /// The command could not run: bad arguments, unreadable or unwritable files.
+    pub fn usage(error: impl Into<anyhow::Error>) -> Self {
+        Failure {
+            code: 2,
+            error: error.into(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line: the causes joined, outermost first.
+        let mut first = true;
+        for cause in self.error.chain() {
+            if !first {
+                f.write_str(": ")?;
+            }
+            first = false;
+            let text = cause.to_string();
+            f.write_str(text.lines().next().unwrap_or_default())?;
+        }
+        Ok(())
+    }
+}
+
+/// I/O and argument errors convert to usage failures by default; commands mark invalid input.
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Failure::usage(error)
+    }
+}
+
+pub type Outcome = Result<ExitCode, Failure>;
+
+/// Parses the arguments and runs the command.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = cli.quiet;
+    let result = match cli.command {
+        Command::Validate(a) => validate::run(a, quiet),
+        Command::Features(a) => features::run(a, quiet),
+        Command::Synth(a) => synth::run(a, quiet),
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.code)
+        }
+    }
+}
