@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every check and test of mcp-train. Installs what is missing (the wasm32 target, rustfmt,
+# clippy) and skips what is already there, so it works on a fresh machine and reruns fast.
+#
+#   scripts/test.sh            # everything: fmt, clippy, tests, wasm32 build of the core
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+need_component() {
+  rustup component list --installed 2>/dev/null | grep -q "^$1" || rustup component add "$1"
+}
+need_component rustfmt
+need_component clippy
+rustup target list --installed | grep -qx wasm32-unknown-unknown \
+  || rustup target add wasm32-unknown-unknown
+cargo --version
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "wasm32 release build of the core"
+cargo build -p mcp-train-core --release --locked --target wasm32-unknown-unknown
+
+step "tests"
+cargo test --workspace --locked 2>&1 | tee target/test-output.txt
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "\nall tests: %d passed, %d failed, %d ignored\n", p, f, i }' target/test-output.txt
