@@ -57,10 +57,10 @@ impl StandardScaler {
         let mut correction = vec![0.0; n_cols];
         let mut squares = vec![0.0; n_cols];
         for row in x.rows() {
-            for j in 0..n_cols {
-                let d = row[j] - mean[j];
-                correction[j] += d;
-                squares[j] += d * d;
+            for (((v, m), c), q) in row.iter().zip(&mean).zip(&mut correction).zip(&mut squares) {
+                let d = v - m;
+                *c += d;
+                *q += d * d;
             }
         }
         let scale = (0..n_cols)
@@ -134,13 +134,37 @@ impl StandardScaler {
     /// Standardises every row into a new row-major buffer of the same shape.
     pub fn transform(&self, x: Matrix<'_>) -> Result<Vec<f64>, ModelError> {
         self.check_width(x.n_cols())?;
-        let mut out = x.as_slice().to_vec();
-        for row in out.chunks_exact_mut(x.n_cols()) {
-            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.scale) {
-                *v = (*v - m) / s;
-            }
+        let mut out = Vec::with_capacity(x.as_slice().len());
+        for row in x.rows() {
+            out.extend(
+                row.iter()
+                    .zip(&self.mean)
+                    .zip(&self.scale)
+                    .map(|((v, m), s)| (v - m) / s),
+            );
         }
         Ok(out)
+    }
+
+    /// Standardises every row into `out`, a caller's buffer of the same length as `x`.
+    pub fn transform_into(&self, x: Matrix<'_>, out: &mut [f64]) -> Result<(), ModelError> {
+        self.check_width(x.n_cols())?;
+        if out.len() != x.as_slice().len() {
+            return Err(ModelError::InvalidParameter {
+                name: "out",
+                message: format!(
+                    "buffer of {} values for {} values",
+                    out.len(),
+                    x.as_slice().len()
+                ),
+            });
+        }
+        for (dst, row) in out.chunks_exact_mut(x.n_cols()).zip(x.rows()) {
+            for (((d, v), m), s) in dst.iter_mut().zip(row).zip(&self.mean).zip(&self.scale) {
+                *d = (v - m) / s;
+            }
+        }
+        Ok(())
     }
 
     fn check_width(&self, found: usize) -> Result<(), ModelError> {
@@ -200,6 +224,11 @@ mod tests {
         let mut row = [4.0, 20.0];
         s.transform_row(&mut row).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(row, [t[6], t[7]]);
+        let mut into = vec![0.0; data.len()];
+        s.transform_into(x, &mut into)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(into, t);
+        assert!(s.transform_into(x, &mut [0.0; 3]).is_err());
     }
 
     #[test]

@@ -420,3 +420,39 @@ fn sampling_without_replacement_is_distinct_sorted_and_portable() {
         vec![0, 1, 2, 3, 4]
     );
 }
+
+#[test]
+fn float32_thresholds_make_the_same_decisions_as_float64_ones() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut thresholds: Vec<f64> = (0..2000)
+        .map(|_| (rng.gen::<f64>() - 0.5) * libm::pow(10.0, f64::from(rng.gen_range(-40..40))))
+        .collect();
+    // Thresholds that are float32 values themselves (scikit-learn's `min` fallback), zero,
+    // and thresholds beyond the float32 range.
+    thresholds.extend(thresholds.clone().iter().map(|&t| f64::from(t as f32)));
+    thresholds.extend([
+        0.0,
+        -0.0,
+        1e-300,
+        -1e-300,
+        1e300,
+        -1e300,
+        f64::from(f32::MAX),
+    ]);
+    for t in thresholds {
+        let t32 = f32_at_or_below(t);
+        let near = t as f32;
+        let mut probes = vec![near, t32, f32::INFINITY, f32::NEG_INFINITY, 0.0, -0.0];
+        for step in 1..3u32 {
+            if near.is_finite() {
+                probes.push(f32::from_bits(near.to_bits().wrapping_add(step)));
+                probes.push(f32::from_bits(near.to_bits().wrapping_sub(step)));
+            }
+        }
+        for x in probes.into_iter().filter(|x| !x.is_nan()) {
+            // scikit-learn sends x right when `x <= t` is false (x and t are never NaN here).
+            let goes_left = f64::from(x) <= t;
+            assert_eq!(x > t32, !goes_left, "x {x:e}, t {t:e}, t32 {t32:e}");
+        }
+    }
+}
