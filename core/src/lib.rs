@@ -24,5 +24,6 @@
 pub mod config;
 pub mod export;
 pub mod features;
+pub mod model;
 pub mod synth;
 pub mod time;
