@@ -28,6 +28,8 @@
 //! `sklearn.model_selection.train_test_split`'s (`ceil(test_size·n)` test rows, stratified by
 //! label), though the shuffle itself uses a different generator.
 
+mod split;
 mod stats;
 
+pub use split::train_test_split;
 pub use stats::{histogram, score_stats, Histogram, Percentile, ScoreStats};
