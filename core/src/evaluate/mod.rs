@@ -28,8 +28,13 @@
 //! `sklearn.model_selection.train_test_split`'s (`ceil(test_size·n)` test rows, stratified by
 //! label), though the shuffle itself uses a different generator.
 
+mod metrics;
 mod split;
 mod stats;
 
+pub use metrics::{
+    classification_metrics, precision_recall_curve, roc_curve, ClassificationMetrics,
+    ConfusionMatrix, Curve,
+};
 pub use split::train_test_split;
 pub use stats::{histogram, score_stats, Histogram, Percentile, ScoreStats};
