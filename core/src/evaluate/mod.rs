@@ -31,6 +31,7 @@
 mod metrics;
 mod split;
 mod stats;
+mod thresholds;
 
 pub use metrics::{
     classification_metrics, precision_recall_curve, roc_curve, ClassificationMetrics,
@@ -38,3 +39,4 @@ pub use metrics::{
 };
 pub use split::train_test_split;
 pub use stats::{histogram, score_stats, Histogram, Percentile, ScoreStats};
+pub use thresholds::{check_thresholds, ThresholdCheck};
