@@ -28,11 +28,13 @@
 //! `sklearn.model_selection.train_test_split`'s (`ceil(test_size·n)` test rows, stratified by
 //! label), though the shuffle itself uses a different generator.
 
+mod importance;
 mod metrics;
 mod split;
 mod stats;
 mod thresholds;
 
+pub use importance::{permutation_importance, FeatureImportance};
 pub use metrics::{
     classification_metrics, precision_recall_curve, roc_curve, ClassificationMetrics,
     ConfusionMatrix, Curve,
