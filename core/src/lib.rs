@@ -22,6 +22,7 @@
 //! ```
 
 pub mod config;
+pub mod evaluate;
 pub mod export;
 pub mod features;
 pub mod model;
