@@ -27,6 +27,7 @@
 
 mod error;
 pub mod iforest;
+pub mod lof;
 mod matrix;
 mod percentile;
 mod scaler;
@@ -36,6 +37,7 @@ pub use iforest::{
     average_path_length, max_depth, IsolationForest, IsolationForestParams, IsolationTree,
     ValidIsolationForestParams,
 };
+pub use lof::{LocalOutlierFactor, LofParams, ValidLofParams};
 pub use matrix::Matrix;
 pub use percentile::percentile;
 pub use scaler::StandardScaler;
