@@ -26,5 +26,6 @@ pub mod evaluate;
 pub mod export;
 pub mod features;
 pub mod model;
+pub mod pipeline;
 pub mod synth;
 pub mod time;

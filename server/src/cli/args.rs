@@ -28,6 +28,112 @@ pub enum Command {
     Features(FeaturesArgs),
     /// Write a realistic synthetic export with labelled attack incidents.
     Synth(SynthArgs),
+    /// Train an anomaly-detection model on an export (or a features CSV) and write model.json.
+    Train(TrainArgs),
+    /// Metrics of a model on a labelled export (or labelled features CSV).
+    Evaluate(EvaluateArgs),
+    /// Score every record of an export (or row of a features CSV) with a model.
+    Score(ScoreArgs),
+}
+
+/// Which detector to train.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DetectorArg {
+    IsolationForest,
+    Lof,
+}
+
+/// Output format of scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScoreFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["file", "features_csv"])))]
+pub struct TrainArgs {
+    /// The export to train on ("-" reads stdin).
+    pub file: Option<PathBuf>,
+    /// Train on your own features instead: a numeric CSV with a header row.
+    #[arg(long, value_name = "FEATURES.csv", conflicts_with = "file")]
+    pub features_csv: Option<PathBuf>,
+    /// The CSV column holding labels (0/1); by default a column named `label`, if any.
+    #[arg(long, value_name = "NAME", requires = "features_csv")]
+    pub label_column: Option<String>,
+    /// Directory holding model_config.yaml and/or training_config.yaml (defaults are built in).
+    #[arg(long, value_name = "DIR")]
+    pub config: Option<PathBuf>,
+    /// Detector (default: model.type in model_config.yaml).
+    #[arg(long, value_enum)]
+    pub model: Option<DetectorArg>,
+    /// Seed for the detector, sampling and the train/test split (default: random_state).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// "auto" or the expected share of anomalies in (0, 0.5].
+    #[arg(long, value_name = "auto|F")]
+    pub contamination: Option<String>,
+    /// Leave out invalid records instead of refusing the export.
+    #[arg(long)]
+    pub drop_invalid: bool,
+    /// Where to write the model ("-" for stdout).
+    #[arg(long, short, default_value = "model.json", value_name = "model.json")]
+    pub out: PathBuf,
+    /// Print the training summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The model file (model.json).
+    pub model: PathBuf,
+    /// Labelled data: an export, or a features CSV for models trained on one ("-" reads stdin).
+    pub file: PathBuf,
+    /// The CSV column holding labels; by default a column named `label`.
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+    /// Leave out invalid records instead of refusing the export.
+    #[arg(long)]
+    pub drop_invalid: bool,
+    /// Directory holding training_config.yaml (for the threshold checks).
+    #[arg(long, value_name = "DIR")]
+    pub config: Option<PathBuf>,
+    /// Print the metrics as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["file", "features_csv"])))]
+pub struct ScoreArgs {
+    /// The model file (model.json).
+    pub model: PathBuf,
+    /// The data: an export, or a features CSV for models trained on one ("-" reads stdin).
+    pub file: Option<PathBuf>,
+    /// The data is a features CSV (same as giving it as FILE to a CSV-trained model).
+    #[arg(long, value_name = "FEATURES.csv", conflicts_with = "file")]
+    pub features_csv: Option<PathBuf>,
+    /// The CSV column holding labels; by default a column named `label`.
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+    /// Leave out invalid records instead of refusing the export.
+    #[arg(long)]
+    pub drop_invalid: bool,
+    /// Where to write the scores ("-" for stdout).
+    #[arg(
+        long,
+        short,
+        default_value = "-",
+        value_name = "scores.csv|scores.json"
+    )]
+    pub out: PathBuf,
+    /// Output format (default: from the --out extension, else csv).
+    #[arg(long, value_enum)]
+    pub format: Option<ScoreFormat>,
+    /// Only write the records flagged as anomalies.
+    #[arg(long)]
+    pub only_anomalies: bool,
 }
 
 /// Options shared by commands that read an export.

@@ -6,6 +6,7 @@ mod input;
 mod progress;
 mod render;
 mod synth;
+mod train;
 mod validate;
 
 use std::fmt;
@@ -73,6 +74,9 @@ pub fn run() -> ExitCode {
         Command::Validate(a) => validate::run(a, quiet),
         Command::Features(a) => features::run(a, quiet),
         Command::Synth(a) => synth::run(a, quiet),
+        Command::Train(a) => train::train(a, quiet),
+        Command::Evaluate(a) => train::evaluate(a, quiet),
+        Command::Score(a) => train::score(a, quiet),
     };
     match result {
         Ok(code) => code,

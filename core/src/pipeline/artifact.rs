@@ -1,0 +1,293 @@
+//! `model.json`: everything needed to score new logs, readable by any language with a JSON parser.
+//!
+//! It holds the feature schema (names, order, extractor version and the training process
+//! vocabulary), the fitted scaler, the detector's parameters and fitted state (trees as flat
+//! arrays), the offset and threshold, training and evaluation metadata, and lineage (the export's
+//! file name, size and SHA-256). Loading checks the format, its version and the schema before
+//! anything is scored, so a model from elsewhere is refused with a reason instead of scoring
+//! garbage.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{IsolationForestConfig, LofConfig};
+use crate::evaluate::{
+    ClassificationMetrics, Curve, FeatureImportance, Histogram, ScoreStats, ThresholdCheck,
+};
+use crate::features::{FeatureSchema, EXTRACTOR_VERSION, SCHEMA_NAME};
+use crate::model::{IsolationForest, LocalOutlierFactor, Matrix, ModelError, StandardScaler};
+
+/// The `format` field of every model file.
+pub const MODEL_FORMAT: &str = "mcp-train-model";
+/// The model file layout this build writes and reads.
+pub const MODEL_FORMAT_VERSION: u32 = 1;
+
+/// The features a model expects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum InputSchema {
+    /// Extracted from exports by this crate (`wifi-v1`).
+    Export(FeatureSchema),
+    /// Brought by the user as a CSV with these columns, in this order.
+    FeaturesCsv { features: Vec<String> },
+}
+
+impl InputSchema {
+    /// Feature names in order.
+    pub fn feature_names(&self) -> &[String] {
+        match self {
+            InputSchema::Export(schema) => &schema.features,
+            InputSchema::FeaturesCsv { features } => features,
+        }
+    }
+}
+
+/// The fitted detector and the parameters it was fitted with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Detector {
+    IsolationForest {
+        params: IsolationForestConfig,
+        model: IsolationForest,
+    },
+    Lof {
+        params: LofConfig,
+        model: LocalOutlierFactor,
+    },
+}
+
+impl Detector {
+    /// `isolation_forest` or `lof`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Detector::IsolationForest { .. } => "isolation_forest",
+            Detector::Lof { .. } => "lof",
+        }
+    }
+
+    pub fn n_features(&self) -> usize {
+        match self {
+            Detector::IsolationForest { model, .. } => model.n_features(),
+            Detector::Lof { model, .. } => model.n_features(),
+        }
+    }
+
+    /// The offset: `decision = score − offset`, anomalous when negative.
+    pub fn offset(&self) -> f64 {
+        match self {
+            Detector::IsolationForest { model, .. } => model.offset(),
+            Detector::Lof { model, .. } => model.offset(),
+        }
+    }
+
+    /// scikit-learn's `score_samples` of scaled rows (higher is more normal).
+    pub fn score_samples_into(&self, x: Matrix<'_>, out: &mut [f64]) -> Result<(), ModelError> {
+        match self {
+            Detector::IsolationForest { model, .. } => model.score_samples_into(x, out),
+            Detector::Lof { model, .. } => model.score_samples_into(x, out),
+        }
+    }
+}
+
+/// How the model decides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Threshold {
+    /// `decision = score − offset`.
+    pub offset: f64,
+    /// A record is an anomaly when its decision value is below this (always 0.0): equivalently,
+    /// when its score is below `offset`.
+    pub decision_threshold: f64,
+    /// How `offset` was chosen: `auto` or `contamination=<fraction>`.
+    pub method: String,
+}
+
+/// How the model was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// Rows the detector was fitted on.
+    pub samples: usize,
+    pub features: usize,
+    /// Rows held out for evaluation (labelled input only).
+    pub test_samples: usize,
+    pub seed: u64,
+    /// Wall-clock milliseconds as measured by the caller (0 when reproducible builds are
+    /// requested with `SOURCE_DATE_EPOCH`).
+    pub duration_ms: f64,
+    /// Records dropped as invalid (with drop-invalid).
+    pub dropped_records: usize,
+    pub labelled: bool,
+}
+
+/// Evaluation results stored with the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// `score_samples` over all rows.
+    pub score_stats: ScoreStats,
+    /// Share of all rows the model flags as anomalies.
+    pub anomaly_ratio: f64,
+    /// Histogram of all scores, for plots (the threshold is `threshold.offset`).
+    pub score_histogram: Histogram,
+    /// Metrics on the held-out test rows (labelled input only).
+    pub metrics: Option<ClassificationMetrics>,
+    pub roc_curve: Option<Curve>,
+    pub pr_curve: Option<Curve>,
+    pub threshold_checks: Vec<ThresholdCheck>,
+    /// Permutation importance of each feature for the scores.
+    pub feature_importance: Vec<FeatureImportance>,
+}
+
+/// Where the training data came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lineage {
+    /// `export` or `features_csv`.
+    pub source: String,
+    pub file_name: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_id: Option<String>,
+    pub records: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_range: Option<crate::export::TimeRange>,
+}
+
+/// The whole model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelArtifact {
+    pub format: String,
+    pub format_version: u32,
+    /// `YYYYMMDD_HHMMSS` of `created_at`.
+    pub version: String,
+    pub created_at: String,
+    /// `mcp-train <version>`.
+    pub generator: String,
+    pub input: InputSchema,
+    pub scaler: StandardScaler,
+    pub detector: Detector,
+    pub threshold: Threshold,
+    pub training: TrainingInfo,
+    pub evaluation: Evaluation,
+    pub lineage: Lineage,
+}
+
+/// Why a model file cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("not a model file: {0}")]
+    Corrupt(String),
+    #[error("not an mcp-train model (format {0:?})")]
+    WrongFormat(String),
+    #[error("model format version {found} is not supported (this build reads version {MODEL_FORMAT_VERSION})")]
+    WrongVersion { found: u64 },
+    #[error("model uses feature schema {name} {version}; this build extracts {SCHEMA_NAME} {EXTRACTOR_VERSION}")]
+    WrongSchema { name: String, version: String },
+    #[error("model is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+impl ModelArtifact {
+    /// The file's bytes: pretty JSON with a trailing newline (stable key order, so the same model
+    /// always gives the same bytes).
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Reads and checks a model file.
+    pub fn from_json(bytes: &[u8]) -> Result<ModelArtifact, ArtifactError> {
+        // Look at the header first, so another format or version gets its own message rather
+        // than a field-level parse error.
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<String>,
+            format_version: Option<serde_json::Value>,
+        }
+        let header: Header =
+            serde_json::from_slice(bytes).map_err(|e| ArtifactError::Corrupt(e.to_string()))?;
+        match header.format.as_deref() {
+            Some(MODEL_FORMAT) => {}
+            other => {
+                return Err(ArtifactError::WrongFormat(
+                    other.unwrap_or("missing").to_owned(),
+                ))
+            }
+        }
+        match header
+            .format_version
+            .as_ref()
+            .and_then(serde_json::Value::as_u64)
+        {
+            Some(v) if v == u64::from(MODEL_FORMAT_VERSION) => {}
+            Some(found) => return Err(ArtifactError::WrongVersion { found }),
+            None => {
+                return Err(ArtifactError::Corrupt(
+                    "format_version is missing".to_owned(),
+                ))
+            }
+        }
+        let artifact: ModelArtifact =
+            serde_json::from_slice(bytes).map_err(|e| ArtifactError::Corrupt(e.to_string()))?;
+        artifact.check()?;
+        Ok(artifact)
+    }
+
+    /// Checks that the parts fit together.
+    pub fn check(&self) -> Result<(), ArtifactError> {
+        if let InputSchema::Export(schema) = &self.input {
+            let major = |v: &str| v.split('.').next().unwrap_or_default().to_owned();
+            if schema.name != SCHEMA_NAME
+                || major(&schema.extractor_version) != major(EXTRACTOR_VERSION)
+            {
+                return Err(ArtifactError::WrongSchema {
+                    name: schema.name.clone(),
+                    version: schema.extractor_version.clone(),
+                });
+            }
+            if schema.features != crate::features::feature_names(&schema.config) {
+                return Err(ArtifactError::Inconsistent(
+                    "feature names do not match the schema's configuration".to_owned(),
+                ));
+            }
+        }
+        let n = self.input.feature_names().len();
+        if self.scaler.n_features() != n {
+            return Err(ArtifactError::Inconsistent(format!(
+                "scaler has {} features, schema has {n}",
+                self.scaler.n_features()
+            )));
+        }
+        if self.detector.n_features() != n {
+            return Err(ArtifactError::Inconsistent(format!(
+                "detector has {} features, schema has {n}",
+                self.detector.n_features()
+            )));
+        }
+        if self.threshold.offset.to_bits() != self.detector.offset().to_bits() {
+            return Err(ArtifactError::Inconsistent(
+                "threshold.offset differs from the detector's offset".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Scores raw (unscaled) feature rows: `(score, decision)` per row.
+    pub fn score_rows(&self, data: &[f64]) -> Result<Vec<(f64, f64)>, ModelError> {
+        let n_cols = self.scaler.n_features();
+        let matrix = Matrix::new(data, n_cols)?;
+        let scaled = self.scaler.transform(matrix)?;
+        let scaled = Matrix::new(&scaled, n_cols)?;
+        let mut scores = vec![0.0; scaled.n_rows()];
+        self.detector.score_samples_into(scaled, &mut scores)?;
+        let offset = self.threshold.offset;
+        Ok(scores.into_iter().map(|s| (s, s - offset)).collect())
+    }
+}
+
+/// `YYYYMMDD_HHMMSS` of a UTC instant.
+pub fn version_string(micros: i64) -> String {
+    let c = crate::time::CivilTime::from_micros(micros);
+    format!(
+        "{:04}{:02}{:02}_{:02}{:02}{:02}",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
+    )
+}

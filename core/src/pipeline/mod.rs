@@ -1,0 +1,625 @@
+//! The one training pipeline every surface uses: export bytes + configuration + seed + "now" →
+//! validated export → features → scaler → detector → evaluation → [`ModelArtifact`].
+//!
+//! It reports progress (stage and fraction) through a callback, which can cancel the run by
+//! returning `false`; cancellation is checked between stages. The pipeline reads no clock: the
+//! caller passes "now" and a stopwatch, so a web worker, the CLI and the server run it unchanged,
+//! and `SOURCE_DATE_EPOCH` can make its output byte-for-byte reproducible.
+//!
+//! Scoring ([`score`]) and evaluation of a finished model on new data ([`evaluate`]) live here
+//! too, so every surface extracts, scales and scores in exactly the same way.
+
+mod artifact;
+mod csv;
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use artifact::{
+    version_string, ArtifactError, Detector, Evaluation, InputSchema, Lineage, ModelArtifact,
+    Threshold, TrainingInfo, MODEL_FORMAT, MODEL_FORMAT_VERSION,
+};
+pub use csv::{read_features_csv, CsvError, FeaturesCsv, DEFAULT_LABEL_COLUMN};
+
+use crate::config::{AutoOr, Config, DetectorKind};
+use crate::evaluate::{
+    check_thresholds, classification_metrics, histogram, permutation_importance,
+    precision_recall_curve, roc_curve, score_stats, train_test_split, ClassificationMetrics,
+    ScoreStats, ThresholdCheck,
+};
+use crate::export::{parse_export_with_progress, ExportError, ValidateOptions, ValidationReport};
+use crate::features::extract_with_progress;
+use crate::model::{IsolationForestParams, LofParams, Matrix, ModelError, StandardScaler};
+use crate::time::format_iso8601;
+
+/// Points kept in the stored ROC and precision–recall curves.
+const CURVE_POINTS: usize = 200;
+/// Bins of the stored score histogram.
+const HISTOGRAM_BINS: usize = 40;
+/// Rows used to estimate feature importance.
+const IMPORTANCE_ROWS: usize = 2_000;
+/// Fewest labelled rows for a held-out evaluation.
+const MIN_LABELLED_FOR_SPLIT: usize = 10;
+
+/// A stage of the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Validate,
+    Features,
+    Scale,
+    Fit,
+    Score,
+    Evaluate,
+    Done,
+}
+
+impl Stage {
+    /// The share of the whole run before this stage starts, and this stage's share.
+    fn span(self) -> Range<f64> {
+        match self {
+            Stage::Validate => 0.0..0.30,
+            Stage::Features => 0.30..0.50,
+            Stage::Scale => 0.50..0.55,
+            Stage::Fit => 0.55..0.70,
+            Stage::Score => 0.70..0.85,
+            Stage::Evaluate => 0.85..1.0,
+            Stage::Done => 1.0..1.0,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Validate => "validate",
+            Stage::Features => "features",
+            Stage::Scale => "scale",
+            Stage::Fit => "fit",
+            Stage::Score => "score",
+            Stage::Evaluate => "evaluate",
+            Stage::Done => "done",
+        }
+    }
+}
+
+/// Where the run is.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub stage: Stage,
+    /// Progress within the stage, 0–1.
+    pub stage_fraction: f64,
+    /// Progress of the whole run, 0–1.
+    pub fraction: f64,
+}
+
+/// What the caller lends the pipeline: a progress callback (return `false` to cancel) and a
+/// stopwatch in milliseconds (return 0 for reproducible output).
+pub struct Hooks<'h> {
+    pub progress: &'h mut dyn FnMut(&Progress) -> bool,
+    pub elapsed_ms: &'h dyn Fn() -> f64,
+}
+
+impl std::fmt::Debug for Hooks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hooks")
+    }
+}
+
+impl Hooks<'_> {
+    fn report(&mut self, stage: Stage, stage_fraction: f64) -> Result<(), TrainError> {
+        let span = stage.span();
+        let progress = Progress {
+            stage,
+            stage_fraction,
+            fraction: span.start + (span.end - span.start) * stage_fraction,
+        };
+        if (self.progress)(&progress) {
+            Ok(())
+        } else {
+            Err(TrainError::Cancelled)
+        }
+    }
+}
+
+/// The training data.
+#[derive(Debug, Clone, Copy)]
+pub enum TrainInput<'a> {
+    /// An export (JSON object, array or NDJSON).
+    Export { bytes: &'a [u8], file_name: &'a str },
+    /// A numeric features CSV with a header; `label_column` names an optional 0/1 column.
+    FeaturesCsv {
+        bytes: &'a [u8],
+        file_name: &'a str,
+        label_column: Option<&'a str>,
+    },
+}
+
+/// Choices on top of the configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    pub config: Config,
+    /// Overrides `model.type`.
+    pub detector: Option<DetectorKind>,
+    /// Overrides every `random_state` (detector, sampling, split).
+    pub seed: Option<u64>,
+    /// Overrides the detector's contamination.
+    pub contamination: Option<AutoOr<f64>>,
+    /// Drop invalid records instead of refusing the export.
+    pub drop_invalid: bool,
+    /// "Now", microseconds since the epoch (UTC): the model's creation time and version.
+    pub now_micros: i64,
+}
+
+/// Why training or scoring stopped.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error(transparent)]
+    Csv(#[from] CsvError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    #[error("{0}")]
+    Input(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// A trained model and, for exports, the validation report of its data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trained {
+    pub artifact: ModelArtifact,
+    pub report: Option<ValidationReport>,
+}
+
+/// Feature rows ready for the detector, with what the report needs about them.
+struct Prepared {
+    input: InputSchema,
+    data: Vec<f64>,
+    n_cols: usize,
+    labels: Vec<Option<bool>>,
+    report: Option<ValidationReport>,
+    lineage: Lineage,
+    dropped: usize,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn prepare(
+    input: TrainInput<'_>,
+    options: &TrainOptions,
+    hooks: &mut Hooks<'_>,
+) -> Result<Prepared, TrainError> {
+    match input {
+        TrainInput::Export { bytes, file_name } => {
+            hooks.report(Stage::Validate, 0.0)?;
+            let mut validate = options.config.training.validation.clone();
+            validate.drop_invalid |= options.drop_invalid;
+            let parsed = parse_export_with_progress(bytes, &validate, |_| {})?;
+            let report = parsed.report.clone();
+            let dropped = report.dropped.as_ref().map_or(0, |d| d.count);
+            let export = parsed.into_usable()?;
+            hooks.report(Stage::Validate, 1.0)?;
+            hooks.report(Stage::Features, 0.0)?;
+            let matrix = extract_with_progress(
+                &export,
+                &options.config.model.features,
+                None,
+                &mut |_, _| {},
+            );
+            hooks.report(Stage::Features, 1.0)?;
+            let lineage = Lineage {
+                source: "export".to_owned(),
+                file_name: file_name.to_owned(),
+                size_bytes: bytes.len() as u64,
+                sha256: sha256_hex(bytes),
+                export_id: export.metadata.as_ref().and_then(|m| m.export_id.clone()),
+                records: export.records.len(),
+                time_range: report.summary.time_range.clone(),
+            };
+            let n_cols = matrix.n_cols();
+            Ok(Prepared {
+                input: InputSchema::Export(matrix.schema),
+                data: matrix.data,
+                n_cols,
+                labels: matrix.labels,
+                report: Some(report),
+                lineage,
+                dropped,
+            })
+        }
+        TrainInput::FeaturesCsv {
+            bytes,
+            file_name,
+            label_column,
+        } => {
+            hooks.report(Stage::Features, 0.0)?;
+            let csv = read_features_csv(bytes, label_column)?;
+            let rows = csv.n_rows();
+            hooks.report(Stage::Features, 1.0)?;
+            Ok(Prepared {
+                n_cols: csv.names.len(),
+                input: InputSchema::FeaturesCsv {
+                    features: csv.names,
+                },
+                data: csv.data,
+                labels: csv.labels.unwrap_or_else(|| vec![None; rows]),
+                report: None,
+                lineage: Lineage {
+                    source: "features_csv".to_owned(),
+                    file_name: file_name.to_owned(),
+                    size_bytes: bytes.len() as u64,
+                    sha256: sha256_hex(bytes),
+                    export_id: None,
+                    records: rows,
+                    time_range: None,
+                },
+                dropped: 0,
+            })
+        }
+    }
+}
+
+/// Rows `indices` of a row-major matrix, copied.
+fn take_rows(data: &[f64], n_cols: usize, indices: &[usize]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(indices.len() * n_cols);
+    for &i in indices {
+        out.extend_from_slice(&data[i * n_cols..(i + 1) * n_cols]);
+    }
+    out
+}
+
+/// Splits rows into (fit, test): unlabelled rows always train; labelled rows are split
+/// (stratified, seeded) when there are enough of them.
+fn split(labels: &[Option<bool>], test_size: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let labelled: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_some()).collect();
+    if labelled.len() < MIN_LABELLED_FOR_SPLIT {
+        return ((0..labels.len()).collect(), Vec::new());
+    }
+    let classes: Vec<bool> = labelled.iter().map(|&i| labels[i] == Some(true)).collect();
+    let (train, test) = train_test_split(&classes, test_size, seed);
+    let mut fit: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_none()).collect();
+    fit.extend(train.iter().map(|&k| labelled[k]));
+    fit.sort_unstable();
+    let test: Vec<usize> = test.iter().map(|&k| labelled[k]).collect();
+    (fit, test)
+}
+
+/// Trains a model.
+pub fn train(
+    input: TrainInput<'_>,
+    options: &TrainOptions,
+    mut hooks: Hooks<'_>,
+) -> Result<Trained, TrainError> {
+    let started = (hooks.elapsed_ms)();
+    let prepared = prepare(input, options, &mut hooks)?;
+    let Prepared {
+        input,
+        data,
+        n_cols,
+        labels,
+        report,
+        lineage,
+        dropped,
+    } = prepared;
+    let n_rows = data.len().checked_div(n_cols).unwrap_or(0);
+    if n_rows < 2 {
+        return Err(TrainError::Input(format!(
+            "need at least 2 rows to train, found {n_rows}"
+        )));
+    }
+    let config = &options.config;
+    let model_config = &config.model.model;
+    let seed = options
+        .seed
+        .unwrap_or(model_config.isolation_forest.random_state);
+    let split_seed = options
+        .seed
+        .unwrap_or(config.training.evaluation.random_state);
+    let (fit_rows, test_rows) = split(&labels, config.training.evaluation.test_size, split_seed);
+
+    hooks.report(Stage::Scale, 0.0)?;
+    let fit_data = take_rows(&data, n_cols, &fit_rows);
+    let scaler = StandardScaler::fit(Matrix::new(&fit_data, n_cols)?)?;
+    let scaled = scaler.transform(Matrix::new(&data, n_cols)?)?;
+    drop(data);
+    let fit_scaled = take_rows(&scaled, n_cols, &fit_rows);
+    drop(fit_data);
+    hooks.report(Stage::Scale, 1.0)?;
+
+    hooks.report(Stage::Fit, 0.0)?;
+    let kind = options.detector.unwrap_or(model_config.kind);
+    let fit_matrix = Matrix::new(&fit_scaled, n_cols)?;
+    let (detector, method) = match kind {
+        DetectorKind::IsolationForest => {
+            let mut params = model_config.isolation_forest.clone();
+            params.random_state = seed;
+            if let Some(c) = options.contamination {
+                params.contamination = c;
+            }
+            let model = IsolationForestParams::from(params.clone())
+                .check()?
+                .fit(fit_matrix)?;
+            let method = contamination_method(params.contamination);
+            (Detector::IsolationForest { params, model }, method)
+        }
+        DetectorKind::Lof => {
+            let mut params = model_config.lof.clone();
+            if let Some(c) = options.contamination {
+                params.contamination = c;
+            }
+            let model = LofParams::from(params.clone())
+                .random_state(seed)
+                .check()?
+                .fit(fit_matrix)?;
+            let method = contamination_method(params.contamination);
+            (Detector::Lof { params, model }, method)
+        }
+    };
+    drop(fit_scaled);
+    hooks.report(Stage::Fit, 1.0)?;
+
+    hooks.report(Stage::Score, 0.0)?;
+    let all = Matrix::new(&scaled, n_cols)?;
+    let mut scores = vec![0.0; n_rows];
+    detector.score_samples_into(all, &mut scores)?;
+    let offset = detector.offset();
+    hooks.report(Stage::Score, 1.0)?;
+
+    hooks.report(Stage::Evaluate, 0.0)?;
+    let anomalies = scores.iter().filter(|&&s| s - offset < 0.0).count();
+    let anomaly_ratio = anomalies as f64 / n_rows as f64;
+    let (metrics, roc, pr) = if test_rows.is_empty() {
+        (None, None, None)
+    } else {
+        let test_labels: Vec<bool> = test_rows.iter().map(|&i| labels[i] == Some(true)).collect();
+        let predicted: Vec<bool> = test_rows
+            .iter()
+            .map(|&i| scores[i] - offset < 0.0)
+            .collect();
+        let anomaly_scores: Vec<f64> = test_rows.iter().map(|&i| -scores[i]).collect();
+        (
+            Some(classification_metrics(
+                &test_labels,
+                &predicted,
+                &anomaly_scores,
+            )),
+            roc_curve(&test_labels, &anomaly_scores, CURVE_POINTS),
+            precision_recall_curve(&test_labels, &anomaly_scores, CURVE_POINTS),
+        )
+    };
+    hooks.report(Stage::Evaluate, 0.5)?;
+    let names = input.feature_names().to_vec();
+    let mut score_scaled = |rows: &[f64]| -> Vec<f64> {
+        let mut out = vec![0.0; rows.len() / n_cols.max(1)];
+        match Matrix::new(rows, n_cols) {
+            Ok(m) if detector.score_samples_into(m, &mut out).is_ok() => out,
+            _ => vec![0.0; out.len()],
+        }
+    };
+    let feature_importance = permutation_importance(
+        &scaled,
+        n_cols,
+        &names,
+        &mut score_scaled,
+        seed,
+        IMPORTANCE_ROWS,
+    );
+    let evaluation = Evaluation {
+        score_stats: score_stats(&scores, &config.training.evaluation.score_percentiles),
+        anomaly_ratio,
+        score_histogram: histogram(&scores, HISTOGRAM_BINS),
+        threshold_checks: check_thresholds(
+            &config.training.evaluation.thresholds,
+            metrics.as_ref(),
+            anomaly_ratio,
+        ),
+        metrics,
+        roc_curve: roc,
+        pr_curve: pr,
+        feature_importance,
+    };
+    hooks.report(Stage::Evaluate, 1.0)?;
+
+    let duration_ms = ((hooks.elapsed_ms)() - started).max(0.0);
+    let artifact = ModelArtifact {
+        format: MODEL_FORMAT.to_owned(),
+        format_version: MODEL_FORMAT_VERSION,
+        version: version_string(options.now_micros),
+        created_at: format_iso8601(options.now_micros),
+        generator: format!("mcp-train {}", env!("CARGO_PKG_VERSION")),
+        threshold: Threshold {
+            offset,
+            decision_threshold: 0.0,
+            method,
+        },
+        training: TrainingInfo {
+            samples: fit_rows.len(),
+            features: n_cols,
+            test_samples: test_rows.len(),
+            seed,
+            duration_ms,
+            dropped_records: dropped,
+            labelled: labels.iter().any(Option::is_some),
+        },
+        input,
+        scaler,
+        detector,
+        evaluation,
+        lineage,
+    };
+    artifact.check()?;
+    hooks.report(Stage::Done, 1.0)?;
+    Ok(Trained { artifact, report })
+}
+
+fn contamination_method(c: AutoOr<f64>) -> String {
+    match c {
+        AutoOr::Auto => "auto".to_owned(),
+        AutoOr::Value(v) => format!("contamination={v}"),
+    }
+}
+
+/// One scored record (or CSV row).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredRow {
+    /// Record index in the export (0-based, counting dropped records), or CSV data row (0-based).
+    pub index: usize,
+    /// The record's timestamp (exports only), RFC 3339 UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    pub score: f64,
+    pub decision: f64,
+    pub is_anomaly: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<bool>,
+}
+
+/// Scored data, in input order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub rows: Vec<ScoredRow>,
+    pub report: Option<ValidationReport>,
+}
+
+/// Data to score or evaluate with a finished model.
+#[derive(Debug, Clone, Copy)]
+pub enum ScoreInput<'a> {
+    Export {
+        bytes: &'a [u8],
+        options: &'a ValidateOptions,
+    },
+    FeaturesCsv {
+        bytes: &'a [u8],
+        label_column: Option<&'a str>,
+    },
+}
+
+/// Scores every record of an export (or row of a features CSV) with a model.
+pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, TrainError> {
+    match (input, &artifact.input) {
+        (ScoreInput::Export { bytes, options }, InputSchema::Export(schema)) => {
+            let parsed = parse_export_with_progress(bytes, options, |_| {})?;
+            let report = parsed.report.clone();
+            let export = parsed.into_usable()?;
+            let matrix = crate::features::extract(&export, &schema.config, Some(&schema.vocabulary));
+            let scored = artifact.score_rows(&matrix.data)?;
+            let mut rows: Vec<ScoredRow> = scored
+                .into_iter()
+                .enumerate()
+                .map(|(i, (score, decision))| ScoredRow {
+                    index: matrix.record_index[i],
+                    timestamp: Some(format_iso8601(matrix.timestamps[i])),
+                    score,
+                    decision,
+                    is_anomaly: decision < 0.0,
+                    label: matrix.labels[i],
+                })
+                .collect();
+            rows.sort_by_key(|r| r.index);
+            Ok(Scored {
+                rows,
+                report: Some(report),
+            })
+        }
+        (ScoreInput::FeaturesCsv { bytes, label_column }, InputSchema::FeaturesCsv { features }) => {
+            let csv = read_features_csv(bytes, label_column)?;
+            if &csv.names != features {
+                let at = csv
+                    .names
+                    .iter()
+                    .zip(features)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(csv.names.len().min(features.len()));
+                return Err(TrainError::Input(format!(
+                    "features CSV columns differ from the model's at column {} (model: {}; file: {})",
+                    at + 1,
+                    features.get(at).map_or("(none)", String::as_str),
+                    csv.names.get(at).map_or("(none)", String::as_str)
+                )));
+            }
+            let scored = artifact.score_rows(&csv.data)?;
+            let labels = csv.labels.unwrap_or_default();
+            let rows = scored
+                .into_iter()
+                .enumerate()
+                .map(|(i, (score, decision))| ScoredRow {
+                    index: i,
+                    timestamp: None,
+                    score,
+                    decision,
+                    is_anomaly: decision < 0.0,
+                    label: labels.get(i).copied().flatten(),
+                })
+                .collect();
+            Ok(Scored { rows, report: None })
+        }
+        (ScoreInput::Export { .. }, InputSchema::FeaturesCsv { .. }) => Err(TrainError::Input(
+            "this model was trained on a features CSV; score a features CSV with the same columns"
+                .to_owned(),
+        )),
+        (ScoreInput::FeaturesCsv { .. }, InputSchema::Export(_)) => Err(TrainError::Input(
+            "this model was trained on an export; score an export (its features are extracted with the model's schema)"
+                .to_owned(),
+        )),
+    }
+}
+
+/// Metrics of a model on labelled data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvaluationResult {
+    pub model_version: String,
+    pub samples: usize,
+    pub labelled: usize,
+    pub metrics: ClassificationMetrics,
+    pub score_stats: ScoreStats,
+    pub anomaly_ratio: f64,
+    pub threshold_checks: Vec<ThresholdCheck>,
+}
+
+/// Evaluates a model on labelled data (every labelled row counts).
+pub fn evaluate(
+    artifact: &ModelArtifact,
+    input: ScoreInput<'_>,
+    config: &Config,
+) -> Result<EvaluationResult, TrainError> {
+    let scored = score(artifact, input)?;
+    let labelled: Vec<&ScoredRow> = scored.rows.iter().filter(|r| r.label.is_some()).collect();
+    if labelled.is_empty() {
+        return Err(TrainError::Input(
+            "the data has no labels (label 0/1 or is_anomaly true/false); evaluation needs them"
+                .to_owned(),
+        ));
+    }
+    let labels: Vec<bool> = labelled.iter().map(|r| r.label == Some(true)).collect();
+    let predicted: Vec<bool> = labelled.iter().map(|r| r.is_anomaly).collect();
+    let anomaly_scores: Vec<f64> = labelled.iter().map(|r| -r.score).collect();
+    let metrics = classification_metrics(&labels, &predicted, &anomaly_scores);
+    let scores: Vec<f64> = scored.rows.iter().map(|r| r.score).collect();
+    let anomaly_ratio = scored.rows.iter().filter(|r| r.is_anomaly).count() as f64
+        / scored.rows.len().max(1) as f64;
+    Ok(EvaluationResult {
+        model_version: artifact.version.clone(),
+        samples: scored.rows.len(),
+        labelled: labelled.len(),
+        threshold_checks: check_thresholds(
+            &config.training.evaluation.thresholds,
+            Some(&metrics),
+            anomaly_ratio,
+        ),
+        metrics,
+        score_stats: score_stats(&scores, &config.training.evaluation.score_percentiles),
+        anomaly_ratio,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,72 @@
+//! Same export, configuration, seed and "now" → the same `model.json` bytes on every platform.
+//!
+//! The test trains on a synthetic export natively and on `wasm32-unknown-unknown` (run by
+//! `wasm-bindgen-test-runner` in node, see `scripts/test.sh`) and compares the SHA-256 of the model
+//! file with the same pinned value, so native and wasm agree with each other bit for bit. If a
+//! deliberate change to the model format or the algorithms moves the hash, the new value is
+//! printed by the failing assertion: update it here in the same commit.
+
+use mcp_train_core::config::{Config, DetectorKind};
+use mcp_train_core::pipeline::{train, Hooks, Progress, TrainInput, TrainOptions};
+use mcp_train_core::synth::{write_export, SynthConfig};
+use sha2::{Digest, Sha256};
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+/// SHA-256 of `model.json` for the Isolation Forest below.
+const ISOLATION_FOREST_SHA256: &str =
+    "36bfb456ed1315a9abd90623c819eede0738dafcbdfde39c6ee6a1ec52576869";
+/// SHA-256 of `model.json` for the LOF below.
+const LOF_SHA256: &str = "2a7735917ee5dc31f0f20ad94e3f89b21e442e1bd7270baeb2613ebdda92a4a8";
+
+fn model_sha256(detector: DetectorKind) -> String {
+    let synth = SynthConfig {
+        records: 3_000,
+        anomaly_ratio: 0.06,
+        seed: 5,
+        ..SynthConfig::default()
+    }
+    .check()
+    .expect("synth config");
+    let mut export = Vec::new();
+    write_export(&synth, &mut export).expect("synth");
+    let options = TrainOptions {
+        config: Config::defaults(),
+        detector: Some(detector),
+        seed: Some(11),
+        contamination: None,
+        drop_invalid: false,
+        now_micros: 1_700_000_000_000_000,
+    };
+    let mut progress = |_: &Progress| true;
+    let trained = train(
+        TrainInput::Export {
+            bytes: &export,
+            file_name: "determinism.json",
+        },
+        &options,
+        Hooks {
+            progress: &mut progress,
+            elapsed_ms: &|| 0.0,
+        },
+    )
+    .expect("trains");
+    Sha256::digest(trained.artifact.to_json())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn isolation_forest_model_bytes_are_the_same_on_every_platform() {
+    assert_eq!(
+        model_sha256(DetectorKind::IsolationForest),
+        ISOLATION_FOREST_SHA256
+    );
+}
+
+#[test]
+fn lof_model_bytes_are_the_same_on_every_platform() {
+    assert_eq!(model_sha256(DetectorKind::Lof), LOF_SHA256);
+}

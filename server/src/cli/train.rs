@@ -1,0 +1,413 @@
+//! `mcp-train train`, `evaluate` and `score`: the training pipeline of the core, on files.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use mcp_train_core::config::{AutoOr, DetectorKind};
+use mcp_train_core::evaluate::{ClassificationMetrics, ThresholdCheck};
+use mcp_train_core::pipeline::{
+    self, Hooks, InputSchema, ModelArtifact, ScoreInput, TrainInput, TrainOptions,
+};
+
+use super::args::{DetectorArg, EvaluateArgs, ScoreArgs, ScoreFormat, TrainArgs};
+use super::input::{display, load_config, read_input, Output};
+use super::{progress, render, Failure, Outcome};
+
+/// "Now", from `SOURCE_DATE_EPOCH` (seconds) when set, so builds can be reproduced byte for byte.
+/// Returns the time in microseconds and whether it is frozen.
+fn now() -> Result<(i64, bool), Failure> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(text) => {
+            let seconds: i64 = text.trim().parse().map_err(|_| {
+                Failure::usage(anyhow::anyhow!(
+                    "SOURCE_DATE_EPOCH must be whole seconds since 1970, found {text:?}"
+                ))
+            })?;
+            let micros = seconds.checked_mul(1_000_000).ok_or_else(|| {
+                Failure::usage(anyhow::anyhow!(
+                    "SOURCE_DATE_EPOCH {seconds} is out of range"
+                ))
+            })?;
+            Ok((micros, true))
+        }
+        Err(_) => {
+            let since = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_err(|e| Failure::usage(anyhow::anyhow!("system clock before 1970: {e}")))?;
+            Ok((i64::try_from(since.as_micros()).unwrap_or(i64::MAX), false))
+        }
+    }
+}
+
+fn contamination(text: &str) -> Result<AutoOr<f64>, Failure> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(AutoOr::Auto);
+    }
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 0.5 => Ok(AutoOr::Value(v)),
+        _ => Err(Failure::usage(anyhow::anyhow!(
+            "--contamination: expected \"auto\" or a fraction in (0, 0.5], found {text:?}"
+        ))),
+    }
+}
+
+/// Reads and checks a model file.
+pub fn load_model(path: &Path) -> Result<ModelArtifact, Failure> {
+    let bytes = read_input(path, 4096)?;
+    ModelArtifact::from_json(&bytes)
+        .with_context(|| format!("cannot use model {}", display(path)))
+        .map_err(Failure::invalid)
+}
+
+fn metrics_line(m: &ClassificationMetrics) -> String {
+    let opt = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.3}"));
+    format!(
+        "accuracy {:.3} · precision {:.3} · recall {:.3} · F1 {:.3} · ROC AUC {} · AP {} (TP {} FP {} FN {} TN {})",
+        m.accuracy,
+        m.precision,
+        m.recall,
+        m.f1,
+        opt(m.roc_auc),
+        opt(m.average_precision),
+        m.confusion_matrix.true_positive,
+        m.confusion_matrix.false_positive,
+        m.confusion_matrix.false_negative,
+        m.confusion_matrix.true_negative
+    )
+}
+
+fn checks_line(checks: &[ThresholdCheck]) -> String {
+    checks
+        .iter()
+        .map(|c| {
+            let mark = match c.passed {
+                Some(true) => "pass",
+                Some(false) => "FAIL",
+                None => "n/a",
+            };
+            let value = c.value.map_or("n/a".to_owned(), |v| format!("{v:.3}"));
+            format!(
+                "{} {value} {} {} {mark}",
+                c.metric, c.comparison, c.threshold
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
+    let config = load_config(args.config.as_deref())?;
+    let (now_micros, frozen) = now()?;
+    let options = TrainOptions {
+        detector: args.model.map(|m| match m {
+            DetectorArg::IsolationForest => DetectorKind::IsolationForest,
+            DetectorArg::Lof => DetectorKind::Lof,
+        }),
+        seed: args.seed,
+        contamination: args
+            .contamination
+            .as_deref()
+            .map(contamination)
+            .transpose()?,
+        drop_invalid: args.drop_invalid,
+        now_micros,
+        config,
+    };
+    let limit = options.config.training.limits.max_export_mb;
+    let (path, is_csv) = match (&args.file, &args.features_csv) {
+        (Some(file), _) => (file.clone(), false),
+        (None, Some(csv)) => (csv.clone(), true),
+        (None, None) => {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "give an export or --features-csv"
+            )))
+        }
+    };
+    let bytes = read_input(&path, limit)?;
+    let name = display(&path);
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| name.clone());
+    let input = if is_csv {
+        TrainInput::FeaturesCsv {
+            bytes: &bytes,
+            file_name: &file_name,
+            label_column: args.label_column.as_deref(),
+        }
+    } else {
+        TrainInput::Export {
+            bytes: &bytes,
+            file_name: &file_name,
+        }
+    };
+
+    let bar = progress::bar(quiet, 1000, "training");
+    let started = Instant::now();
+    let clock = move || {
+        if frozen {
+            0.0
+        } else {
+            started.elapsed().as_secs_f64() * 1000.0
+        }
+    };
+    let tick = bar.clone();
+    let mut on_progress = move |p: &pipeline::Progress| {
+        tick.set_message(p.stage.as_str());
+        tick.set_position((p.fraction * 1000.0) as u64);
+        true
+    };
+    let trained = pipeline::train(
+        input,
+        &options,
+        Hooks {
+            progress: &mut on_progress,
+            elapsed_ms: &clock,
+        },
+    );
+    bar.finish_and_clear();
+    let trained = trained
+        .with_context(|| format!("cannot train on {name}"))
+        .map_err(Failure::invalid)?;
+    let model = &trained.artifact;
+    let mut out = Output::create(&args.out)?;
+    out.writer()
+        .write_all(&model.to_json())
+        .with_context(|| format!("cannot write {}", display(&args.out)))?;
+    out.commit()?;
+
+    let seconds = started.elapsed().as_secs_f64();
+    let e = &model.evaluation;
+    if args.json {
+        let summary = serde_json::json!({
+            "version": model.version,
+            "out": display(&args.out),
+            "detector": model.detector.name(),
+            "samples": model.training.samples,
+            "test_samples": model.training.test_samples,
+            "features": model.training.features,
+            "dropped_records": model.training.dropped_records,
+            "duration_ms": model.training.duration_ms,
+            "seed": model.training.seed,
+            "threshold": model.threshold,
+            "anomaly_ratio": e.anomaly_ratio,
+            "score_stats": e.score_stats,
+            "metrics": e.metrics,
+            "threshold_checks": e.threshold_checks,
+            "lineage": model.lineage,
+        });
+        println!("{summary}");
+    } else {
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "trained {} on {} rows × {} features in {seconds:.2} s (seed {})",
+            model.detector.name(),
+            render::thousands(model.training.samples),
+            model.training.features,
+            model.training.seed
+        );
+        if model.training.dropped_records > 0 {
+            let _ = writeln!(
+                text,
+                "dropped    {} invalid records",
+                render::thousands(model.training.dropped_records)
+            );
+        }
+        let _ = writeln!(
+            text,
+            "threshold  offset {:.6} ({}) · {:.2}% of rows flagged as anomalies",
+            model.threshold.offset,
+            model.threshold.method,
+            e.anomaly_ratio * 100.0
+        );
+        let _ = writeln!(
+            text,
+            "scores     mean {:.4} · std {:.4} · min {:.4} · max {:.4}",
+            e.score_stats.mean, e.score_stats.std, e.score_stats.min, e.score_stats.max
+        );
+        match &e.metrics {
+            Some(m) => {
+                let _ = writeln!(
+                    text,
+                    "metrics    on {} held-out rows: {}",
+                    render::thousands(model.training.test_samples),
+                    metrics_line(m)
+                );
+            }
+            None => {
+                let _ = writeln!(text, "metrics    none (no labels: unsupervised training)");
+            }
+        }
+        let _ = writeln!(text, "checks     {}", checks_line(&e.threshold_checks));
+        let top: Vec<String> = e
+            .feature_importance
+            .iter()
+            .take(5)
+            .map(|f| format!("{} {:.3}", f.feature, f.importance))
+            .collect();
+        let _ = writeln!(text, "important  {}", top.join(" · "));
+        let _ = writeln!(
+            text,
+            "wrote model {} to {}",
+            model.version,
+            display(&args.out)
+        );
+        eprint!("{text}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The data for scoring or evaluating: export or CSV, as the model requires. An export given to
+/// a CSV-trained model is named as such instead of failing as a strange CSV.
+fn score_input<'a>(
+    model: &ModelArtifact,
+    bytes: &'a [u8],
+    options: &'a mcp_train_core::export::ValidateOptions,
+    label_column: Option<&'a str>,
+) -> Result<ScoreInput<'a>, Failure> {
+    match model.input {
+        InputSchema::Export(_) => Ok(ScoreInput::Export { bytes, options }),
+        InputSchema::FeaturesCsv { .. } => {
+            let first = bytes
+                .strip_prefix(b"\xEF\xBB\xBF")
+                .unwrap_or(bytes)
+                .iter()
+                .find(|b| !b.is_ascii_whitespace());
+            if matches!(first, Some(b'{' | b'[')) {
+                return Err(Failure::invalid(anyhow::anyhow!(
+                    "this model was trained on a features CSV, and the data looks like an export (JSON); give it a features CSV with the same columns"
+                )));
+            }
+            Ok(ScoreInput::FeaturesCsv {
+                bytes,
+                label_column,
+            })
+        }
+    }
+}
+
+pub fn evaluate(args: EvaluateArgs, _quiet: bool) -> Outcome {
+    let config = load_config(args.config.as_deref())?;
+    let model = load_model(&args.model)?;
+    let bytes = read_input(&args.file, config.training.limits.max_export_mb)?;
+    let mut options = config.training.validation.clone();
+    options.drop_invalid |= args.drop_invalid;
+    let input = score_input(&model, &bytes, &options, args.label_column.as_deref())?;
+    let name = display(&args.file);
+    let result = pipeline::evaluate(&model, input, &config)
+        .with_context(|| format!("cannot evaluate on {name}"))
+        .map_err(Failure::invalid)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).map_err(Failure::usage)?
+        );
+    } else {
+        println!(
+            "model {} on {name}: {} records, {} labelled",
+            result.model_version,
+            render::thousands(result.samples),
+            render::thousands(result.labelled)
+        );
+        println!("metrics    {}", metrics_line(&result.metrics));
+        println!("flagged    {:.2}% of records", result.anomaly_ratio * 100.0);
+        println!("checks     {}", checks_line(&result.threshold_checks));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn score(args: ScoreArgs, quiet: bool) -> Outcome {
+    let model = load_model(&args.model)?;
+    let config = load_config(None)?;
+    let path = match (&args.file, &args.features_csv) {
+        (Some(file), _) => file.clone(),
+        (None, Some(csv)) => {
+            if let InputSchema::Export(_) = model.input {
+                return Err(Failure::invalid(anyhow::anyhow!(
+                    "model {} was trained on an export; score an export, not --features-csv",
+                    display(&args.model)
+                )));
+            }
+            csv.clone()
+        }
+        (None, None) => return Err(Failure::usage(anyhow::anyhow!("give data to score"))),
+    };
+    let bytes = read_input(&path, config.training.limits.max_export_mb)?;
+    let mut options = config.training.validation.clone();
+    options.drop_invalid |= args.drop_invalid;
+    let input = score_input(&model, &bytes, &options, args.label_column.as_deref())?;
+    let name = display(&path);
+    let spinner = progress::spinner(quiet, "scoring");
+    let scored = pipeline::score(&model, input);
+    spinner.finish_and_clear();
+    let scored = scored
+        .with_context(|| format!("cannot score {name}"))
+        .map_err(Failure::invalid)?;
+    let format = args.format.unwrap_or_else(|| {
+        if args
+            .out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            ScoreFormat::Json
+        } else {
+            ScoreFormat::Csv
+        }
+    });
+    let total = scored.rows.len();
+    let rows: Vec<&pipeline::ScoredRow> = scored
+        .rows
+        .iter()
+        .filter(|r| !args.only_anomalies || r.is_anomaly)
+        .collect();
+    let flagged = scored.rows.iter().filter(|r| r.is_anomaly).count();
+    let mut out = Output::create(&args.out)?;
+    let write = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
+        match format {
+            ScoreFormat::Json => {
+                serde_json::to_writer(&mut *w, &rows)?;
+                writeln!(w)
+            }
+            ScoreFormat::Csv => {
+                writeln!(w, "index,timestamp,score,decision,is_anomaly,label")?;
+                for r in &rows {
+                    let label = r.label.map_or(String::new(), |l| u8::from(l).to_string());
+                    writeln!(
+                        w,
+                        "{},{},{},{},{},{label}",
+                        r.index,
+                        r.timestamp.as_deref().unwrap_or(""),
+                        r.score,
+                        r.decision,
+                        u8::from(r.is_anomaly)
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    };
+    write(out.writer()).with_context(|| format!("cannot write {}", display(&args.out)))?;
+    out.commit()?;
+    eprintln!(
+        "scored {} records with model {}: {} flagged as anomalies ({:.2}%){}",
+        render::thousands(total),
+        model.version,
+        render::thousands(flagged),
+        if total == 0 {
+            0.0
+        } else {
+            flagged as f64 * 100.0 / total as f64
+        },
+        if args.only_anomalies {
+            "; only anomalies written"
+        } else {
+            ""
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
