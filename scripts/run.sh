@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds mcp-train and runs it on a synthetic export: generate → validate → features.
+# Builds mcp-train and runs the whole flow on a synthetic export:
+# generate → validate → features → train → score.
 # (The web app and the server join this command as they land.)
 #
 #   scripts/run.sh [RECORDS]      # default 20000 records; output in ./mcp-train-data/demo/
@@ -21,6 +22,12 @@ echo "==> $bin validate $out/export.json"
 
 echo "==> $bin features $out/export.json --out $out/features.csv --include-label"
 "$bin" features "$out/export.json" --out "$out/features.csv" --include-label
+
+echo "==> $bin train $out/export.json --out $out/model.json"
+"$bin" train "$out/export.json" --out "$out/model.json"
+
+echo "==> $bin score $out/model.json $out/export.json --out $out/scores.csv"
+"$bin" score "$out/model.json" "$out/export.json" --out "$out/scores.csv"
 
 echo
 echo "Done. Files are in $out/:"

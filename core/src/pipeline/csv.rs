@@ -57,8 +57,22 @@ pub enum CsvError {
     NoRows,
 }
 
-/// Splits one CSV line into cells (RFC 4180 quoting; cells are trimmed of spaces).
-fn cells(line: &str) -> Vec<String> {
+/// Splits one CSV line into cells, trimmed of spaces. Lines without quotes (every numeric row)
+/// borrow their cells; quoted lines (RFC 4180) are unescaped into new strings.
+fn cells(line: &str) -> Vec<std::borrow::Cow<'_, str>> {
+    if !line.contains('"') {
+        return line
+            .split(',')
+            .map(|c| std::borrow::Cow::Borrowed(c.trim()))
+            .collect();
+    }
+    quoted_cells(line)
+        .into_iter()
+        .map(std::borrow::Cow::Owned)
+        .collect()
+}
+
+fn quoted_cells(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cell = String::new();
     let mut quoted = false;
@@ -110,7 +124,7 @@ pub fn read_features_csv(
         .find(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
         .ok_or(CsvError::Empty)?;
     let header = std::str::from_utf8(header).map_err(|_| CsvError::NotUtf8 { line: 1 })?;
-    let columns = cells(header);
+    let columns: Vec<String> = cells(header).into_iter().map(|c| c.into_owned()).collect();
     for (i, name) in columns.iter().enumerate() {
         if name.is_empty() {
             return Err(CsvError::Header(format!("column {} has no name", i + 1)));
@@ -160,6 +174,7 @@ pub fn read_features_csv(
                 column: columns[i].clone(),
                 message,
             };
+            let value: &str = value;
             if Some(i) == label_at {
                 let label = match value.to_ascii_lowercase().as_str() {
                     "" => None,
