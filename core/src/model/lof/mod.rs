@@ -22,6 +22,7 @@
 //! rows (default 10 000) are kept: a larger training set is subsampled uniformly without
 //! replacement, seeded by [`random_state`](LofParams::random_state).
 
+mod rotation;
 mod search;
 
 use rand::{Rng, SeedableRng};
@@ -515,7 +516,15 @@ impl LocalOutlierFactor {
         let mut neighbors = vec![0u32; k];
         let mut distances = vec![0.0; k];
         let mut terms = vec![0.0; k];
-        for (score, row) in out.iter_mut().zip(x.rows()) {
+        let mut order: Vec<(u32, u32)> = x
+            .rows()
+            .enumerate()
+            .map(|(i, row)| (self.index.leaf_of(row, &mut best), i as u32))
+            .collect();
+        order.sort_unstable();
+        for &(_, i) in &order {
+            let row = x.row(i as usize);
+            let score = &mut out[i as usize];
             self.index.search(row, None, &mut best);
             for ((n, d), &(d2, r)) in neighbors.iter_mut().zip(&mut distances).zip(best.items()) {
                 *n = r;
