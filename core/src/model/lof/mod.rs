@@ -206,8 +206,13 @@ impl ValidLofParams {
         let mut neighbors = vec![0u32; n_train * k];
         let mut distances = vec![0.0f64; n_train * k];
         let mut best = Nearest::new(k);
-        for (i, row) in train.chunks_exact(n_features).enumerate() {
-            index.search(row, Some(i as u32), &mut best);
+        let mut seeds = Vec::with_capacity(k);
+        for i in index.leaf_order(&train, &mut best) {
+            let i = i as usize;
+            let row = &train[i * n_features..(i + 1) * n_features];
+            index.search(row, Some(i as u32), &seeds, &mut best);
+            seeds.clear();
+            seeds.extend(best.items().iter().map(|&(_, r)| r));
             let span = i * k..(i + 1) * k;
             for ((n, dist), &(d2, r)) in neighbors[span.clone()]
                 .iter_mut()
@@ -513,21 +518,18 @@ impl LocalOutlierFactor {
         }
         let k = self.state.n_neighbors;
         let mut best = Nearest::new(k);
-        let mut neighbors = vec![0u32; k];
+        let mut neighbors = Vec::with_capacity(k);
         let mut distances = vec![0.0; k];
         let mut terms = vec![0.0; k];
-        let mut order: Vec<(u32, u32)> = x
-            .rows()
-            .enumerate()
-            .map(|(i, row)| (self.index.leaf_of(row, &mut best), i as u32))
-            .collect();
-        order.sort_unstable();
-        for &(_, i) in &order {
+        // Neighbouring rows one after another: each search starts from the previous one's
+        // neighbours.
+        for i in self.index.leaf_order(x.as_slice(), &mut best) {
             let row = x.row(i as usize);
             let score = &mut out[i as usize];
-            self.index.search(row, None, &mut best);
-            for ((n, d), &(d2, r)) in neighbors.iter_mut().zip(&mut distances).zip(best.items()) {
-                *n = r;
+            self.index.search(row, None, &neighbors, &mut best);
+            neighbors.clear();
+            for (d, &(d2, r)) in distances.iter_mut().zip(best.items()) {
+                neighbors.push(r);
                 *d = libm::sqrt(d2);
             }
             let own = local_reachability_density(

@@ -50,6 +50,8 @@ pub(super) struct NeighborIndex {
     slots: Vec<f64>,
     /// The training row behind each slot.
     rows: Vec<u32>,
+    /// The slot of each training row.
+    slot_of: Vec<u32>,
     nodes: Vec<Node>,
     /// Per node, the smallest then the largest rotated coordinates over its rows.
     boxes: Vec<f64>,
@@ -86,6 +88,7 @@ impl NeighborIndex {
             n_features,
             slots: Vec::with_capacity((n_rows + n_rows / 4) * d),
             rows: Vec::with_capacity(n_rows + n_rows / 4),
+            slot_of: vec![0; n_rows],
             nodes: Vec::new(),
             boxes: Vec::new(),
             rotation,
@@ -144,6 +147,9 @@ impl NeighborIndex {
                 for l in 0..LANES {
                     // Padding repeats the block's first row: finite, and never reported.
                     let r = block.get(l).copied().unwrap_or(block[0]);
+                    if l < block.len() {
+                        self.slot_of[r as usize] = self.rows.len() as u32;
+                    }
                     self.rows.push(r);
                     let x = &data[r as usize * d..(r as usize + 1) * d];
                     for (j, &v) in x.iter().enumerate() {
@@ -177,10 +183,28 @@ impl NeighborIndex {
 
     /// Fills `best` with the `best.k()` rows nearest to `query` (which has `n_features`
     /// values), leaving out the row `exclude` if given.
-    pub(super) fn search(&self, query: &[f64], exclude: Option<u32>, best: &mut Nearest) {
+    ///
+    /// `seeds` are rows likely to be near — say, the neighbours of a nearby query: measured
+    /// first, they make the k-th distance small from the start, so more boxes are skipped.
+    /// They never change the result.
+    pub(super) fn search(
+        &self,
+        query: &[f64],
+        exclude: Option<u32>,
+        seeds: &[u32],
+        best: &mut Nearest,
+    ) {
         best.items.clear();
         if self.nodes.is_empty() || best.k == 0 {
             return;
+        }
+        let exclude = exclude.unwrap_or(u32::MAX);
+        for &row in seeds {
+            if row != exclude {
+                if let Some(&slot) = self.slot_of.get(row as usize) {
+                    best.offer(self.squared_distance(query, slot as usize), row);
+                }
+            }
         }
         let mut y = std::mem::take(&mut best.rotated);
         y.resize(self.n_features, 0.0);
@@ -189,31 +213,51 @@ impl NeighborIndex {
             x: query,
             y: &y,
             error,
-            exclude: exclude.unwrap_or(u32::MAX),
+            exclude,
         };
         self.visit(0, &q, best);
         best.rotated = y;
     }
 
-    /// The leaf whose region holds `query`: where its search starts. Queries taken in leaf
-    /// order touch the same rows one after another, which keeps those in the cache. `scratch`
-    /// only lends its buffer.
-    pub(super) fn leaf_of(&self, query: &[f64], scratch: &mut Nearest) -> u32 {
+    /// The squared distance from `query` to the row in `slot`, summed as in `scan_leaf`.
+    fn squared_distance(&self, query: &[f64], slot: usize) -> f64 {
+        let d = self.n_features;
+        let base = (slot / LANES) * LANES * d + slot % LANES;
+        let mut sum = 0.0;
+        for (&q, &p) in query.iter().zip(self.slots[base..].iter().step_by(LANES)) {
+            let t = q - p;
+            sum += t * t;
+        }
+        sum
+    }
+
+    /// The rows of `data` (row-major, `n_features` columns) ordered by the leaf whose region
+    /// holds them, then by index. Queries taken in this order touch the same training rows one
+    /// after another, and each is near the one before. `scratch` only lends its buffer.
+    pub(super) fn leaf_order(&self, data: &[f64], scratch: &mut Nearest) -> Vec<u32> {
         let y = &mut scratch.rotated;
         y.resize(self.n_features, 0.0);
-        self.rotation.apply(query, y);
-        let mut at = 0;
-        while let Some(n) = self.nodes.get(at as usize) {
-            if n.split == LEAF {
-                break;
-            }
-            at = if y[n.split as usize] < n.value {
-                n.first
-            } else {
-                n.second
-            };
-        }
-        at
+        let mut keyed: Vec<(u32, u32)> = data
+            .chunks_exact(self.n_features)
+            .enumerate()
+            .map(|(i, row)| {
+                self.rotation.apply(row, y);
+                let mut at = 0;
+                while let Some(n) = self.nodes.get(at as usize) {
+                    if n.split == LEAF {
+                        break;
+                    }
+                    at = if y[n.split as usize] < n.value {
+                        n.first
+                    } else {
+                        n.second
+                    };
+                }
+                (at, i as u32)
+            })
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, i)| i).collect()
     }
 
     /// Searches the subtree of `node`, the child on the query's side of a split first, so the
@@ -334,18 +378,20 @@ impl Nearest {
         }
     }
 
+    /// Takes in `row` if it is among the `k` nearest so far and not in already.
     fn offer(&mut self, dist_sq: f64, row: u32) {
-        let full = self.items.len() >= self.k;
-        if full {
-            match self.items.last() {
-                Some(&(d, r)) if (dist_sq, row) < (d, r) => {}
-                _ => return,
-            }
-            self.items.pop();
+        if dist_sq > self.worst() {
+            return;
         }
         let at = self
             .items
             .partition_point(|&(d, r)| d < dist_sq || (d == dist_sq && r < row));
+        if at >= self.k || self.items.get(at) == Some(&(dist_sq, row)) {
+            return;
+        }
+        if self.items.len() >= self.k {
+            self.items.pop();
+        }
         self.items.insert(at, (dist_sq, row));
     }
 
@@ -429,12 +475,18 @@ mod tests {
             for k in [1, 5, 20] {
                 let mut best = Nearest::new(k);
                 for q in queries.chunks_exact(d).chain(data.chunks_exact(d).take(60)) {
-                    index.search(q, None, &mut best);
+                    index.search(q, None, &[], &mut best);
                     assert_eq!(best.items(), brute_force(&data, d, q, k, None));
                 }
                 for (i, q) in data.chunks_exact(d).enumerate().take(60) {
-                    index.search(q, Some(i as u32), &mut best);
-                    assert_eq!(best.items(), brute_force(&data, d, q, k, Some(i as u32)));
+                    let expected = brute_force(&data, d, q, k, Some(i as u32));
+                    index.search(q, Some(i as u32), &[], &mut best);
+                    assert_eq!(best.items(), expected);
+                    // Seeds — even the excluded row, repeats, or rows out of range — only
+                    // speed the search up.
+                    let seeds = [i as u32, 0, 0, 3, 7, u32::MAX];
+                    index.search(q, Some(i as u32), &seeds, &mut best);
+                    assert_eq!(best.items(), expected);
                 }
             }
         }
@@ -445,7 +497,7 @@ mod tests {
         let data = [0.0, 1.0, 3.0];
         let index = NeighborIndex::new(&data, 1);
         let mut best = Nearest::new(5);
-        index.search(&[2.9], None, &mut best);
+        index.search(&[2.9], None, &[], &mut best);
         let rows: Vec<u32> = best.items().iter().map(|&(_, r)| r).collect();
         assert_eq!(rows, [2, 1, 0]);
     }
