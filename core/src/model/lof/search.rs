@@ -234,10 +234,10 @@ impl NeighborIndex {
     /// The rows of `data` (row-major, `n_features` columns) ordered by the leaf whose region
     /// holds them, then by index. Queries taken in this order touch the same training rows one
     /// after another, and each is near the one before. `scratch` only lends its buffer.
-    pub(super) fn leaf_order(&self, data: &[f64], scratch: &mut Nearest) -> Vec<u32> {
+    pub(super) fn leaf_order(&self, data: &[f64], scratch: &mut Nearest) -> Vec<usize> {
         let y = &mut scratch.rotated;
         y.resize(self.n_features, 0.0);
-        let mut keyed: Vec<(u32, u32)> = data
+        let mut keyed: Vec<(u32, usize)> = data
             .chunks_exact(self.n_features)
             .enumerate()
             .map(|(i, row)| {
@@ -253,7 +253,7 @@ impl NeighborIndex {
                         n.second
                     };
                 }
-                (at, i as u32)
+                (at, i)
             })
             .collect();
         keyed.sort_unstable();
