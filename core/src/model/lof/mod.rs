@@ -11,17 +11,39 @@
 //! training rows' negative outlier factors; a row is an anomaly when `score − offset < 0`.
 //!
 //! The arithmetic follows scikit-learn's: distances are `sqrt` of the squared differences
-//! summed feature by feature (as its `KDTree`), and means are numpy's pairwise sums divided by
-//! `k`, so a model fitted here matches scikit-learn's to rounding (see
-//! `core/tests/sklearn_lof_exactness.rs`). Neighbours are exact; ties in squared distance go
-//! to the lower row index.
+//! summed feature by feature (as its `KDTree` does), and means are numpy's pairwise sums
+//! divided by `k`. On data where scikit-learn picks its k-d tree, every value comes out
+//! bit-identical (see `core/tests/sklearn_lof_exactness.rs`). Neighbours are exact; ties in
+//! squared distance go to the lower row index.
 //!
 //! **Cost.** LOF keeps its training rows: the model is `O(n_rows × n_features)`, fitting is a
 //! k-nearest-neighbour query per training row (`O(n²)` distance computations at worst) and
-//! scoring one per new row. So, beyond scikit-learn, at most [`max_samples`](LofParams::max_samples)
-//! rows (default 10 000) are kept: a larger training set is subsampled uniformly without
-//! replacement, seeded by [`random_state`](LofParams::random_state).
+//! scoring is one query per new row. So, beyond scikit-learn, at most
+//! [`max_samples`](LofParams::max_samples) rows (default 10 000) are kept: a larger training
+//! set is subsampled uniformly without replacement, seeded by
+//! [`random_state`](LofParams::random_state). Queries go through a k-d tree along the rows'
+//! principal axes that skips only what provably cannot hold a neighbour; on 41 correlated
+//! features of synthetic WiFi logs it fits 10 000 rows in about 0.5 s and scores 100 000 rows
+//! in about 3.5 s on one core. On uncorrelated data it degrades towards brute force.
+//!
+//! ```
+//! use mcp_train_core::model::{LofParams, Matrix};
+//!
+//! // A small cloud around the origin.
+//! let rows = [
+//!     0.0, 0.1, 0.2, 0.0, -0.1, 0.1, 0.1, -0.2, -0.2, -0.1, 0.15, 0.2, -0.05, -0.15, 0.0, 0.0,
+//! ];
+//! let lof = LofParams::new().n_neighbors(3).fit(Matrix::new(&rows, 2).unwrap()).unwrap();
+//!
+//! // One new row in the cloud, one far from it.
+//! let new = [0.05, 0.05, 3.0, -3.0];
+//! let new = Matrix::new(&new, 2).unwrap();
+//! assert_eq!(lof.predict(new).unwrap(), [1, -1]);
+//! let scores = lof.score_samples(new).unwrap();
+//! assert!(scores[1] < lof.offset() && lof.offset() < scores[0]);
+//! ```
 
+mod rotation;
 mod search;
 
 use rand::{Rng, SeedableRng};
@@ -205,8 +227,12 @@ impl ValidLofParams {
         let mut neighbors = vec![0u32; n_train * k];
         let mut distances = vec![0.0f64; n_train * k];
         let mut best = Nearest::new(k);
-        for (i, row) in train.chunks_exact(n_features).enumerate() {
-            index.search(row, Some(i as u32), &mut best);
+        let mut seeds = Vec::with_capacity(k);
+        for i in index.leaf_order(&train, &mut best) {
+            let row = &train[i * n_features..(i + 1) * n_features];
+            index.search(row, Some(i as u32), &seeds, &mut best);
+            seeds.clear();
+            seeds.extend(best.items().iter().map(|&(_, r)| r));
             let span = i * k..(i + 1) * k;
             for ((n, dist), &(d2, r)) in neighbors[span.clone()]
                 .iter_mut()
@@ -512,13 +538,18 @@ impl LocalOutlierFactor {
         }
         let k = self.state.n_neighbors;
         let mut best = Nearest::new(k);
-        let mut neighbors = vec![0u32; k];
+        let mut neighbors = Vec::with_capacity(k);
         let mut distances = vec![0.0; k];
         let mut terms = vec![0.0; k];
-        for (score, row) in out.iter_mut().zip(x.rows()) {
-            self.index.search(row, None, &mut best);
-            for ((n, d), &(d2, r)) in neighbors.iter_mut().zip(&mut distances).zip(best.items()) {
-                *n = r;
+        // Neighbouring rows one after another: each search starts from the previous one's
+        // neighbours.
+        for i in self.index.leaf_order(x.as_slice(), &mut best) {
+            let row = x.row(i);
+            let score = &mut out[i];
+            self.index.search(row, None, &neighbors, &mut best);
+            neighbors.clear();
+            for (d, &(d2, r)) in distances.iter_mut().zip(best.items()) {
+                neighbors.push(r);
                 *d = libm::sqrt(d2);
             }
             let own = local_reachability_density(

@@ -367,3 +367,49 @@ fn numpy_sum_matches_numpy_pairwise_order() {
     assert_eq!(numpy_sum(&[]), 0.0);
     assert_eq!(numpy_sum(&[0.5; 300]), 150.0);
 }
+
+#[test]
+fn rows_too_large_for_distances_score_minus_infinity() {
+    let data = noise(40, 2, 12);
+    let model = ok(LofParams::new().fit(matrix(&data, 2)));
+    let new = [1e300, -1e300, f64::MAX, 0.0, 0.1, 0.1];
+    let scores = ok(model.score_samples(matrix(&new, 2)));
+    assert_eq!(&scores[..2], &[f64::NEG_INFINITY; 2]);
+    assert!(scores[2].is_finite());
+    assert_eq!(ok(model.is_anomaly(matrix(&new, 2))), [true, true, false]);
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Rows of `d` values: either on a coarse lattice (many ties and duplicates) or continuous.
+    fn rows() -> impl Strategy<Value = (Vec<f64>, usize)> {
+        (1usize..6, 2usize..70, any::<bool>()).prop_flat_map(|(d, n, lattice)| {
+            let value = if lattice {
+                (0i8..4).prop_map(|v| f64::from(v) * 0.5).boxed()
+            } else {
+                (-5.0f64..5.0).boxed()
+            };
+            (prop::collection::vec(value, n * d), Just(d))
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn fit_and_scores_match_the_brute_force_reference(
+            (train, d) in rows(),
+            k in 1u32..12,
+            seed in any::<u64>(),
+        ) {
+            let model = ok(LofParams::new().n_neighbors(k).fit(matrix(&train, d)));
+            let k = model.n_neighbors();
+            let queries = noise(10, d, seed);
+            let queries: Vec<f64> = queries.into_iter().chain(train.iter().copied()).collect();
+            let (nof, scores) = reference_scores(&train, d, k, &queries);
+            prop_assert_eq!(model.negative_outlier_factor(), nof.as_slice());
+            prop_assert_eq!(ok(model.score_samples(matrix(&queries, d))), scores);
+        }
+    }
+}
