@@ -3,6 +3,7 @@
 //! is needed here.
 
 use mcp_train_core::config::{AutoOr, IsolationForestConfig, MaxSamples};
+use mcp_train_core::model::OutlierDetector;
 use mcp_train_core::model::{
     percentile, IsolationForest, IsolationForestParams, IsolationTree, Matrix,
 };

@@ -3,6 +3,7 @@
 //! `scripts/sklearn_lof_fixture.py`; no Python is needed here.
 
 use mcp_train_core::config::{AutoOr, LofConfig};
+use mcp_train_core::model::OutlierDetector;
 use mcp_train_core::model::{LocalOutlierFactor, LofParams, Matrix};
 use serde::Deserialize;
 

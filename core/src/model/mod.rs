@@ -10,7 +10,7 @@
 //! fixed-width integers and `f64`, and transcendental maths goes through `libm`.
 //!
 //! ```
-//! use mcp_train_core::model::{IsolationForestParams, Matrix, StandardScaler};
+//! use mcp_train_core::model::{IsolationForestParams, Matrix, OutlierDetector, StandardScaler};
 //!
 //! // Two features; the last row is far from the others.
 //! let rows = [0.0, 1.0, 0.1, 1.1, -0.1, 0.9, 0.05, 1.05, -0.05, 0.95, 8.0, -7.0];
@@ -41,3 +41,77 @@ pub use lof::{LocalOutlierFactor, LofParams, ValidLofParams};
 pub use matrix::Matrix;
 pub use percentile::percentile;
 pub use scaler::StandardScaler;
+
+/// What every fitted detector offers. Scores follow scikit-learn: `score_samples` is higher for
+/// normal rows; `decision = score − offset`; a row is an anomaly when its decision is negative.
+/// Detectors implement the first three methods; the rest follow from them.
+pub trait OutlierDetector {
+    /// Columns the detector was fitted on.
+    fn n_features(&self) -> usize;
+
+    /// The threshold on `score_samples` (scikit-learn's `offset_`).
+    fn offset(&self) -> f64;
+
+    /// Scores `x` into a caller's buffer of `x.n_rows()` values, so large inputs can be scored
+    /// chunk by chunk without allocating per chunk.
+    fn score_samples_into(&self, x: Matrix<'_>, out: &mut [f64]) -> Result<(), ModelError>;
+
+    /// scikit-learn's `score_samples`: lower is more abnormal.
+    fn score_samples(&self, x: Matrix<'_>) -> Result<Vec<f64>, ModelError> {
+        let mut out = vec![0.0; x.n_rows()];
+        self.score_samples_into(x, &mut out)?;
+        Ok(out)
+    }
+
+    /// `score_samples − offset`: negative for anomalies (scikit-learn's `decision_function`).
+    fn decision_function(&self, x: Matrix<'_>) -> Result<Vec<f64>, ModelError> {
+        let offset = self.offset();
+        let mut scores = self.score_samples(x)?;
+        for s in &mut scores {
+            *s -= offset;
+        }
+        Ok(scores)
+    }
+
+    /// −1 for anomalies (decision < 0), 1 for inliers (scikit-learn's `predict`).
+    fn predict(&self, x: Matrix<'_>) -> Result<Vec<i8>, ModelError> {
+        Ok(self
+            .decision_function(x)?
+            .into_iter()
+            .map(|d| if d < 0.0 { -1 } else { 1 })
+            .collect())
+    }
+
+    /// Whether each row is an anomaly (decision < 0).
+    fn is_anomaly(&self, x: Matrix<'_>) -> Result<Vec<bool>, ModelError> {
+        Ok(self
+            .decision_function(x)?
+            .into_iter()
+            .map(|d| d < 0.0)
+            .collect())
+    }
+}
+
+impl OutlierDetector for IsolationForest {
+    fn n_features(&self) -> usize {
+        IsolationForest::n_features(self)
+    }
+    fn offset(&self) -> f64 {
+        IsolationForest::offset(self)
+    }
+    fn score_samples_into(&self, x: Matrix<'_>, out: &mut [f64]) -> Result<(), ModelError> {
+        IsolationForest::score_samples_into(self, x, out)
+    }
+}
+
+impl OutlierDetector for LocalOutlierFactor {
+    fn n_features(&self) -> usize {
+        LocalOutlierFactor::n_features(self)
+    }
+    fn offset(&self) -> f64 {
+        LocalOutlierFactor::offset(self)
+    }
+    fn score_samples_into(&self, x: Matrix<'_>, out: &mut [f64]) -> Result<(), ModelError> {
+        LocalOutlierFactor::score_samples_into(self, x, out)
+    }
+}

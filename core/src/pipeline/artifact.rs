@@ -14,7 +14,9 @@ use crate::evaluate::{
     ClassificationMetrics, Curve, FeatureImportance, Histogram, ScoreStats, ThresholdCheck,
 };
 use crate::features::{FeatureSchema, EXTRACTOR_VERSION, SCHEMA_NAME};
-use crate::model::{IsolationForest, LocalOutlierFactor, Matrix, ModelError, StandardScaler};
+use crate::model::{
+    IsolationForest, LocalOutlierFactor, Matrix, ModelError, OutlierDetector, StandardScaler,
+};
 
 /// The `format` field of every model file.
 pub const MODEL_FORMAT: &str = "mcp-train-model";
@@ -63,28 +65,26 @@ impl Detector {
             Detector::Lof { .. } => "lof",
         }
     }
+}
 
-    pub fn n_features(&self) -> usize {
+impl Detector {
+    fn fitted(&self) -> &dyn OutlierDetector {
         match self {
-            Detector::IsolationForest { model, .. } => model.n_features(),
-            Detector::Lof { model, .. } => model.n_features(),
+            Detector::IsolationForest { model, .. } => model,
+            Detector::Lof { model, .. } => model,
         }
     }
+}
 
-    /// The offset: `decision = score − offset`, anomalous when negative.
-    pub fn offset(&self) -> f64 {
-        match self {
-            Detector::IsolationForest { model, .. } => model.offset(),
-            Detector::Lof { model, .. } => model.offset(),
-        }
+impl OutlierDetector for Detector {
+    fn n_features(&self) -> usize {
+        self.fitted().n_features()
     }
-
-    /// scikit-learn's `score_samples` of scaled rows (higher is more normal).
-    pub fn score_samples_into(&self, x: Matrix<'_>, out: &mut [f64]) -> Result<(), ModelError> {
-        match self {
-            Detector::IsolationForest { model, .. } => model.score_samples_into(x, out),
-            Detector::Lof { model, .. } => model.score_samples_into(x, out),
-        }
+    fn offset(&self) -> f64 {
+        self.fitted().offset()
+    }
+    fn score_samples_into(&self, x: Matrix<'_>, out: &mut [f64]) -> Result<(), ModelError> {
+        self.fitted().score_samples_into(x, out)
     }
 }
 

@@ -31,7 +31,9 @@ use crate::evaluate::{
 };
 use crate::export::{parse_export_with_progress, ExportError, ValidateOptions, ValidationReport};
 use crate::features::extract_with_progress;
-use crate::model::{IsolationForestParams, LofParams, Matrix, ModelError, StandardScaler};
+use crate::model::{
+    IsolationForestParams, LofParams, Matrix, ModelError, OutlierDetector, StandardScaler,
+};
 use crate::time::format_iso8601;
 
 /// Points kept in the stored ROC and precision–recall curves.

@@ -15,6 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
+use super::OutlierDetector;
 use super::{percentile, Matrix, ModelError};
 use crate::config::{AutoOr, IsolationForestConfig, MaxSamples};
 
@@ -458,15 +459,7 @@ impl IsolationForest {
         self.trees.len()
     }
 
-    /// The opposite of the anomaly score of the original paper, per row: in [−1, 0), lower is
-    /// more abnormal (scikit-learn's `score_samples`).
-    pub fn score_samples(&self, x: Matrix<'_>) -> Result<Vec<f64>, ModelError> {
-        let mut out = vec![0.0; x.n_rows()];
-        self.score_samples_into(x, &mut out)?;
-        Ok(out)
-    }
-
-    /// [`score_samples`](Self::score_samples) into a caller's buffer of `x.n_rows()` scores, so
+    /// Scores (scikit-learn's `score_samples`: in [−1, 0), lower is more abnormal) into a caller's buffer of `x.n_rows()` scores, so
     /// large inputs can be scored chunk by chunk without allocating per chunk.
     pub fn score_samples_into(&self, x: Matrix<'_>, out: &mut [f64]) -> Result<(), ModelError> {
         self.check_width(x.n_cols())?;
@@ -522,33 +515,6 @@ impl IsolationForest {
             sum += self.compiled.leaf_value[at as usize];
         }
         Ok(score_from_path_sum(sum, self.denominator()))
-    }
-
-    /// `score_samples − offset`: negative for anomalies (scikit-learn's `decision_function`).
-    pub fn decision_function(&self, x: Matrix<'_>) -> Result<Vec<f64>, ModelError> {
-        let mut scores = self.score_samples(x)?;
-        for s in &mut scores {
-            *s -= self.offset;
-        }
-        Ok(scores)
-    }
-
-    /// −1 for anomalies (decision < 0), 1 for inliers (scikit-learn's `predict`).
-    pub fn predict(&self, x: Matrix<'_>) -> Result<Vec<i8>, ModelError> {
-        Ok(self
-            .decision_function(x)?
-            .into_iter()
-            .map(|d| if d < 0.0 { -1 } else { 1 })
-            .collect())
-    }
-
-    /// Whether each row is an anomaly (decision < 0).
-    pub fn is_anomaly(&self, x: Matrix<'_>) -> Result<Vec<bool>, ModelError> {
-        Ok(self
-            .decision_function(x)?
-            .into_iter()
-            .map(|d| d < 0.0)
-            .collect())
     }
 
     fn check_width(&self, found: usize) -> Result<(), ModelError> {

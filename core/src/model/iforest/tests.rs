@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::OutlierDetector;
 
 fn ok<T>(r: Result<T, ModelError>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))

@@ -27,7 +27,7 @@
 //! in about 3.5 s on one core. On uncorrelated data it degrades towards brute force.
 //!
 //! ```
-//! use mcp_train_core::model::{LofParams, Matrix};
+//! use mcp_train_core::model::{LofParams, Matrix, OutlierDetector};
 //!
 //! // A small cloud around the origin.
 //! let rows = [
@@ -512,15 +512,6 @@ impl LocalOutlierFactor {
         &self.state.negative_outlier_factor
     }
 
-    /// The opposite of each row's local outlier factor: about −1 for inliers, lower is more
-    /// abnormal (scikit-learn's `score_samples`). Rows are treated as new data: a row equal
-    /// to a training row counts it as a neighbour.
-    pub fn score_samples(&self, x: Matrix<'_>) -> Result<Vec<f64>, ModelError> {
-        let mut out = vec![0.0; x.n_rows()];
-        self.score_samples_into(x, &mut out)?;
-        Ok(out)
-    }
-
     /// [`score_samples`](Self::score_samples) into a caller's buffer of `x.n_rows()` scores, so
     /// large inputs can be scored chunk by chunk; nothing is allocated per row.
     pub fn score_samples_into(&self, x: Matrix<'_>, out: &mut [f64]) -> Result<(), ModelError> {
@@ -561,33 +552,6 @@ impl LocalOutlierFactor {
             *score = negative_outlier_factor(&neighbors, own, &self.state.lrd, &mut terms);
         }
         Ok(())
-    }
-
-    /// `score_samples − offset`: negative for anomalies (scikit-learn's `decision_function`).
-    pub fn decision_function(&self, x: Matrix<'_>) -> Result<Vec<f64>, ModelError> {
-        let mut scores = self.score_samples(x)?;
-        for s in &mut scores {
-            *s -= self.state.offset;
-        }
-        Ok(scores)
-    }
-
-    /// −1 for anomalies (decision < 0), 1 for inliers (scikit-learn's `predict`).
-    pub fn predict(&self, x: Matrix<'_>) -> Result<Vec<i8>, ModelError> {
-        Ok(self
-            .decision_function(x)?
-            .into_iter()
-            .map(|d| if d < 0.0 { -1 } else { 1 })
-            .collect())
-    }
-
-    /// Whether each row is an anomaly (decision < 0).
-    pub fn is_anomaly(&self, x: Matrix<'_>) -> Result<Vec<bool>, ModelError> {
-        Ok(self
-            .decision_function(x)?
-            .into_iter()
-            .map(|d| d < 0.0)
-            .collect())
     }
 }
 
