@@ -30,6 +30,7 @@ pub mod iforest;
 pub mod lof;
 mod matrix;
 mod percentile;
+mod sample;
 mod scaler;
 
 pub use error::ModelError;

@@ -46,11 +46,11 @@
 mod rotation;
 mod search;
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
+use super::sample::sample_without_replacement;
 use super::{percentile, Matrix, ModelError};
 use crate::config::{AutoOr, LofConfig};
 use search::{Nearest, NeighborIndex};
@@ -290,25 +290,6 @@ fn too_large(i: usize, n_cols: usize, value: f64) -> ModelError {
             i % n_cols
         ),
     }
-}
-
-/// `k` distinct indices out of `0..n`, in increasing order (Floyd's algorithm, as the
-/// Isolation Forest draws its subsamples). Draws are `u64`, so native and wasm32 agree.
-fn sample_without_replacement(rng: &mut ChaCha8Rng, n: usize, k: usize) -> Vec<usize> {
-    if k >= n {
-        return (0..n).collect();
-    }
-    let mut chosen = FxHashSet::default();
-    chosen.reserve(k);
-    let mut out = Vec::with_capacity(k);
-    for j in n - k..n {
-        let t = rng.gen_range(0..=j as u64) as usize;
-        let pick = if chosen.contains(&t) { j } else { t };
-        chosen.insert(pick);
-        out.push(pick);
-    }
-    out.sort_unstable();
-    out
 }
 
 /// numpy's pairwise summation (`pairwise_sum_DOUBLE`), which `np.mean(a, axis=1)` applies to
