@@ -1,5 +1,6 @@
 use super::*;
 use crate::model::OutlierDetector;
+use rustc_hash::FxHashSet;
 
 fn ok<T>(r: Result<T, ModelError>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))
