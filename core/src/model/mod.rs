@@ -93,6 +93,47 @@ pub trait OutlierDetector {
     }
 }
 
+/// Scores like [`OutlierDetector::score_samples_into`], splitting large inputs over the machine's
+/// cores. Each row's score depends only on that row, so the result is bit-identical to scoring on
+/// one thread. On wasm32 (no threads) and for small inputs it runs on the calling thread.
+pub fn score_in_parallel<D: OutlierDetector + Sync + ?Sized>(
+    detector: &D,
+    x: Matrix<'_>,
+    out: &mut [f64],
+) -> Result<(), ModelError> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        /// Rows below which scoring stays on the calling thread.
+        const PARALLEL_MIN_ROWS: usize = 50_000;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let rows = x.n_rows();
+        if threads > 1 && rows >= PARALLEL_MIN_ROWS && out.len() == rows {
+            let chunk = rows.div_ceil(threads);
+            let n_cols = x.n_cols();
+            let data = x.as_slice();
+            return std::thread::scope(|scope| {
+                let handles: Vec<_> = data
+                    .chunks(chunk * n_cols)
+                    .zip(out.chunks_mut(chunk))
+                    .map(|(rows, out)| {
+                        scope.spawn(move || -> Result<(), ModelError> {
+                            detector.score_samples_into(Matrix::new(rows, n_cols)?, out)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().try_for_each(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ModelError::InvalidModel(
+                            "a scoring thread panicked".to_owned(),
+                        ))
+                    })
+                })
+            });
+        }
+    }
+    detector.score_samples_into(x, out)
+}
+
 impl OutlierDetector for IsolationForest {
     fn n_features(&self) -> usize {
         IsolationForest::n_features(self)

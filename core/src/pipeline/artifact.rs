@@ -277,7 +277,7 @@ impl ModelArtifact {
         let scaled = self.scaler.transform(matrix)?;
         let scaled = Matrix::new(&scaled, n_cols)?;
         let mut scores = vec![0.0; scaled.n_rows()];
-        self.detector.score_samples_into(scaled, &mut scores)?;
+        crate::model::score_in_parallel(&self.detector, scaled, &mut scores)?;
         let offset = self.threshold.offset;
         Ok(scores.into_iter().map(|s| (s, s - offset)).collect())
     }

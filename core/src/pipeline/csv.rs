@@ -60,11 +60,16 @@ pub enum CsvError {
 /// Splits one CSV line into cells, trimmed of spaces. Lines without quotes (every numeric row)
 /// borrow their cells; quoted lines (RFC 4180) are unescaped into new strings.
 fn cells(line: &str) -> Vec<std::borrow::Cow<'_, str>> {
-    if !line.contains('"') {
-        return line
-            .split(',')
-            .map(|c| std::borrow::Cow::Borrowed(c.trim()))
-            .collect();
+    if memchr::memchr(b'"', line.as_bytes()).is_none() {
+        // Commas are ASCII, so every slice between them is on a character boundary.
+        let mut out = Vec::new();
+        let mut start = 0;
+        for comma in memchr::memchr_iter(b',', line.as_bytes()) {
+            out.push(std::borrow::Cow::Borrowed(line[start..comma].trim()));
+            start = comma + 1;
+        }
+        out.push(std::borrow::Cow::Borrowed(line[start..].trim()));
+        return out;
     }
     quoted_cells(line)
         .into_iter()

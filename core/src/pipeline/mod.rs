@@ -329,17 +329,27 @@ pub fn train(
     let (fit_rows, test_rows) = split(&labels, config.training.evaluation.test_size, split_seed);
 
     hooks.report(Stage::Scale, 0.0)?;
-    let fit_data = take_rows(&data, n_cols, &fit_rows);
-    let scaler = StandardScaler::fit(Matrix::new(&fit_data, n_cols)?)?;
-    let scaled = scaler.transform(Matrix::new(&data, n_cols)?)?;
-    drop(data);
-    let fit_scaled = take_rows(&scaled, n_cols, &fit_rows);
-    drop(fit_data);
+    // Without a held-out part every row trains: no copies of a matrix that may be 1 M rows.
+    let all_fit = fit_rows.len() == n_rows;
+    let scaler = if all_fit {
+        StandardScaler::fit(Matrix::new(&data, n_cols)?)?
+    } else {
+        StandardScaler::fit(Matrix::new(&take_rows(&data, n_cols, &fit_rows), n_cols)?)?
+    };
+    let mut scaled = data;
+    for row in scaled.chunks_exact_mut(n_cols) {
+        scaler.transform_row(row)?;
+    }
+    let fit_scaled = if all_fit {
+        None
+    } else {
+        Some(take_rows(&scaled, n_cols, &fit_rows))
+    };
     hooks.report(Stage::Scale, 1.0)?;
 
     hooks.report(Stage::Fit, 0.0)?;
     let kind = options.detector.unwrap_or(model_config.kind);
-    let fit_matrix = Matrix::new(&fit_scaled, n_cols)?;
+    let fit_matrix = Matrix::new(fit_scaled.as_deref().unwrap_or(&scaled), n_cols)?;
     let (detector, method) = match kind {
         DetectorKind::IsolationForest => {
             let mut params = model_config.isolation_forest.clone();
@@ -372,7 +382,7 @@ pub fn train(
     hooks.report(Stage::Score, 0.0)?;
     let all = Matrix::new(&scaled, n_cols)?;
     let mut scores = vec![0.0; n_rows];
-    detector.score_samples_into(all, &mut scores)?;
+    crate::model::score_in_parallel(&detector, all, &mut scores)?;
     let offset = detector.offset();
     hooks.report(Stage::Score, 1.0)?;
 

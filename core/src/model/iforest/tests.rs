@@ -458,3 +458,24 @@ fn float32_thresholds_make_the_same_decisions_as_float64_ones() {
         }
     }
 }
+
+#[test]
+fn parallel_scoring_is_bit_identical_to_one_thread() {
+    let n_cols = 3;
+    let data: Vec<f64> = (0..60_000 * n_cols)
+        .map(|i| ((i * 7919) % 1000) as f64 / 100.0)
+        .collect();
+    let x = Matrix::new(&data, n_cols).unwrap();
+    let forest = IsolationForestParams::new()
+        .n_estimators(10)
+        .random_state(3)
+        .fit(x)
+        .unwrap();
+    let one = forest.score_samples(x).unwrap();
+    let mut many = vec![0.0; one.len()];
+    crate::model::score_in_parallel(&forest, x, &mut many).unwrap();
+    assert!(one
+        .iter()
+        .zip(&many)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+}
