@@ -2,6 +2,8 @@
 //! scikit-learn does. The fixture is written by `scripts/sklearn_iforest_fixture.py`; no Python
 //! is needed here.
 
+mod common;
+
 use mcp_train_core::config::{AutoOr, IsolationForestConfig, MaxSamples};
 use mcp_train_core::model::OutlierDetector;
 use mcp_train_core::model::{
@@ -62,27 +64,10 @@ fn forest(case: &Case, n_features: usize) -> IsolationForest {
     .unwrap_or_else(|e| panic!("{}: {e}", case.name))
 }
 
-/// How far apart two score vectors are.
-#[derive(Default)]
-struct Gap {
-    max: f64,
-    identical: usize,
-    total: usize,
-}
+use common::{assert_close as assert_within, Gap};
 
-/// Panics naming the row if a difference exceeds the tolerance; adds up the gap.
 fn assert_close(gap: &mut Gap, what: &str, ours: &[f64], theirs: &[f64]) {
-    assert_eq!(ours.len(), theirs.len(), "{what}: lengths");
-    for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
-        let d = (a - b).abs();
-        assert!(
-            d <= TOLERANCE,
-            "{what}: row {i}: ours {a}, scikit-learn {b}"
-        );
-        gap.max = gap.max.max(d);
-        gap.identical += usize::from(a.to_bits() == b.to_bits());
-        gap.total += 1;
-    }
+    assert_within(gap, what, ours, theirs, TOLERANCE);
 }
 
 #[test]
