@@ -41,6 +41,21 @@ impl Default for FeatureGroups {
     }
 }
 
+#[cfg(test)]
+impl FeatureGroups {
+    /// Every group off: a starting point for tests that switch single groups on.
+    pub(crate) fn none() -> FeatureGroups {
+        FeatureGroups {
+            time: false,
+            wifi_events: false,
+            security: false,
+            text: false,
+            process: false,
+            windows: false,
+        }
+    }
+}
+
 /// The feature-extraction settings. Defaults: every group on, windows of 5, 15 and 60 minutes.
 ///
 /// [`extract`](super::extract) trusts the configuration it is given; run [`FeatureConfig::check`]
@@ -112,17 +127,6 @@ mod tests {
         }
     }
 
-    fn all_off() -> FeatureGroups {
-        FeatureGroups {
-            time: false,
-            wifi_events: false,
-            security: false,
-            text: false,
-            process: false,
-            windows: false,
-        }
-    }
-
     #[test]
     fn default_config_is_valid() {
         assert_eq!(FeatureConfig::default().check(), Ok(()));
@@ -160,14 +164,14 @@ mod tests {
     #[test]
     fn check_needs_at_least_one_feature() {
         let none = FeatureConfig {
-            groups: all_off(),
+            groups: FeatureGroups::none(),
             window_minutes: vec![5],
         };
         assert_eq!(none.check(), Err(FeatureConfigError::NoFeatures));
         let empty_windows = FeatureConfig {
             groups: FeatureGroups {
                 windows: true,
-                ..all_off()
+                ..FeatureGroups::none()
             },
             window_minutes: vec![],
         };
@@ -180,7 +184,7 @@ mod tests {
         let only_time = FeatureConfig {
             groups: FeatureGroups {
                 time: true,
-                ..all_off()
+                ..FeatureGroups::none()
             },
             window_minutes: vec![],
         };

@@ -296,17 +296,6 @@ pub(crate) mod tests {
         matrix.row(row)[col.unwrap_or(0)]
     }
 
-    fn all_off() -> FeatureGroups {
-        FeatureGroups {
-            time: false,
-            wifi_events: false,
-            security: false,
-            text: false,
-            process: false,
-            windows: false,
-        }
-    }
-
     #[test]
     fn time_features_from_the_utc_timestamp() {
         let matrix = extract(
@@ -653,7 +642,7 @@ pub(crate) mod tests {
         let only_windows = FeatureConfig {
             groups: FeatureGroups {
                 windows: true,
-                ..all_off()
+                ..FeatureGroups::none()
             },
             window_minutes: vec![60],
         };
@@ -729,7 +718,7 @@ pub(crate) mod tests {
         let data = varied_export();
         for config in [
             FeatureConfig {
-                groups: all_off(),
+                groups: FeatureGroups::none(),
                 window_minutes: vec![],
             },
             FeatureConfig {
