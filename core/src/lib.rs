@@ -26,6 +26,8 @@ pub mod evaluate;
 pub mod export;
 pub mod features;
 pub mod model;
+pub mod package;
 pub mod pipeline;
+pub mod registry;
 pub mod synth;
 pub mod time;

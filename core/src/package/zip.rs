@@ -1,0 +1,1 @@
+//! A deterministic ZIP writer and a defensive ZIP reader.

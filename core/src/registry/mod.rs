@@ -1,0 +1,1 @@
+//! The model registry: versions, statuses and retention over a storage trait.
