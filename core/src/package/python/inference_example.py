@@ -108,7 +108,7 @@ def _read_json(folder, name):
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
-        raise PackageError(name, "cannot read: %s" % (e.strerror or e))
+        raise PackageError(name, "cannot read %s: %s" % (path, e.strerror or e))
     try:
         return json.loads(data.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys)
     except UnicodeDecodeError as e:
@@ -153,7 +153,7 @@ class _Fields:
 
     def number(self, key):
         v = self.get(key)
-        if not _is_number(v) or not math.isfinite(v):
+        if not _is_finite(v):
             raise self.error("is not a finite number", key)
         return float(v)
 
@@ -162,7 +162,7 @@ class _Fields:
         if not isinstance(v, list):
             raise self.error("is not a list", key)
         for i, x in enumerate(v):
-            if not _is_number(x) or not math.isfinite(x):
+            if not _is_finite(x):
                 raise self.error("[%d] is not a finite number" % i, key)
         if length is not None and len(v) != length:
             raise self.error("has %d values, expected %d" % (len(v), length), key)
@@ -189,12 +189,35 @@ class _Fields:
         return list(v)
 
 
+def _listing(names):
+    """Names for an error message: all of them, or the first eight and a count."""
+    if len(names) <= 8:
+        return ", ".join(names)
+    return "%s and %d more" % (", ".join(names[:8]), len(names) - 8)
+
+
+def _show(v):
+    """A value for an error message, cut short if long."""
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _is_number(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_finite(v):
+    """Whether a JSON value is a finite number (an int too large for a float is not)."""
+    if not _is_number(v):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 class ModelInference:
@@ -204,6 +227,9 @@ class ModelInference:
     Loading reads ``model.json``, ``scaler.json`` and ``deployment_manifest.json`` and checks
     that they agree; any problem raises ``PackageError`` naming the file. It does not check the
     files' hashes: ``validate_model.py`` does that.
+
+    ``feature_names``, ``detector`` (``isolation_forest`` or ``lof``), ``threshold`` and
+    ``model_version`` describe the model.
     """
 
     def __init__(self, package_dir=None):
@@ -273,6 +299,9 @@ class ModelInference:
             )
         if c.string("detector") != kind:
             raise c.error("is %r, but model.json has %r" % (c.get("detector"), kind), "detector")
+        if "decision_threshold" in c.obj and c.number("decision_threshold") != 0.0:
+            raise c.error("is %r; decisions are compared with 0.0" % c.get("decision_threshold"),
+                          "decision_threshold")
 
         self._names = names
         self._mean = mean
@@ -313,7 +342,7 @@ class ModelInference:
         return self.predict([row])[0]
 
     def _scaled_rows(self, rows):
-        if isinstance(rows, dict) or isinstance(rows, (str, bytes)):
+        if hasattr(rows, "keys") or isinstance(rows, (str, bytes)):
             raise TypeError("rows must be a list of feature dicts; use predict_one for one dict")
         names, mean, scale = self._names, self._mean, self._scale
         out = []
@@ -326,7 +355,7 @@ class ModelInference:
             if missing:
                 raise FeatureError(
                     "row %d: missing feature%s: %s"
-                    % (i, "s" if len(missing) > 1 else "", ", ".join(missing)),
+                    % (i, "s" if len(missing) > 1 else "", _listing(missing)),
                     i,
                     missing,
                 )
@@ -335,7 +364,7 @@ class ModelInference:
                 v = row[f]
                 if isinstance(v, bool) or not isinstance(v, numbers.Real):
                     raise FeatureError(
-                        "row %d, feature %s: %r is not a number" % (i, f, v), i, [f]
+                        "row %d, feature %s: %s is not a number" % (i, f, _show(v)), i, [f]
                     )
                 try:
                     x = float(v)
@@ -343,12 +372,12 @@ class ModelInference:
                     x = _INF
                 if not math.isfinite(x):
                     raise FeatureError(
-                        "row %d, feature %s: %r is not a finite number" % (i, f, v), i, [f]
+                        "row %d, feature %s: %s is not a finite number" % (i, f, _show(v)), i, [f]
                     )
                 y = (x - m) / s
                 if not math.isfinite(y):
                     raise FeatureError(
-                        "row %d, feature %s: %r is too large to scale" % (i, f, v), i, [f]
+                        "row %d, feature %s: %s is too large to scale" % (i, f, _show(v)), i, [f]
                     )
                 scaled.append(y)
             out.append(scaled)
@@ -427,7 +456,7 @@ class _IsolationForest:
                 raise t.error("node %d: feature %d is not one of the %d features"
                               % (i, feature[i], n_features))
             v = threshold[i]
-            if not _is_number(v) or not math.isfinite(v):
+            if not _is_finite(v):
                 raise t.error("node %d: threshold %r is not a finite number" % (i, v))
             for c in (a, b):
                 parents[c] += 1
@@ -824,7 +853,7 @@ def main(argv=None):
             if absent:
                 raise FeatureError(
                     "%s: no column for feature%s %s"
-                    % (source, "s" if len(absent) > 1 else "", ", ".join(absent)),
+                    % (source, "s" if len(absent) > 1 else "", _listing(absent)),
                     None,
                     absent,
                 )

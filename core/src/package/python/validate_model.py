@@ -44,6 +44,7 @@ PACKAGE_FORMAT = "mcp-train-deployment"
 PACKAGE_FORMAT_VERSION = 1
 MANIFEST = "deployment_manifest.json"
 INFERENCE = "inference_example.py"
+SELF = "validate_model.py"
 MODEL = "model.json"
 CHUNK = 1 << 20
 HASH_FIELD = re.compile(b'"manifest_sha256": "([0-9A-Fa-f]{64})"')
@@ -75,6 +76,16 @@ def is_int(v):
 
 def is_number(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def is_finite(v):
+    """Whether a JSON value is a finite number (an int too large for a float is not)."""
+    if not is_number(v):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def reject_duplicate_keys(pairs):
@@ -198,30 +209,44 @@ def sha256_of(path):
     return h.hexdigest()
 
 
-def check_files(folder, manifest):
-    files, integrity = file_lists(manifest)
+def check_self(folder, integrity):
+    """This script first, when it is the package's own copy: if it was altered, its other
+    checks cannot be trusted, so it says so before anything else."""
+    me = os.path.realpath(os.path.abspath(__file__))
+    if me != os.path.realpath(os.path.join(folder, SELF)) or SELF not in integrity:
+        return set()
+    check_file(folder, SELF, integrity[SELF])
+    return {SELF}
+
+
+def check_file(folder, name, entry):
+    path = os.path.join(folder, *name.split("/"))
+    if os.path.islink(path):
+        raise Failure(name, "is a symbolic link, not a file of the package")
+    if not os.path.exists(path):
+        raise Failure(name, "missing (listed in %s)" % MANIFEST)
+    if not os.path.isfile(path):
+        raise Failure(name, "is not a regular file")
+    expected_size = entry["size_bytes"]
+    expected = entry["sha256"].lower()
+    try:
+        size = os.path.getsize(path)
+        actual = sha256_of(path)
+    except OSError as e:
+        raise Failure(name, "cannot read: %s" % (e.strerror or e))
+    if size != expected_size:
+        raise Failure(name, "size mismatch (expected %s bytes, found %s)"
+                      % (thousands(expected_size), thousands(size)))
+    if actual != expected:
+        raise Failure(name, "sha256 mismatch (expected %s, found %s)"
+                      % (short(expected), short(actual)))
+    ok("%s: %s bytes, sha256 %s" % (name, thousands(size), short(actual)))
+
+
+def check_files(folder, files, integrity, checked):
     for name in sorted(integrity):
-        path = os.path.join(folder, *name.split("/"))
-        if os.path.islink(path):
-            raise Failure(name, "is a symbolic link, not a file of the package")
-        if not os.path.exists(path):
-            raise Failure(name, "missing (listed in %s)" % MANIFEST)
-        if not os.path.isfile(path):
-            raise Failure(name, "is not a regular file")
-        expected_size = integrity[name]["size_bytes"]
-        expected = integrity[name]["sha256"].lower()
-        try:
-            size = os.path.getsize(path)
-            actual = sha256_of(path)
-        except OSError as e:
-            raise Failure(name, "cannot read: %s" % (e.strerror or e))
-        if size != expected_size:
-            raise Failure(name, "size mismatch (expected %s bytes, found %s)"
-                          % (thousands(expected_size), thousands(size)))
-        if actual != expected:
-            raise Failure(name, "sha256 mismatch (expected %s, found %s)"
-                          % (short(expected), short(actual)))
-        ok("%s: %s bytes, sha256 %s" % (name, thousands(size), short(actual)))
+        if name not in checked:
+            check_file(folder, name, integrity[name])
 
     listed = set(files)
     for root, dirs, names in os.walk(folder):
@@ -239,7 +264,6 @@ def check_files(folder, manifest):
             if rel not in listed:
                 raise Failure(rel, "unexpected file (not listed in %s)" % MANIFEST)
     ok("no files besides the %d listed" % len(files))
-    return integrity
 
 
 def load_inference(folder, integrity):
@@ -286,7 +310,7 @@ def self_test(module, model, manifest):
     if not isinstance(test, dict):
         raise Failure(MANIFEST, "self_test is not an object")
     tolerance = test.get("tolerance")
-    if not is_number(tolerance) or not tolerance >= 0 or not math.isfinite(tolerance):
+    if not is_finite(tolerance) or not tolerance >= 0:
         raise Failure(MANIFEST, "self_test.tolerance is not a number >= 0")
     vectors = test.get("vectors")
     if not isinstance(vectors, list) or not vectors:
@@ -297,7 +321,7 @@ def self_test(module, model, manifest):
         if not isinstance(v, dict) or not isinstance(v.get("features"), dict):
             raise Failure(MANIFEST, "%s has no features object" % where)
         for key in ("score", "decision"):
-            if not is_number(v.get(key)) or not math.isfinite(v.get(key)):
+            if not is_finite(v.get(key)):
                 raise Failure(MANIFEST, "%s.%s is not a finite number" % (where, key))
         if not isinstance(v.get("is_anomaly"), bool):
             raise Failure(MANIFEST, "%s.is_anomaly is not true or false" % where)
@@ -332,7 +356,9 @@ def self_test(module, model, manifest):
 def validate(folder):
     check_python()
     manifest = read_manifest(folder)
-    integrity = check_files(folder, manifest)
+    files, integrity = file_lists(manifest)
+    checked = check_self(folder, integrity)
+    check_files(folder, files, integrity, checked)
     module = load_inference(folder, integrity)
     model = load_model(module, folder)
     n, largest = self_test(module, model, manifest)
@@ -355,14 +381,20 @@ def main(argv):
         name = os.path.basename(folder.rstrip("/\\")) or folder
         sys.stderr.write("FAIL %s: not a folder (unzip the package and check the folder)\n" % name)
         return 1
-    print("checking %s" % os.path.abspath(folder))
     try:
-        line = validate(folder)
-    except Failure as e:
+        print("checking %s" % os.path.abspath(folder))
+        try:
+            line = validate(folder)
+        except Failure as e:
+            sys.stdout.flush()
+            sys.stderr.write("FAIL %s\n" % e)
+            return 1
+        print(line)
         sys.stdout.flush()
-        sys.stderr.write("FAIL %s\n" % e)
+    except BrokenPipeError:
+        # The reader went away (say, `| head`): stop quietly, and do not claim a pass.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    print(line)
     return 0
 
 
