@@ -3,6 +3,7 @@
 mod args;
 mod features;
 mod input;
+mod models;
 mod progress;
 mod render;
 mod synth;
@@ -77,6 +78,7 @@ pub fn run() -> ExitCode {
         Command::Train(a) => train::train(a, quiet),
         Command::Evaluate(a) => train::evaluate(a, quiet),
         Command::Score(a) => train::score(a, quiet),
+        Command::Models(a) => models::run(a),
     };
     match result {
         Ok(code) => code,
