@@ -69,6 +69,23 @@ impl FsStore {
         self.model_dir(version).join(MODEL_FILE)
     }
 
+    /// Where a model's deployment package is kept: beside its model file, so deleting the model
+    /// deletes the package too.
+    pub fn package_path(&self, version: &str) -> PathBuf {
+        self.model_dir(version).join(format!(
+            "{}.zip",
+            mcp_train_core::package::folder_name(version)
+        ))
+    }
+
+    /// Stores a model's deployment package, atomically.
+    pub fn write_package(&self, version: &str, bytes: &[u8]) -> Result<PathBuf, StorageError> {
+        Self::check_version(version)?;
+        let path = self.package_path(version);
+        write_atomic(&path, bytes)?;
+        Ok(path)
+    }
+
     fn model_dir(&self, version: &str) -> PathBuf {
         self.dir.join(MODELS_DIR).join(version)
     }

@@ -36,6 +36,13 @@ pub enum Command {
     Score(ScoreArgs),
     /// The model registry: list, show, deploy, archive, delete and prune registered models.
     Models(ModelsArgs),
+    /// Build the deployment package (model_<version>_deployment.zip) of a model.
+    Package(PackageArgs),
+    /// Check a deployment package (ZIP or unpacked folder): hashes, model, self-test scores.
+    ///
+    /// Exit 0 when it verifies, 1 when verification fails (the reasons are listed), 2 when the
+    /// package cannot be read (not a ZIP, truncated, unsafe entries, too large).
+    Verify(VerifyArgs),
 }
 
 /// Which detector to train.
@@ -142,6 +149,37 @@ pub struct ScoreArgs {
     /// Only write the records flagged as anomalies.
     #[arg(long)]
     pub only_anomalies: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The model: a model.json file, or a registered version (`latest`, `deployed`).
+    pub model: PathBuf,
+    /// Registry directory for versions (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
+    #[arg(long, value_name = "DIR")]
+    pub registry: Option<PathBuf>,
+    /// Where to write the ZIP (default: model_<version>_deployment.zip in the current directory).
+    #[arg(long, short, value_name = "FILE.zip")]
+    pub out: Option<PathBuf>,
+    /// The deployment timestamp written into the package (ISO 8601; default: when a registered
+    /// model was deployed, else its creation time, so rebuilding gives identical bytes).
+    #[arg(long, value_name = "TIME")]
+    pub timestamp: Option<String>,
+    /// Print what was written as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The package: model_<version>_deployment.zip, or the folder it was unpacked into.
+    pub package: PathBuf,
+    /// Print the verification as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// After a successful verification, unpack the ZIP into DIR/model_<version>_deployment/.
+    #[arg(long, value_name = "DIR")]
+    pub extract: Option<PathBuf>,
 }
 
 /// Options shared by commands that read an export.

@@ -4,6 +4,7 @@ mod args;
 mod features;
 mod input;
 mod models;
+mod package;
 mod progress;
 mod render;
 mod synth;
@@ -79,6 +80,8 @@ pub fn run() -> ExitCode {
         Command::Evaluate(a) => train::evaluate(a, quiet),
         Command::Score(a) => train::score(a, quiet),
         Command::Models(a) => models::run(a),
+        Command::Package(a) => package::package(a),
+        Command::Verify(a) => package::verify(a),
     };
     match result {
         Ok(code) => code,

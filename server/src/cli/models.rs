@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::anyhow;
+use anyhow::{anyhow, Context};
+use mcp_train_core::package;
 use mcp_train_core::pipeline::{Detector, InputSchema, ModelArtifact};
 use mcp_train_core::registry::{ModelRecord, Registry, RegistryError, Transition};
 use serde_json::json;
@@ -43,14 +44,25 @@ pub fn run(args: ModelsArgs) -> Outcome {
         ModelsCommand::Deploy { name } => {
             let version = registry.resolve(&name).map_err(fail)?.version;
             let (now, _) = super::train::now()?;
+            // Build the package before the status changes, so a model that cannot be packaged
+            // is never deployed.
+            let stored = registry.get(&version).map_err(fail)?;
+            let deployed_at = super::package::deployed_micros(&stored.record).unwrap_or(now);
+            let built = package::build(&stored.bytes, deployed_at)
+                .with_context(|| format!("cannot package model {version}"))
+                .map_err(Failure::invalid)?;
             let change = registry.deploy(&version, now).map_err(fail)?;
-            print_transition(&change, "deployed", json);
+            let path = registry
+                .store()
+                .write_package(&version, &built.bytes)
+                .map_err(|e| fail(e.into()))?;
+            print_transition(&change, "deployed", json, Some(&path));
         }
         ModelsCommand::Archive { name } => {
             let version = registry.resolve(&name).map_err(fail)?.version;
             let (now, _) = super::train::now()?;
             let change = registry.archive(&version, now).map_err(fail)?;
-            print_transition(&change, "archived", json);
+            print_transition(&change, "archived", json, None);
         }
         ModelsCommand::Delete { name, force } => {
             let version = registry.resolve(&name).map_err(fail)?.version;
@@ -295,7 +307,7 @@ fn show(registry: &Registry<FsStore>, name: &str, json: bool) -> Result<(), Regi
     Ok(())
 }
 
-fn print_transition(change: &Transition, verb: &str, json: bool) {
+fn print_transition(change: &Transition, verb: &str, json: bool, package: Option<&Path>) {
     if json {
         println!(
             "{}",
@@ -304,9 +316,13 @@ fn print_transition(change: &Transition, verb: &str, json: bool) {
                 "from": change.from,
                 "model": change.model,
                 "displaced": change.displaced,
+                "package": package.map(|p| p.display().to_string()),
             })
         );
         return;
+    }
+    if let Some(path) = package {
+        println!("package {}", path.display());
     }
     let m = &change.model;
     if !change.changed() {
