@@ -188,7 +188,13 @@ struct Prepared {
     dropped: usize,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// `mcp-train <version>`: what wrote a file.
+pub fn generator() -> String {
+    format!("mcp-train {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -447,7 +453,7 @@ pub fn train(
         format_version: MODEL_FORMAT_VERSION,
         version: version_string(options.now_micros),
         created_at: format_iso8601(options.now_micros),
-        generator: format!("mcp-train {}", env!("CARGO_PKG_VERSION")),
+        generator: generator(),
         threshold: Threshold {
             offset,
             decision_threshold: 0.0,

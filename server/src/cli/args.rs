@@ -34,6 +34,15 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Score every record of an export (or row of a features CSV) with a model.
     Score(ScoreArgs),
+    /// The model registry: list, show, deploy, archive, delete and prune registered models.
+    Models(ModelsArgs),
+    /// Build the deployment package (model_<version>_deployment.zip) of a model.
+    Package(PackageArgs),
+    /// Check a deployment package (ZIP or unpacked folder): hashes, model, self-test scores.
+    ///
+    /// Exit 0 when it verifies, 1 when verification fails (the reasons are listed), 2 when the
+    /// package cannot be read (not a ZIP, truncated, unsafe entries, too large).
+    Verify(VerifyArgs),
 }
 
 /// Which detector to train.
@@ -82,6 +91,12 @@ pub struct TrainArgs {
     /// Print the training summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Also register the model in the registry (status ready) and print its version.
+    #[arg(long)]
+    pub register: bool,
+    /// Registry directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
+    #[arg(long, value_name = "DIR", requires = "register")]
+    pub registry: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +149,37 @@ pub struct ScoreArgs {
     /// Only write the records flagged as anomalies.
     #[arg(long)]
     pub only_anomalies: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The model: a model.json file, or a registered version (`latest`, `deployed`).
+    pub model: PathBuf,
+    /// Registry directory for versions (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
+    #[arg(long, value_name = "DIR")]
+    pub registry: Option<PathBuf>,
+    /// Where to write the ZIP (default: model_<version>_deployment.zip in the current directory).
+    #[arg(long, short, value_name = "FILE.zip")]
+    pub out: Option<PathBuf>,
+    /// The deployment timestamp written into the package (ISO 8601; default: when a registered
+    /// model was deployed, else its creation time, so rebuilding gives identical bytes).
+    #[arg(long, value_name = "TIME")]
+    pub timestamp: Option<String>,
+    /// Print what was written as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The package: model_<version>_deployment.zip, or the folder it was unpacked into.
+    pub package: PathBuf,
+    /// Print the verification as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// After a successful verification, unpack the ZIP into DIR/model_<version>_deployment/.
+    #[arg(long, value_name = "DIR")]
+    pub extract: Option<PathBuf>,
 }
 
 /// Options shared by commands that read an export.
@@ -206,4 +252,59 @@ pub struct SynthArgs {
     /// Print a JSON summary (records, anomalies, incidents) on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// Registry directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub registry: Option<PathBuf>,
+    /// Print the result as JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: ModelsCommand,
+}
+
+/// What to do with the registry. VERSION is `YYYYMMDD_HHMMSS`, or `latest` / `deployed`.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List the registered models, newest first.
+    List,
+    /// A model's record and summary.
+    Show {
+        /// The version, or `latest` or `deployed`.
+        #[arg(value_name = "VERSION")]
+        name: String,
+    },
+    /// Deploy a model; the model deployed until now is archived.
+    Deploy {
+        /// The version, or `latest`.
+        #[arg(value_name = "VERSION")]
+        name: String,
+    },
+    /// Archive a ready or deployed model.
+    Archive {
+        /// The version, or `latest` or `deployed`.
+        #[arg(value_name = "VERSION")]
+        name: String,
+    },
+    /// Delete a model and its files (the deployed model only with --force).
+    Delete {
+        /// The version, or `latest` or `deployed`.
+        #[arg(value_name = "VERSION")]
+        name: String,
+        /// Delete it even if it is deployed.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete all but the newest N models (the deployed model is always kept).
+    Prune {
+        /// Models to keep (default: registry.keep_last in training_config.yaml).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        keep: Option<u32>,
+        /// Directory holding training_config.yaml (defaults are built in).
+        #[arg(long, value_name = "DIR")]
+        config: Option<PathBuf>,
+    },
 }

@@ -3,6 +3,8 @@
 mod args;
 mod features;
 mod input;
+mod models;
+mod package;
 mod progress;
 mod render;
 mod synth;
@@ -77,6 +79,9 @@ pub fn run() -> ExitCode {
         Command::Train(a) => train::train(a, quiet),
         Command::Evaluate(a) => train::evaluate(a, quiet),
         Command::Score(a) => train::score(a, quiet),
+        Command::Models(a) => models::run(a),
+        Command::Package(a) => package::package(a),
+        Command::Verify(a) => package::verify(a),
     };
     match result {
         Ok(code) => code,

@@ -19,7 +19,7 @@ use super::{progress, render, Failure, Outcome};
 
 /// "Now", from `SOURCE_DATE_EPOCH` (seconds) when set, so builds can be reproduced byte for byte.
 /// Returns the time in microseconds and whether it is frozen.
-fn now() -> Result<(i64, bool), Failure> {
+pub(super) fn now() -> Result<(i64, bool), Failure> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(text) => {
             let seconds: i64 = text.trim().parse().map_err(|_| {
@@ -170,9 +170,22 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
         },
     );
     bar.finish_and_clear();
-    let trained = trained
+    let mut trained = trained
         .with_context(|| format!("cannot train on {name}"))
         .map_err(Failure::invalid)?;
+    // Registered first, so that --out gets the version the registry gave (the next free second
+    // when another model holds this one) and the same bytes as the registry's copy.
+    let trained_version = trained.artifact.version.clone();
+    let registered = if args.register {
+        let dir = crate::registry::data_dir(args.registry.as_deref());
+        let record = crate::registry::open(&dir)
+            .register(trained.artifact.clone(), now_micros)
+            .map_err(|e| super::models::failure(&dir, e))?;
+        trained.artifact.version = record.version.clone();
+        Some((dir, record))
+    } else {
+        None
+    };
     let model = &trained.artifact;
     let mut out = Output::create(&args.out)?;
     out.writer()
@@ -199,6 +212,10 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
             "metrics": e.metrics,
             "threshold_checks": e.threshold_checks,
             "lineage": model.lineage,
+            "registered": registered.as_ref().map(|(dir, record)| serde_json::json!({
+                "registry": dir.display().to_string(),
+                "record": record,
+            })),
         });
         println!("{summary}");
     } else {
@@ -257,6 +274,19 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
             model.version,
             display(&args.out)
         );
+        if let Some((dir, record)) = &registered {
+            let _ = write!(
+                text,
+                "registered model {} in {} (status {})",
+                record.version,
+                dir.display(),
+                record.status
+            );
+            if record.version != trained_version {
+                let _ = write!(text, "; {trained_version} was taken");
+            }
+            text.push('\n');
+        }
         eprint!("{text}");
     }
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,64 @@
+//! What can go wrong in the registry, and in the storage underneath it.
+
+use std::error::Error;
+
+/// A failure of the storage underneath the registry (a disk, IndexedDB). The message names what
+/// was being done and to which file or key; the source, if any, says why.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StorageError {
+    message: String,
+    #[source]
+    source: Option<Box<dyn Error + Send + Sync + 'static>>,
+}
+
+impl StorageError {
+    /// A failure described by its message alone.
+    pub fn new(message: impl Into<String>) -> Self {
+        StorageError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure with its underlying cause, e.g. `cannot write models/…/model.json` and the
+    /// `io::Error`.
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn Error + Send + Sync + 'static>>,
+    ) -> Self {
+        StorageError {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+}
+
+/// Why a registry operation failed. Messages are lowercase and name the version concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// No model with this version is registered.
+    #[error("no model {version} in the registry")]
+    NotFound { version: String },
+    /// `deployed` was asked for and no model is deployed.
+    #[error("no model is deployed")]
+    NoneDeployed,
+    /// `latest` was asked for and the registry holds no model.
+    #[error("the registry holds no model")]
+    Empty,
+    /// Deleting the deployed model needs `force`.
+    #[error("refusing to delete model {version}: it is deployed")]
+    Deployed { version: String },
+    /// The model given to `register` cannot be stored.
+    #[error("cannot register the model: {reason}")]
+    InvalidModel { reason: String },
+    /// The index exists but cannot be read: not JSON, another format or version, or
+    /// inconsistent (a duplicate version, two deployed models). It is never overwritten.
+    #[error("registry index is unusable: {reason}")]
+    CorruptIndex { reason: String },
+    /// The index lists a model whose stored bytes are missing or do not match their hash.
+    #[error("model {version} is damaged: {reason}")]
+    CorruptModel { version: String, reason: String },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}

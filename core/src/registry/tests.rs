@@ -1,0 +1,580 @@
+use std::sync::OnceLock;
+
+use super::*;
+use crate::config::Config;
+use crate::pipeline::{train, Hooks, TrainInput, TrainOptions};
+
+const NOW: i64 = 1_704_067_200_000_000; // 2024-01-01T00:00:00Z
+const SECOND: i64 = MICROS_PER_SECOND;
+
+/// A small trained model, trained once.
+fn base() -> &'static ModelArtifact {
+    static BASE: OnceLock<ModelArtifact> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let mut csv = String::from("a,b,label\n");
+        for i in 0..60 {
+            let outlier = i % 20 == 7;
+            let (a, b) = if outlier {
+                (50 + i, -40)
+            } else {
+                (i % 7, i % 5)
+            };
+            csv.push_str(&format!("{a},{b},{}\n", u8::from(outlier)));
+        }
+        let options = TrainOptions {
+            config: Config::defaults(),
+            detector: None,
+            seed: Some(1),
+            contamination: None,
+            drop_invalid: false,
+            now_micros: NOW,
+        };
+        let input = TrainInput::FeaturesCsv {
+            bytes: csv.as_bytes(),
+            file_name: "features.csv",
+            label_column: None,
+        };
+        let mut progress = |_: &crate::pipeline::Progress| true;
+        let hooks = Hooks {
+            progress: &mut progress,
+            elapsed_ms: &|| 0.0,
+        };
+        train(input, &options, hooks).expect("trains").artifact
+    })
+}
+
+/// The model as if trained `seconds` after [`NOW`].
+fn model(seconds: i64) -> ModelArtifact {
+    let mut m = base().clone();
+    m.version = version_string(NOW + seconds * SECOND);
+    m.created_at = format_iso8601(NOW + seconds * SECOND);
+    m
+}
+
+fn registry() -> Registry<MemoryStore> {
+    Registry::new(MemoryStore::new())
+}
+
+/// Registers models trained at these offsets (seconds after [`NOW`]); returns their versions.
+fn with_models(registry: &mut Registry<impl RegistryStore>, seconds: &[i64]) -> Vec<String> {
+    seconds
+        .iter()
+        .map(|&s| {
+            registry
+                .register(model(s), NOW + 3600 * SECOND)
+                .expect("registers")
+                .version
+        })
+        .collect()
+}
+
+fn versions(records: &[ModelRecord]) -> Vec<&str> {
+    records.iter().map(|m| m.version.as_str()).collect()
+}
+
+fn status(registry: &Registry<impl RegistryStore>, version: &str) -> ModelStatus {
+    registry.record(version).expect("listed").status
+}
+
+/// Every listed model has its bytes, with the recorded hash, and loads; the lock is free.
+fn assert_consistent(store: &MemoryStore) -> Vec<ModelRecord> {
+    assert!(!store.is_locked(), "an operation left the lock held");
+    let registry = Registry::new(store.clone());
+    let list = registry.list().expect("index opens");
+    for m in &list {
+        let stored = registry.get(&m.version).expect("listed model is complete");
+        let artifact = stored.artifact().expect("listed model loads");
+        assert_eq!(artifact.version, m.version);
+    }
+    list
+}
+
+#[test]
+fn register_stores_the_model_and_its_record() {
+    let mut r = registry();
+    let record = r.register(model(0), NOW + 5 * SECOND).expect("registers");
+    assert_eq!(record.version, "20240101_000000");
+    assert_eq!(record.status, ModelStatus::Ready);
+    assert_eq!(record.created_at, "2024-01-01T00:00:00Z");
+    assert_eq!(record.registered_at, "2024-01-01T00:00:05Z");
+    assert_eq!(
+        (record.deployed_at.as_ref(), record.archived_at.as_ref()),
+        (None, None)
+    );
+    assert_eq!(record.detector, "isolation_forest");
+    assert_eq!(record.features, 2);
+    assert_eq!(record.samples, base().training.samples);
+    assert_eq!(record.lineage_file, "features.csv");
+    assert!(record.metrics.roc_auc.is_some() && record.metrics.f1.is_some());
+
+    let stored = r.get(&record.version).expect("gets");
+    assert_eq!(stored.bytes, model(0).to_json());
+    assert_eq!(stored.record, record);
+    assert_eq!(record.size_bytes, stored.bytes.len() as u64);
+    assert_eq!(record.sha256, sha256_hex(&stored.bytes));
+    assert_eq!(
+        r.register_bytes(&model(9).to_json(), NOW)
+            .expect("bytes")
+            .version,
+        "20240101_000009"
+    );
+}
+
+#[test]
+fn models_registered_in_the_same_second_get_the_next_free_seconds() {
+    let mut r = registry();
+    with_models(&mut r, &[1]);
+    let got = with_models(&mut r, &[0, 0, 0, 0]);
+    assert_eq!(
+        got,
+        [
+            "20240101_000000",
+            "20240101_000002",
+            "20240101_000003",
+            "20240101_000004"
+        ]
+    );
+    // The stored model.json carries the version it is registered under.
+    for v in &got {
+        let stored = r.get(v).expect("gets");
+        assert_eq!(&stored.artifact().expect("loads").version, v);
+    }
+    // Across midnight and the end of a year, the format holds.
+    let mut r = registry();
+    let mut late = model(0);
+    late.version = "20231231_235959".to_owned();
+    r.register(late.clone(), NOW).expect("first");
+    assert_eq!(
+        r.register(late, NOW).expect("second").version,
+        "20240101_000000"
+    );
+}
+
+#[test]
+fn list_is_newest_first_and_latest_is_the_newest() {
+    let mut r = registry();
+    assert!(r.list().expect("empty registry lists").is_empty());
+    assert_eq!(r.latest().expect("latest"), None);
+    assert!(matches!(r.resolve("latest"), Err(RegistryError::Empty)));
+    with_models(&mut r, &[20, 5, 90, 60]);
+    assert_eq!(
+        versions(&r.list().expect("lists")),
+        [
+            "20240101_000130",
+            "20240101_000100",
+            "20240101_000020",
+            "20240101_000005"
+        ]
+    );
+    assert_eq!(
+        r.resolve("latest").expect("latest").version,
+        "20240101_000130"
+    );
+}
+
+#[test]
+fn deploying_archives_the_previously_deployed_model() {
+    let mut r = registry();
+    let v = with_models(&mut r, &[0, 1, 2]);
+    assert_eq!(r.deployed().expect("deployed"), None);
+    assert!(matches!(
+        r.resolve("deployed"),
+        Err(RegistryError::NoneDeployed)
+    ));
+
+    let first = r.deploy(&v[0], NOW + 10 * SECOND).expect("deploys");
+    assert!(first.changed());
+    assert_eq!(
+        (first.from, first.model.status),
+        (ModelStatus::Ready, ModelStatus::Deployed)
+    );
+    assert_eq!(
+        first.model.deployed_at.as_deref(),
+        Some("2024-01-01T00:00:10Z")
+    );
+    assert_eq!(first.displaced, None);
+
+    let second = r.deploy(&v[1], NOW + 20 * SECOND).expect("deploys");
+    let displaced = second.displaced.expect("the first was deployed");
+    assert_eq!(displaced.version, v[0]);
+    assert_eq!(displaced.status, ModelStatus::Archived);
+    assert_eq!(
+        displaced.archived_at.as_deref(),
+        Some("2024-01-01T00:00:20Z")
+    );
+    assert_eq!(status(&r, &v[0]), ModelStatus::Archived);
+    assert_eq!(status(&r, &v[1]), ModelStatus::Deployed);
+    assert_eq!(status(&r, &v[2]), ModelStatus::Ready);
+    assert_eq!(r.resolve("deployed").expect("deployed").version, v[1]);
+
+    // Deploying the deployed model changes nothing.
+    let again = r.deploy(&v[1], NOW + 30 * SECOND).expect("deploys");
+    assert!(!again.changed());
+    assert_eq!(
+        again.model.deployed_at.as_deref(),
+        Some("2024-01-01T00:00:20Z")
+    );
+}
+
+#[test]
+fn rollback_redeploys_an_archived_model() {
+    let mut r = registry();
+    let v = with_models(&mut r, &[0, 1]);
+    r.deploy(&v[0], NOW).expect("deploys");
+    r.deploy(&v[1], NOW + SECOND).expect("deploys");
+    let back = r.deploy(&v[0], NOW + 2 * SECOND).expect("rolls back");
+    assert_eq!(back.from, ModelStatus::Archived);
+    assert_eq!(back.model.status, ModelStatus::Deployed);
+    assert_eq!(back.model.archived_at, None, "no longer archived");
+    assert_eq!(back.displaced.map(|m| m.version), Some(v[1].clone()));
+    let deployed: Vec<_> = r
+        .list()
+        .expect("lists")
+        .into_iter()
+        .filter(|m| m.status == ModelStatus::Deployed)
+        .collect();
+    assert_eq!(versions(&deployed), [v[0].as_str()]);
+}
+
+#[test]
+fn archive_takes_ready_or_deployed_models() {
+    let mut r = registry();
+    let v = with_models(&mut r, &[0, 1]);
+    r.deploy(&v[1], NOW).expect("deploys");
+    let t = r.archive(&v[1], NOW + SECOND).expect("archives");
+    assert_eq!(
+        (t.from, t.model.status),
+        (ModelStatus::Deployed, ModelStatus::Archived)
+    );
+    assert_eq!(
+        r.deployed().expect("deployed"),
+        None,
+        "nothing deployed now"
+    );
+    let t = r.archive(&v[0], NOW + SECOND).expect("archives");
+    assert_eq!(t.from, ModelStatus::Ready);
+    let again = r.archive(&v[0], NOW + 9 * SECOND).expect("archives");
+    assert!(!again.changed());
+    assert_eq!(
+        again.model.archived_at.as_deref(),
+        Some("2024-01-01T00:00:01Z")
+    );
+}
+
+#[test]
+fn unknown_versions_are_named_in_the_error() {
+    let mut r = registry();
+    with_models(&mut r, &[0]);
+    for result in [
+        r.get("20990101_000000").map(|_| ()),
+        r.deploy("20990101_000000", NOW).map(|_| ()),
+        r.archive("20990101_000000", NOW).map(|_| ()),
+        r.delete("20990101_000000", true).map(|_| ()),
+        r.resolve("../etc/passwd").map(|_| ()),
+    ] {
+        let e = result.expect_err("unknown");
+        assert!(matches!(e, RegistryError::NotFound { .. }), "{e:?}");
+    }
+    let e = r.deploy("20990101_000000", NOW).expect_err("unknown");
+    assert_eq!(e.to_string(), "no model 20990101_000000 in the registry");
+}
+
+#[test]
+fn deleting_the_deployed_model_is_refused_unless_forced() {
+    let mut r = registry();
+    let v = with_models(&mut r, &[0, 1]);
+    r.deploy(&v[1], NOW).expect("deploys");
+    let before = r.store().clone();
+    let e = r.delete(&v[1], false).expect_err("refused");
+    assert_eq!(
+        e.to_string(),
+        "refusing to delete model 20240101_000001: it is deployed"
+    );
+    assert_eq!(r.store(), &before, "nothing changed");
+
+    let gone = r.delete(&v[1], true).expect("forced");
+    assert_eq!(gone.version, v[1]);
+    assert_eq!(r.deployed().expect("deployed"), None);
+    let gone = r
+        .delete(&v[0], false)
+        .expect("ready models go without force");
+    assert_eq!(gone.version, v[0]);
+    assert!(r.list().expect("lists").is_empty());
+    assert!(
+        r.store().list_models().expect("lists").is_empty(),
+        "bytes removed too"
+    );
+}
+
+#[test]
+fn prune_keeps_the_newest_and_never_the_deployed() {
+    let mut r = registry();
+    let v = with_models(&mut r, &[0, 1, 2, 3, 4, 5]);
+    r.deploy(&v[1], NOW).expect("deploys");
+    let removed = r.prune(3).expect("prunes");
+    assert_eq!(versions(&removed), [v[2].as_str(), v[0].as_str()]);
+    assert_eq!(
+        versions(&r.list().expect("lists")),
+        [v[5].as_str(), v[4].as_str(), v[3].as_str(), v[1].as_str()]
+    );
+    let mut stored = r.store().list_models().expect("lists");
+    stored.sort();
+    assert_eq!(
+        stored,
+        [v[1].as_str(), v[3].as_str(), v[4].as_str(), v[5].as_str()]
+    );
+    // Nothing to prune: nothing written.
+    let before = r.store().clone();
+    assert!(r.prune(10).expect("prunes").is_empty());
+    assert_eq!(r.store(), &before);
+    // Keeping none still keeps the deployed model.
+    let removed = r.prune(0).expect("prunes");
+    assert_eq!(removed.len(), 3);
+    assert_eq!(versions(&r.list().expect("lists")), [v[1].as_str()]);
+}
+
+#[test]
+fn index_file_has_the_documented_shape() {
+    let mut r = registry();
+    let v = with_models(&mut r, &[0]);
+    r.deploy(&v[0], NOW).expect("deploys");
+    let bytes = r.store().read_index().expect("reads").expect("written");
+    let json: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(json["format"], "mcp-train-registry");
+    assert_eq!(json["format_version"], 1);
+    let m = &json["models"][0];
+    assert_eq!(m["version"], "20240101_000000");
+    assert_eq!(m["status"], "deployed");
+    assert_eq!(m["archived_at"], serde_json::Value::Null);
+    for key in [
+        "created_at",
+        "registered_at",
+        "deployed_at",
+        "detector",
+        "samples",
+        "features",
+        "size_bytes",
+        "sha256",
+        "lineage_file",
+    ] {
+        assert!(!m[key].is_null(), "{key} in {m}");
+    }
+    assert!(m["metrics"]["anomaly_ratio"].is_f64());
+}
+
+#[test]
+fn a_corrupt_index_is_refused_and_never_overwritten() {
+    let mut r = registry();
+    let v = with_models(&mut r, &[0, 1]);
+    let good = r.store().read_index().expect("reads").expect("written");
+    let text = String::from_utf8(good.clone()).expect("utf-8");
+    let cases: [(Vec<u8>, &str); 6] = [
+        (
+            b"{\"format\": \"mcp-train-registry\", \"forma".to_vec(),
+            "not valid JSON",
+        ),
+        (b"[]".to_vec(), "not valid JSON"),
+        (
+            b"{\"format\": \"mcp-train-model\", \"format_version\": 1}".to_vec(),
+            "format \"mcp-train-model\" is not \"mcp-train-registry\"",
+        ),
+        (
+            text.replace("\"format_version\": 1", "\"format_version\": 2")
+                .into_bytes(),
+            "format_version 2 is not supported",
+        ),
+        (
+            text.replace(&v[0], &v[1]).into_bytes(),
+            "version 20240101_000001 is listed twice",
+        ),
+        (
+            text.replace("\"ready\"", "\"deployed\"").into_bytes(),
+            "more than one model is deployed",
+        ),
+    ];
+    for (bytes, reason) in cases {
+        r.store_mut().write_index(&bytes).expect("writes");
+        let e = r.list().expect_err("refused");
+        assert!(matches!(e, RegistryError::CorruptIndex { .. }), "{e:?}");
+        assert!(
+            e.to_string().starts_with("registry index is unusable: "),
+            "{e}"
+        );
+        assert!(e.to_string().contains(reason), "{e} lacks {reason}");
+        assert!(r.register(model(5), NOW).is_err());
+        assert!(r.delete(&v[0], true).is_err());
+        assert_eq!(
+            r.store().read_index().expect("reads"),
+            Some(bytes),
+            "left as it was"
+        );
+        assert!(!r.store().is_locked());
+    }
+    let bad_version = text.replace(&v[0], "2024010_0000000").into_bytes();
+    r.store_mut().write_index(&bad_version).expect("writes");
+    let e = r.list().expect_err("refused");
+    assert!(e.to_string().contains("is not YYYYMMDD_HHMMSS"), "{e}");
+    r.store_mut().write_index(&good).expect("writes");
+    assert_eq!(r.list().expect("lists").len(), 2);
+}
+
+#[test]
+fn damaged_or_missing_model_bytes_are_reported() {
+    let mut r = registry();
+    let v = with_models(&mut r, &[0, 1]);
+    let mut bytes = r.get(&v[0]).expect("gets").bytes;
+    bytes[10] ^= 1;
+    r.store_mut().write_model(&v[0], &bytes).expect("writes");
+    let e = r.get(&v[0]).expect_err("damaged");
+    assert!(matches!(e, RegistryError::CorruptModel { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .starts_with("model 20240101_000000 is damaged: "),
+        "{e}"
+    );
+    r.store_mut().remove_model(&v[1]).expect("removes");
+    let e = r.get(&v[1]).expect_err("missing");
+    assert!(e.to_string().contains("missing"), "{e}");
+}
+
+#[test]
+fn invalid_models_are_refused() {
+    let mut r = registry();
+    let e = r.register_bytes(b"{}", NOW).expect_err("not a model");
+    assert!(matches!(e, RegistryError::InvalidModel { .. }), "{e:?}");
+    for version in [
+        "latest",
+        "2024-01-01",
+        "20240231_000000",
+        "20240101_240000",
+        "../../x",
+    ] {
+        let mut m = model(0);
+        m.version = version.to_owned();
+        let e = r.register(m, NOW).expect_err("bad version");
+        assert!(e.to_string().contains("is not YYYYMMDD_HHMMSS"), "{e}");
+    }
+    assert_eq!(r.store(), &MemoryStore::new(), "nothing written");
+}
+
+#[test]
+fn versions_parse_back_to_their_instant() {
+    assert_eq!(version_micros("20240101_000000"), Some(NOW));
+    assert_eq!(
+        version_micros("20240229_235959"),
+        Some(NOW + (59 * 86_400 + 86_399) * SECOND)
+    );
+    for bad in [
+        "20230229_000000",
+        "20241301_000000",
+        "20240101_006000",
+        "20240101-000000",
+        "2024010100000",
+        "+2024101_000000",
+    ] {
+        assert_eq!(version_micros(bad), None, "{bad}");
+    }
+}
+
+/// A store that fails the `n`th write (index, model or removal) as a crash would: a model write
+/// leaves half its bytes behind.
+#[derive(Debug)]
+struct CrashingStore {
+    inner: MemoryStore,
+    writes_left: usize,
+}
+
+impl CrashingStore {
+    fn tick(&mut self) -> Result<(), StorageError> {
+        if self.writes_left == 0 {
+            return Err(StorageError::new("crashed"));
+        }
+        self.writes_left -= 1;
+        Ok(())
+    }
+}
+
+impl RegistryStore for CrashingStore {
+    fn read_index(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.read_index()
+    }
+    fn write_index(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
+        self.tick()?;
+        self.inner.write_index(bytes)
+    }
+    fn read_model(&self, version: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.read_model(version)
+    }
+    fn write_model(&mut self, version: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        if let Err(e) = self.tick() {
+            self.inner.write_model(version, &bytes[..bytes.len() / 2])?;
+            return Err(e);
+        }
+        self.inner.write_model(version, bytes)
+    }
+    fn remove_model(&mut self, version: &str) -> Result<(), StorageError> {
+        self.tick()?;
+        self.inner.remove_model(version)
+    }
+    fn list_models(&self) -> Result<Vec<String>, StorageError> {
+        self.inner.list_models()
+    }
+    fn lock(&mut self) -> Result<(), StorageError> {
+        self.inner.lock()
+    }
+    fn unlock(&mut self) -> Result<(), StorageError> {
+        self.inner.unlock()
+    }
+}
+
+/// A session that writes in every way the registry can.
+fn session(r: &mut Registry<impl RegistryStore>) -> Result<(), RegistryError> {
+    for s in [0, 0, 1, 2, 0] {
+        r.register(model(s), NOW)?;
+    }
+    r.deploy("20240101_000001", NOW)?;
+    r.deploy("20240101_000000", NOW)?;
+    r.archive("20240101_000002", NOW)?;
+    r.delete("20240101_000003", false)?;
+    r.delete("20240101_000000", true)?;
+    r.prune(1)?;
+    r.register(model(7), NOW)?;
+    Ok(())
+}
+
+#[test]
+fn a_crash_at_any_write_leaves_a_consistent_registry() {
+    let mut complete = Registry::new(MemoryStore::new());
+    session(&mut complete).expect("runs without crashing");
+    let mut crashes = 0;
+    for n in 0.. {
+        let mut r = Registry::new(CrashingStore {
+            inner: MemoryStore::new(),
+            writes_left: n,
+        });
+        let outcome = session(&mut r);
+        let mut store = r.into_store().inner;
+        let listed = assert_consistent(&store);
+        if outcome.is_ok() {
+            assert_eq!(
+                versions(&listed),
+                versions(&complete.list().expect("lists"))
+            );
+            break;
+        }
+        crashes += 1;
+        // The next write removes whatever the crash left unlisted.
+        let mut after = Registry::new(store.clone());
+        after
+            .register(model(100), NOW)
+            .expect("registers after the crash");
+        store = after.into_store();
+        let listed = assert_consistent(&store);
+        let mut stored = store.list_models().expect("lists");
+        stored.sort();
+        let mut expected: Vec<String> = listed.iter().map(|m| m.version.clone()).collect();
+        expected.sort();
+        assert_eq!(stored, expected, "orphans removed after crash {n}");
+    }
+    assert!(crashes > 15, "the session writes more than {crashes} times");
+}

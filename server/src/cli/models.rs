@@ -1,0 +1,336 @@
+//! `mcp-train models …`: the model registry in a data directory.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context};
+use mcp_train_core::package;
+use mcp_train_core::pipeline::{Detector, InputSchema, ModelArtifact};
+use mcp_train_core::registry::{ModelRecord, Registry, RegistryError, Transition};
+use serde_json::json;
+
+use super::args::{ModelsArgs, ModelsCommand};
+use super::input::load_config;
+use super::{render, Failure, Outcome};
+use crate::registry::{self, FsStore, INDEX_FILE};
+
+/// A registry error as a failure: storage problems are I/O errors (2); everything else — an
+/// unknown version, a refused deletion, a damaged registry — is invalid input (1).
+pub fn failure(dir: &Path, e: RegistryError) -> Failure {
+    match e {
+        RegistryError::Storage(_) => Failure::usage(e),
+        RegistryError::Deployed { .. } => Failure::invalid(anyhow!(
+            "{e} (deploy another model or archive it first, or use --force)"
+        )),
+        RegistryError::CorruptIndex { .. } => Failure::invalid(
+            anyhow::Error::new(e).context(dir.join(INDEX_FILE).display().to_string()),
+        ),
+        RegistryError::NotFound { .. } | RegistryError::Empty | RegistryError::NoneDeployed => {
+            Failure::invalid(anyhow!("{e} ({})", dir.display()))
+        }
+        _ => Failure::invalid(e),
+    }
+}
+
+pub fn run(args: ModelsArgs) -> Outcome {
+    let dir = registry::data_dir(args.registry.as_deref());
+    let mut registry = registry::open(&dir);
+    let fail = |e| failure(&dir, e);
+    let json = args.json;
+    match args.command {
+        ModelsCommand::List => list(&registry, json).map_err(fail)?,
+        ModelsCommand::Show { name } => show(&registry, &name, json).map_err(fail)?,
+        ModelsCommand::Deploy { name } => {
+            let version = registry.resolve(&name).map_err(fail)?.version;
+            let (now, _) = super::train::now()?;
+            // Build the package before the status changes, so a model that cannot be packaged
+            // is never deployed.
+            let stored = registry.get(&version).map_err(fail)?;
+            let deployed_at = super::package::deployed_micros(&stored.record).unwrap_or(now);
+            let built = package::build(&stored.bytes, deployed_at)
+                .with_context(|| format!("cannot package model {version}"))
+                .map_err(Failure::invalid)?;
+            let change = registry.deploy(&version, now).map_err(fail)?;
+            let path = registry
+                .store()
+                .write_package(&version, &built.bytes)
+                .map_err(|e| fail(e.into()))?;
+            print_transition(&change, "deployed", json, Some(&path));
+        }
+        ModelsCommand::Archive { name } => {
+            let version = registry.resolve(&name).map_err(fail)?.version;
+            let (now, _) = super::train::now()?;
+            let change = registry.archive(&version, now).map_err(fail)?;
+            print_transition(&change, "archived", json, None);
+        }
+        ModelsCommand::Delete { name, force } => {
+            let version = registry.resolve(&name).map_err(fail)?.version;
+            let gone = registry.delete(&version, force).map_err(fail)?;
+            if json {
+                println!("{}", json!({ "deleted": gone }));
+            } else {
+                println!(
+                    "deleted {} ({}, {}, {} bytes)",
+                    gone.version,
+                    gone.status,
+                    gone.detector,
+                    render::thousands(gone.size_bytes as usize)
+                );
+            }
+        }
+        ModelsCommand::Prune { keep, config } => {
+            let keep = match keep {
+                Some(n) => n,
+                None => load_config(config.as_deref())?.training.registry.keep_last,
+            };
+            let keep = keep as usize;
+            // Nothing to prune needs no lock (and creates no directory).
+            let removed = if registry.list().map_err(fail)?.len() <= keep {
+                Vec::new()
+            } else {
+                registry.prune(keep).map_err(fail)?
+            };
+            let remaining = registry.list().map_err(fail)?.len();
+            if json {
+                println!(
+                    "{}",
+                    json!({ "keep": keep, "deleted": removed, "remaining": remaining })
+                );
+            } else if removed.is_empty() {
+                println!(
+                    "nothing to prune: {remaining} models, keeping the newest {keep} and the deployed one"
+                );
+            } else {
+                let versions: Vec<&str> = removed.iter().map(|m| m.version.as_str()).collect();
+                println!(
+                    "deleted {} models ({}); {remaining} remain",
+                    removed.len(),
+                    versions.join(", ")
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The metric that best tells models apart: ROC AUC, else F1, else the flagged share.
+fn key_metric(m: &ModelRecord) -> String {
+    match (m.metrics.roc_auc, m.metrics.f1) {
+        (Some(auc), _) => format!("roc_auc {auc:.3}"),
+        (None, Some(f1)) => format!("f1 {f1:.3}"),
+        (None, None) => format!("flagged {:.1}%", m.metrics.anomaly_ratio * 100.0),
+    }
+}
+
+/// `2024-01-01T12:00:00.123456Z` as `2024-01-01T12:00:00Z`, to keep the table narrow.
+fn to_the_second(timestamp: &str) -> String {
+    match timestamp.split_once('.') {
+        Some((seconds, _)) => format!("{seconds}Z"),
+        None => timestamp.to_owned(),
+    }
+}
+
+fn list(registry: &Registry<FsStore>, json: bool) -> Result<(), RegistryError> {
+    let models = registry.list()?;
+    let dir = registry.store().dir().display().to_string();
+    if json {
+        println!("{}", json!({ "registry": dir, "models": models }));
+        return Ok(());
+    }
+    if models.is_empty() {
+        println!("no models in {dir}");
+        return Ok(());
+    }
+    let rows: Vec<[String; 6]> = models
+        .iter()
+        .map(|m| {
+            [
+                m.version.clone(),
+                m.status.to_string(),
+                m.detector.clone(),
+                render::thousands(m.samples),
+                to_the_second(&m.created_at),
+                key_metric(m),
+            ]
+        })
+        .collect();
+    let header = [
+        "VERSION",
+        "STATUS",
+        "DETECTOR",
+        "SAMPLES",
+        "CREATED",
+        "KEY METRIC",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in std::iter::once(header.map(str::to_owned)).chain(rows) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            // Numbers right-aligned, the rest left-aligned; no padding after the last column.
+            let _ = match i {
+                3 => write!(line, "{cell:>w$}  "),
+                5 => write!(line, "{cell}"),
+                _ => write!(line, "{cell:<w$}  "),
+            };
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    print!("{text}");
+    Ok(())
+}
+
+fn detector_params(detector: &Detector) -> serde_json::Value {
+    match detector {
+        Detector::IsolationForest { params, .. } => json!(params),
+        Detector::Lof { params, .. } => json!(params),
+    }
+}
+
+fn show(registry: &Registry<FsStore>, name: &str, json: bool) -> Result<(), RegistryError> {
+    let version = registry.resolve(name)?.version;
+    let stored = registry.get(&version)?;
+    let model: ModelArtifact = stored.artifact()?;
+    let record = &stored.record;
+    let path = registry.store().model_path(&version);
+    let e = &model.evaluation;
+    let t = &model.training;
+    let input = match &model.input {
+        InputSchema::Export(schema) => json!({
+            "kind": "export",
+            "schema": schema.name,
+            "extractor_version": schema.extractor_version,
+            "features": schema.features,
+        }),
+        InputSchema::FeaturesCsv { features } => {
+            json!({ "kind": "features_csv", "features": features })
+        }
+    };
+    if json {
+        let summary = json!({
+            "record": record,
+            "file": path.display().to_string(),
+            "model": {
+                "generator": model.generator,
+                "input": input,
+                "detector": model.detector.name(),
+                "params": detector_params(&model.detector),
+                "threshold": model.threshold,
+                "training": model.training,
+                "anomaly_ratio": e.anomaly_ratio,
+                "score_stats": e.score_stats,
+                "metrics": e.metrics,
+                "threshold_checks": e.threshold_checks,
+                "lineage": model.lineage,
+            },
+        });
+        println!("{summary}");
+        return Ok(());
+    }
+    let mut text = String::new();
+    let _ = writeln!(text, "model      {} · {}", record.version, record.status);
+    let mut when = format!(
+        "created {} · registered {}",
+        record.created_at, record.registered_at
+    );
+    if let Some(at) = &record.deployed_at {
+        let _ = write!(when, " · deployed {at}");
+    }
+    if let Some(at) = &record.archived_at {
+        let _ = write!(when, " · archived {at}");
+    }
+    let _ = writeln!(text, "dates      {when}");
+    let _ = writeln!(
+        text,
+        "file       {} ({} bytes, sha256 {})",
+        path.display(),
+        render::thousands(record.size_bytes as usize),
+        record.sha256
+    );
+    let _ = writeln!(
+        text,
+        "detector   {} {}",
+        model.detector.name(),
+        detector_params(&model.detector)
+    );
+    let _ = writeln!(
+        text,
+        "training   {} rows × {} features · {} held out · seed {}",
+        render::thousands(t.samples),
+        t.features,
+        render::thousands(t.test_samples),
+        t.seed
+    );
+    let _ = writeln!(
+        text,
+        "threshold  offset {:.6} ({}) · {:.2}% of rows flagged as anomalies",
+        model.threshold.offset,
+        model.threshold.method,
+        e.anomaly_ratio * 100.0
+    );
+    match &e.metrics {
+        Some(m) => {
+            let opt = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.3}"));
+            let _ = writeln!(
+                text,
+                "metrics    accuracy {:.3} · precision {:.3} · recall {:.3} · F1 {:.3} · ROC AUC {} · AP {}",
+                m.accuracy,
+                m.precision,
+                m.recall,
+                m.f1,
+                opt(m.roc_auc),
+                opt(m.average_precision)
+            );
+        }
+        None => {
+            let _ = writeln!(text, "metrics    none (no labels: unsupervised training)");
+        }
+    }
+    let l = &model.lineage;
+    let _ = writeln!(
+        text,
+        "data       {} ({}, {} records, {} bytes, sha256 {})",
+        l.file_name,
+        l.source,
+        render::thousands(l.records),
+        render::thousands(l.size_bytes as usize),
+        l.sha256
+    );
+    print!("{text}");
+    Ok(())
+}
+
+fn print_transition(change: &Transition, verb: &str, json: bool, package: Option<&Path>) {
+    if json {
+        println!(
+            "{}",
+            json!({
+                "changed": change.changed(),
+                "from": change.from,
+                "model": change.model,
+                "displaced": change.displaced,
+                "package": package.map(|p| p.display().to_string()),
+            })
+        );
+        return;
+    }
+    if let Some(path) = package {
+        println!("package {}", path.display());
+    }
+    let m = &change.model;
+    if !change.changed() {
+        println!("{} is already {}", m.version, m.status);
+        return;
+    }
+    println!("{verb} {} (was {})", m.version, change.from);
+    if let Some(old) = &change.displaced {
+        println!("archived {} (was deployed)", old.version);
+    }
+}

@@ -1,0 +1,261 @@
+//! The model registry on disk: the core's [`RegistryStore`] over a data directory.
+//!
+//! ```text
+//! <dir>/registry.json                 the index (format mcp-train-registry, version 1)
+//! <dir>/registry.lock                 held (flock) by the process changing the registry
+//! <dir>/models/<version>/model.json   one directory per model
+//! <dir>/packages/                     deployment packages (not written here)
+//! ```
+//!
+//! Every file is written atomically: a temporary file beside the target, written, synced, renamed
+//! over the target, and the directory synced, so a reader sees the old file or the new one and a
+//! crash (or power loss) never leaves a half-written file under the real name. Changes hold an
+//! exclusive lock on `registry.lock` (released by the OS if the process dies); reads take none.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use mcp_train_core::registry::{is_valid_version, Registry, RegistryStore, StorageError};
+
+/// The index file, inside the data directory.
+pub const INDEX_FILE: &str = "registry.json";
+/// The lock file, inside the data directory.
+pub const LOCK_FILE: &str = "registry.lock";
+/// The models directory, inside the data directory.
+pub const MODELS_DIR: &str = "models";
+/// The model file, inside a model's directory.
+pub const MODEL_FILE: &str = "model.json";
+
+/// The data directory when none is given: `$MCP_TRAIN_DATA`, else `./mcp-train-data`.
+pub fn data_dir(flag: Option<&Path>) -> PathBuf {
+    if let Some(dir) = flag {
+        return dir.to_owned();
+    }
+    match std::env::var_os("MCP_TRAIN_DATA") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from("mcp-train-data"),
+    }
+}
+
+/// A registry kept in a data directory.
+pub fn open(dir: &Path) -> Registry<FsStore> {
+    Registry::new(FsStore::new(dir))
+}
+
+/// Registry storage in a directory. Nothing is created until the first change; a directory that
+/// does not exist reads as an empty registry.
+#[derive(Debug)]
+pub struct FsStore {
+    dir: PathBuf,
+    lock: Option<File>,
+}
+
+impl FsStore {
+    pub fn new(dir: &Path) -> FsStore {
+        FsStore {
+            dir: dir.to_owned(),
+            lock: None,
+        }
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where a model's file is (or would be).
+    pub fn model_path(&self, version: &str) -> PathBuf {
+        self.model_dir(version).join(MODEL_FILE)
+    }
+
+    /// Where a model's deployment package is kept: beside its model file, so deleting the model
+    /// deletes the package too.
+    pub fn package_path(&self, version: &str) -> PathBuf {
+        self.model_dir(version).join(format!(
+            "{}.zip",
+            mcp_train_core::package::folder_name(version)
+        ))
+    }
+
+    /// Stores a model's deployment package, atomically.
+    pub fn write_package(&self, version: &str, bytes: &[u8]) -> Result<PathBuf, StorageError> {
+        Self::check_version(version)?;
+        let path = self.package_path(version);
+        write_atomic(&path, bytes)?;
+        Ok(path)
+    }
+
+    fn model_dir(&self, version: &str) -> PathBuf {
+        self.dir.join(MODELS_DIR).join(version)
+    }
+
+    /// Refuses anything but a `YYYYMMDD_HHMMSS` version, so no version names a path elsewhere.
+    fn check_version(version: &str) -> Result<(), StorageError> {
+        if is_valid_version(version) {
+            Ok(())
+        } else {
+            Err(StorageError::new(format!(
+                "{version:?} is not a model version"
+            )))
+        }
+    }
+}
+
+fn error(action: &str, path: &Path, e: io::Error) -> StorageError {
+    StorageError::with_source(format!("cannot {action} {}", path.display()), e)
+}
+
+/// Reads a file; `None` if it does not exist.
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StorageError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(error("read", path, e)),
+    }
+}
+
+/// Makes a directory's entries (new, renamed or removed files) durable.
+fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| error("sync", dir, e))
+}
+
+/// Creates `dir` and any missing parents, syncing each parent that gained an entry, so the new
+/// directories survive a power loss along with what is written into them.
+fn create_dir(dir: &Path) -> Result<(), StorageError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dir(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => {}
+        // Another writer (or a reader-side `create_dir_all`) got there first.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => return Ok(()),
+        Err(e) => return Err(error("create", dir, e)),
+    }
+    match dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => sync_dir(parent),
+        None => sync_dir(Path::new(".")),
+    }
+}
+
+/// Writes `bytes` to `path` atomically: temporary file, sync, rename, sync the directory.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    create_dir(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if let Err(e) = written.and_then(|()| fs::rename(&temp, path)) {
+        let _ = fs::remove_file(&temp);
+        return Err(error("write", path, e));
+    }
+    sync_dir(dir)
+}
+
+/// Removes the temporary files a killed writer left in `dir`. Only called under the lock, when
+/// no other writer can be half-way through.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+impl RegistryStore for FsStore {
+    fn read_index(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        read_optional(&self.dir.join(INDEX_FILE))
+    }
+
+    fn write_index(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
+        write_atomic(&self.dir.join(INDEX_FILE), bytes)
+    }
+
+    fn read_model(&self, version: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Self::check_version(version)?;
+        read_optional(&self.model_path(version))
+    }
+
+    fn write_model(&mut self, version: &str, bytes: &[u8]) -> Result<(), StorageError> {
+        Self::check_version(version)?;
+        // The registry only writes versions it does not list: whatever is there is an orphan
+        // (perhaps with a killed writer's temporary file), so start from an empty directory.
+        self.remove_model(version)?;
+        write_atomic(&self.model_path(version), bytes)
+    }
+
+    fn remove_model(&mut self, version: &str) -> Result<(), StorageError> {
+        Self::check_version(version)?;
+        let dir = self.model_dir(version);
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => sync_dir(&self.dir.join(MODELS_DIR)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(error("remove", &dir, e)),
+        }
+    }
+
+    /// Every model directory, complete or not: a directory a killed writer left without its
+    /// `model.json` is an orphan like any other, and goes at the next change.
+    fn list_models(&self) -> Result<Vec<String>, StorageError> {
+        let models = self.dir.join(MODELS_DIR);
+        let entries = match fs::read_dir(&models) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(error("list", &models, e)),
+        };
+        let mut versions = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| error("list", &models, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_valid_version(&name) {
+                versions.push(name);
+            }
+        }
+        versions.sort();
+        Ok(versions)
+    }
+
+    fn lock(&mut self) -> Result<(), StorageError> {
+        create_dir(&self.dir)?;
+        let path = self.dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| error("open", &path, e))?;
+        file.lock().map_err(|e| error("lock", &path, e))?;
+        self.lock = Some(file);
+        remove_stale_temporaries(&self.dir);
+        Ok(())
+    }
+
+    fn unlock(&mut self) -> Result<(), StorageError> {
+        match self.lock.take() {
+            Some(file) => file
+                .unlock()
+                .map_err(|e| error("unlock", &self.dir.join(LOCK_FILE), e)),
+            None => Ok(()),
+        }
+    }
+}
