@@ -27,18 +27,22 @@ From the command line::
     python3 inference_example.py features.csv          # CSV out: index,score,decision,is_anomaly
     python3 inference_example.py rows.json --json      # JSON list out
     mcp-train features export.json -o - | python3 inference_example.py
+    python3 inference_example.py --package DIR rows.ndjson   # the model of another package folder
 
 INPUT is a CSV file with a header row (as ``mcp-train features`` writes it; other columns are
 ignored), a JSON file holding a list of feature dicts, or NDJSON (one dict per line). ``-`` or no
 INPUT reads standard input; CSV or JSON is told by the first non-blank character. ``index`` is
-the 0-based data row; floats are printed with ``repr()``, so they read back exactly (in JSON
-output an infinite score, possible with LOF for absurdly large values, is written as null, as
-``mcp-train`` does). Errors go to standard error as one line, with exit status 1.
+the 0-based data row (``mcp-train score`` on an export counts records, dropped invalid ones
+included, so the two agree when none was dropped); floats are printed with ``repr()``, so they
+read back exactly, and compare value for value with ``mcp-train score``'s (which writes them
+without exponents). In JSON output an infinite score, possible with LOF for absurdly large
+values, is written as null, as ``mcp-train`` does. Errors go to standard error as one line, with
+exit status 1.
 
-Speed: Isolation Forest walks every tree per row (about 0.1 ms per row for 100 trees). LOF
-compares each row with every training row the model keeps (feature sums abandoned as soon as they
-exceed the current k-th nearest distance), so a row costs on the order of milliseconds per
-thousand training rows.
+Speed: Isolation Forest takes a fraction of a millisecond per row. LOF compares each row with
+every training row the model keeps (at most 10,000), dropping a training row as soon as its
+partial distance exceeds a bound on the k-th nearest: roughly 1 to 2 ms per row per thousand
+training rows, so score large inputs in batches.
 """
 
 import argparse
@@ -556,8 +560,8 @@ class _Lof:
         train = m.numbers("train", n_train * d)
         for i, v in enumerate(train):
             if abs(v) > _MAX_ABS_VALUE:
-                raise m.error("value %r at row %d, column %d is beyond +-1e100" % (v, i // d, i % d),
-                              "train")
+                raise m.error("value %r at row %d, column %d is beyond +-1e100"
+                              % (v, i // d, i % d), "train")
         lrd = m.numbers("lrd", n_train)
         for i in range(n_train):
             if k_distance[i] < 0.0:

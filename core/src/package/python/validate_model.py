@@ -47,6 +47,8 @@ INFERENCE = "inference_example.py"
 SELF = "validate_model.py"
 MODEL = "model.json"
 CHUNK = 1 << 20
+# A self-test looser than this proves nothing (as `mcp-train verify`).
+MAX_TOLERANCE = 1e-6
 HASH_FIELD = re.compile(b'"manifest_sha256": "([0-9A-Fa-f]{64})"')
 
 
@@ -209,6 +211,31 @@ def sha256_of(path):
     return h.hexdigest()
 
 
+def check_self_first(folder):
+    """When this script is the package's own copy, compare its SHA-256 with the manifest's entry
+    before anything else, using its own literals and code: if a byte of this script is altered,
+    then whatever the alteration broke, either this or the later check names the script."""
+    me = os.path.realpath(os.path.abspath(__file__))
+    if me != os.path.realpath(os.path.join(folder, "validate_model.py")):
+        return
+    try:
+        with open(me, "rb") as f:
+            mine = hashlib.sha256(f.read()).hexdigest()
+        with open(os.path.join(folder, "deployment_manifest.json"), "rb") as f:
+            listing = f.read()
+    except (IOError, OSError):
+        return  # the checks that follow say what is wrong
+    entry = re.search(br'"validate_model\.py": \{\s*"sha256": "([0-9A-Fa-f]{64})"', listing)
+    if entry is None:
+        return
+    listed = entry.group(1).decode("ascii").lower()
+    if listed == mine or sum(a != b for a, b in zip(listed, mine)) == 1:
+        # Equal; or the manifest's copy of the hash was altered, which its own hash shows.
+        return
+    raise Failure("validate_model.py", "sha256 mismatch (expected %s, found %s)"
+                  % (short(listed), short(mine)))
+
+
 def check_self(folder, integrity):
     """This script first, when it is the package's own copy: if it was altered, its other
     checks cannot be trusted, so it says so before anything else."""
@@ -310,8 +337,9 @@ def self_test(module, model, manifest):
     if not isinstance(test, dict):
         raise Failure(MANIFEST, "self_test is not an object")
     tolerance = test.get("tolerance")
-    if not is_finite(tolerance) or not tolerance >= 0:
-        raise Failure(MANIFEST, "self_test.tolerance is not a number >= 0")
+    if not is_finite(tolerance) or not 0 <= tolerance <= MAX_TOLERANCE:
+        raise Failure(MANIFEST, "self_test.tolerance %r is not a number in [0, %g]"
+                      % (tolerance, MAX_TOLERANCE))
     vectors = test.get("vectors")
     if not isinstance(vectors, list) or not vectors:
         raise Failure(MANIFEST, "self_test.vectors is not a non-empty list")
@@ -337,14 +365,14 @@ def self_test(module, model, manifest):
             diff = abs(actual - expected)
             if not diff <= tolerance:
                 raise Failure(
-                    MODEL,
+                    MANIFEST,
                     "self-test vector %d: %s %r differs from the expected %r by %.3g "
                     "(tolerance %g)" % (i, key, actual, expected, diff, tolerance),
                 )
             largest = max(largest, diff)
         if r["is_anomaly"] != v["is_anomaly"]:
             raise Failure(
-                MODEL,
+                MANIFEST,
                 "self-test vector %d: is_anomaly is %s, expected %s"
                 % (i, r["is_anomaly"], v["is_anomaly"]),
             )
@@ -355,6 +383,7 @@ def self_test(module, model, manifest):
 
 def validate(folder):
     check_python()
+    check_self_first(folder)
     manifest = read_manifest(folder)
     files, integrity = file_lists(manifest)
     checked = check_self(folder, integrity)
@@ -369,18 +398,19 @@ def validate(folder):
 
 
 def main(argv):
+    """True when the package passes (or for --help); every other way out is False."""
     args = argv[1:]
     if args and args[0] in ("-h", "--help"):
         print(__doc__.strip())
-        return 0
+        return True
     if len(args) > 1:
         sys.stderr.write("usage: validate_model.py [PACKAGE_FOLDER]\n")
-        return 1
+        return False
     folder = args[0] if args else os.path.dirname(os.path.abspath(__file__))
     if not os.path.isdir(folder):
         name = os.path.basename(folder.rstrip("/\\")) or folder
         sys.stderr.write("FAIL %s: not a folder (unzip the package and check the folder)\n" % name)
-        return 1
+        return False
     try:
         print("checking %s" % os.path.abspath(folder))
         try:
@@ -388,15 +418,16 @@ def main(argv):
         except Failure as e:
             sys.stdout.flush()
             sys.stderr.write("FAIL %s\n" % e)
-            return 1
+            return False
         print(line)
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (say, `| head`): stop quietly, and do not claim a pass.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    return 0
+        return False
+    return True
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+# No `if __name__ == "__main__"` guard: this file is a program, and an altered guard must not
+# turn it into one that checks nothing and exits 0. The status is 0 only when main says True.
+sys.exit(main(sys.argv) is not True)
