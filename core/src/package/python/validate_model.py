@@ -213,8 +213,9 @@ def sha256_of(path):
 
 def check_self_first(folder):
     """When this script is the package's own copy, compare its SHA-256 with the manifest's entry
-    before anything else, using its own literals and code: if a byte of this script is altered,
-    then whatever the alteration broke, either this or the later check names the script."""
+    before anything else, with literals and code of its own: if a byte of this script is
+    altered, then whatever the alteration broke, this check or the later one (``check_self``)
+    names the script (or Python does, for a syntax or name error)."""
     me = os.path.realpath(os.path.abspath(__file__))
     if me != os.path.realpath(os.path.join(folder, "validate_model.py")):
         return
@@ -232,13 +233,13 @@ def check_self_first(folder):
     if listed == mine or sum(a != b for a, b in zip(listed, mine)) == 1:
         # Equal; or the manifest's copy of the hash was altered, which its own hash shows.
         return
-    raise Failure("validate_model.py", "sha256 mismatch (expected %s, found %s)"
+    raise Failure(os.path.basename(me), "sha256 mismatch (expected %s, found %s)"
                   % (short(listed), short(mine)))
 
 
 def check_self(folder, integrity):
-    """This script first, when it is the package's own copy: if it was altered, its other
-    checks cannot be trusted, so it says so before anything else."""
+    """This script, when it is the package's own copy, right after the manifest: if it was
+    altered, its other checks cannot be trusted."""
     me = os.path.realpath(os.path.abspath(__file__))
     if me != os.path.realpath(os.path.join(folder, SELF)) or SELF not in integrity:
         return set()
@@ -398,7 +399,12 @@ def validate(folder):
 
 
 def main(argv):
-    """True when the package passes (or for --help); every other way out is False."""
+    """True when the package passes (or for --help); every other way out is False.
+
+    The call below has no `if __name__ == "__main__"` guard, and no comment line above it: this
+    file is a program, and an altered guard, or a comment swallowing the call, must not turn it
+    into one that checks nothing and exits 0. The exit status is 0 only when this says True.
+    """
     args = argv[1:]
     if args and args[0] in ("-h", "--help"):
         print(__doc__.strip())
@@ -428,6 +434,4 @@ def main(argv):
     return True
 
 
-# No `if __name__ == "__main__"` guard: this file is a program, and an altered guard must not
-# turn it into one that checks nothing and exits 0. The status is 0 only when main says True.
 sys.exit(main(sys.argv) is not True)
