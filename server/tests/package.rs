@@ -358,7 +358,15 @@ fn deploying_a_registered_model_keeps_its_package_beside_it() {
     let reg = w.s("registry");
     let trained = [("SOURCE_DATE_EPOCH", "1700000000")];
     ok(&run(
-        &["train", &export, "--register", "--registry", &reg, "--out", &w.s("m.json")],
+        &[
+            "train",
+            &export,
+            "--register",
+            "--registry",
+            &reg,
+            "--out",
+            &w.s("m.json"),
+        ],
         &trained,
     ));
     let deploy_time = [("SOURCE_DATE_EPOCH", "1700000100")];
@@ -383,14 +391,24 @@ fn deploying_a_registered_model_keeps_its_package_beside_it() {
         &["package", "deployed", "--registry", &reg, "--out", &again],
         &[],
     ));
-    assert_eq!(std::fs::read(&path).expect("kept"), std::fs::read(&again).expect("rebuilt"));
+    assert_eq!(
+        std::fs::read(&path).expect("kept"),
+        std::fs::read(&again).expect("rebuilt")
+    );
     let folder = unzip(Path::new(&again), &w.path("unpacked"));
     let manifest = json(&folder.join("deployment_manifest.json"));
     assert_eq!(manifest["deployment_timestamp"], "2023-11-14T22:15:00Z");
 
     // Deleting the model deletes its package.
     ok(&run(
-        &["models", "delete", "deployed", "--force", "--registry", &reg],
+        &[
+            "models",
+            "delete",
+            "deployed",
+            "--force",
+            "--registry",
+            &reg,
+        ],
         &[],
     ));
     assert!(!path.exists());
