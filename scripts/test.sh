@@ -23,6 +23,12 @@ if [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" != "
   cargo install wasm-bindgen-cli --version "$wb_version"
 fi
 command -v node >/dev/null || { echo "node is required for the wasm tests (apt-get install nodejs)"; exit 1; }
+# The package tests run the packaged scripts with the system's Python 3 (standard library only).
+if ! command -v python3 >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y python3; else
+    echo "python3 is required for the package tests (apt-get install python3)"; exit 1; fi
+fi
+python3 --version
 cargo --version
 
 step "cargo fmt --check"

@@ -1,4 +1,5 @@
-//! Same export, configuration, seed and "now" → the same `model.json` bytes on every platform.
+//! Same export, configuration, seed and "now" → the same `model.json` bytes, and the same
+//! deployment package bytes, on every platform.
 //!
 //! The test trains on a synthetic export natively and on `wasm32-unknown-unknown` (run by
 //! `wasm-bindgen-test-runner` in node, see `scripts/test.sh`) and compares the SHA-256 of the model
@@ -19,8 +20,18 @@ const ISOLATION_FOREST_SHA256: &str =
     "36bfb456ed1315a9abd90623c819eede0738dafcbdfde39c6ee6a1ec52576869";
 /// SHA-256 of `model.json` for the LOF below.
 const LOF_SHA256: &str = "2a7735917ee5dc31f0f20ad94e3f89b21e442e1bd7270baeb2613ebdda92a4a8";
+/// SHA-256 of the deployment package of the Isolation Forest below (it embeds the Python
+/// scripts, so editing them moves this too).
+const PACKAGE_SHA256: &str = "b7b9ec4de385b6695c6f2c48821653e58cd10b46d9139eb973ea339af96c4bad";
 
-fn model_sha256(detector: DetectorKind) -> String {
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn model_json(detector: DetectorKind) -> Vec<u8> {
     let synth = SynthConfig {
         records: 3_000,
         anomaly_ratio: 0.06,
@@ -52,10 +63,11 @@ fn model_sha256(detector: DetectorKind) -> String {
         },
     )
     .expect("trains");
-    Sha256::digest(trained.artifact.to_json())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    trained.artifact.to_json()
+}
+
+fn model_sha256(detector: DetectorKind) -> String {
+    sha256(&model_json(detector))
 }
 
 #[test]
@@ -69,4 +81,11 @@ fn isolation_forest_model_bytes_are_the_same_on_every_platform() {
 #[test]
 fn lof_model_bytes_are_the_same_on_every_platform() {
     assert_eq!(model_sha256(DetectorKind::Lof), LOF_SHA256);
+}
+
+#[test]
+fn package_bytes_are_the_same_on_every_platform() {
+    let model = model_json(DetectorKind::IsolationForest);
+    let package = mcp_train_core::package::build(&model, 1_700_000_100_000_000).expect("packages");
+    assert_eq!(sha256(&package.bytes), PACKAGE_SHA256);
 }

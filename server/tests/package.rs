@@ -350,3 +350,68 @@ make('bomb.zip', bomb)
     assert_eq!(tree(w.dir.path()), before, "nothing new was written");
     assert!(!Path::new("/tmp/mcp-train-absolute.txt").exists());
 }
+
+#[test]
+fn deploying_a_registered_model_keeps_its_package_beside_it() {
+    let w = Work::new();
+    let export = w.synth("export.json", "800", "23");
+    let reg = w.s("registry");
+    let trained = [("SOURCE_DATE_EPOCH", "1700000000")];
+    ok(&run(
+        &[
+            "train",
+            &export,
+            "--register",
+            "--registry",
+            &reg,
+            "--out",
+            &w.s("m.json"),
+        ],
+        &trained,
+    ));
+    let deploy_time = [("SOURCE_DATE_EPOCH", "1700000100")];
+    let o = run(
+        &["models", "deploy", "latest", "--registry", &reg, "--json"],
+        &deploy_time,
+    );
+    ok(&o);
+    let change: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let path = PathBuf::from(change["package"].as_str().expect("package path"));
+    assert!(path.starts_with(&reg), "{path:?}");
+    assert_eq!(
+        path.file_name().and_then(|n| n.to_str()),
+        Some("model_20231114_221320_deployment.zip")
+    );
+    let v = run(&["verify", &path.to_string_lossy(), "--json"], &[]);
+    ok(&v);
+
+    // `package` by version rebuilds the same bytes: the deployment time is the registry's.
+    let again = w.s("again.zip");
+    ok(&run(
+        &["package", "deployed", "--registry", &reg, "--out", &again],
+        &[],
+    ));
+    assert_eq!(
+        std::fs::read(&path).expect("kept"),
+        std::fs::read(&again).expect("rebuilt")
+    );
+    let folder = unzip(Path::new(&again), &w.path("unpacked"));
+    let manifest = json(&folder.join("deployment_manifest.json"));
+    assert_eq!(manifest["deployment_timestamp"], "2023-11-14T22:15:00Z");
+
+    // Deleting the model deletes its package.
+    ok(&run(
+        &[
+            "models",
+            "delete",
+            "deployed",
+            "--force",
+            "--registry",
+            &reg,
+        ],
+        &[],
+    ));
+    assert!(!path.exists());
+    let o = run(&["package", "deployed", "--registry", &reg], &[]);
+    assert_eq!(failed(&o), 1);
+}

@@ -15,69 +15,17 @@ use serde_json::Value;
 #[allow(dead_code)]
 mod registry;
 
-fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mcp-train"));
-    command
-        .args(args)
-        .env_remove("SOURCE_DATE_EPOCH")
-        .env_remove("MCP_TRAIN_DATA");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command
+mod common;
+
+use common::{command, failure, ok, run, stdout_json, text, Work};
+
+/// The registry tests' inputs.
+trait Inputs {
+    fn export(&self) -> String;
+    fn features(&self) -> String;
 }
 
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    command(args, env).output().expect("runs mcp-train")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    text(&o.stdout)
-}
-
-/// The exit code of a failure, which must be one `error:` line and never a panic; and the line.
-fn failed(o: &Output) -> (i32, String) {
-    let err = text(&o.stderr);
-    assert!(
-        !err.contains("panicked") && !err.contains("internal error"),
-        "{err}"
-    );
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: "), "{err}");
-    (o.status.code().unwrap_or(-1), err.trim_end().to_owned())
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_str(&ok(o)).expect("stdout is JSON")
-}
-
-struct Work {
-    dir: tempfile::TempDir,
-}
-
-impl Work {
-    fn new() -> Work {
-        Work {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn s(&self, name: &str) -> String {
-        self.path(name).to_string_lossy().into_owned()
-    }
+impl Inputs for Work {
     /// A small labelled export (300 records: training takes a fraction of a second).
     fn export(&self) -> String {
         let name = "export.json";
@@ -120,7 +68,7 @@ fn train_register(input: &[&str], out: &str, registry: &str, later: i64) -> Stri
     args.extend(input);
     args.extend(["--out", out, "--register", "--registry", registry, "--json"]);
     let epoch = (1_700_000_000 + later).to_string();
-    let summary = json(&run(&args, &[("SOURCE_DATE_EPOCH", &epoch)]));
+    let summary = stdout_json(&run(&args, &[("SOURCE_DATE_EPOCH", &epoch)]));
     summary["registered"]["record"]["version"]
         .as_str()
         .expect("registered version")
@@ -135,7 +83,7 @@ fn models(registry: &str, args: &[&str]) -> Output {
 
 /// Versions and statuses from `models list --json`.
 fn listed(registry: &str) -> Vec<(String, String)> {
-    let list = json(&models(registry, &["list", "--json"]));
+    let list = stdout_json(&models(registry, &["list", "--json"]));
     list["models"]
         .as_array()
         .expect("models array")
@@ -251,7 +199,7 @@ fn list_show_deploy_archive_delete_and_prune() {
     assert_eq!(lines.len(), 5, "{table}");
 
     // list --json: the registry and every record.
-    let list = json(&models(&reg, &["list", "--json"]));
+    let list = stdout_json(&models(&reg, &["list", "--json"]));
     assert_eq!(list["registry"], reg);
     let first = &list["models"][0];
     assert_eq!(first["version"], v[3]);
@@ -273,23 +221,36 @@ fn list_show_deploy_archive_delete_and_prune() {
     assert_eq!(first["deployed_at"], Value::Null);
 
     // deploy, then deploy another: the first is archived.
+    // Each deployment also writes the package beside the model.
+    let package = |v: &str| {
+        format!(
+            "package {}\n",
+            Path::new(&reg)
+                .join("models")
+                .join(v)
+                .join(format!("model_{v}_deployment.zip"))
+                .display()
+        )
+    };
     assert_eq!(
         ok(&models(&reg, &["deploy", &v[0]])),
-        format!("deployed {} (was ready)\n", v[0])
+        format!("deployed {} (was ready)\n{}", v[0], package(&v[0]))
     );
     let out = ok(&models(&reg, &["deploy", "latest"]));
     assert_eq!(
         out,
         format!(
-            "deployed {} (was ready)\narchived {} (was deployed)\n",
-            v[3], v[0]
+            "deployed {} (was ready)\narchived {} (was deployed)\n{}",
+            v[3],
+            v[0],
+            package(&v[3])
         )
     );
     assert_eq!(
         ok(&models(&reg, &["deploy", &v[3]])),
         format!("{} is already deployed\n", v[3])
     );
-    let change = json(&models(&reg, &["deploy", &v[0], "--json"]));
+    let change = stdout_json(&models(&reg, &["deploy", &v[0], "--json"]));
     assert_eq!(change["changed"], true);
     assert_eq!(change["from"], "archived");
     assert_eq!(change["model"]["status"], "deployed");
@@ -310,7 +271,7 @@ fn list_show_deploy_archive_delete_and_prune() {
         show.contains("data       features.csv (features_csv, 40 records"),
         "{show}"
     );
-    let show = json(&models(&reg, &["show", &v[1], "--json"]));
+    let show = stdout_json(&models(&reg, &["show", &v[1], "--json"]));
     assert_eq!(show["record"]["version"], v[1]);
     assert_eq!(show["record"]["status"], "ready");
     let file = show["file"].as_str().expect("file");
@@ -338,7 +299,7 @@ fn list_show_deploy_archive_delete_and_prune() {
     );
 
     // delete: the deployed model is refused, then forced.
-    let (code, line) = failed(&models(&reg, &["delete", &v[0]]));
+    let (code, line) = failure(&models(&reg, &["delete", &v[0]]));
     assert_eq!(code, 1);
     assert_eq!(
         line,
@@ -347,7 +308,7 @@ fn list_show_deploy_archive_delete_and_prune() {
     assert!(w
         .path(&format!("data/models/{}/model.json", v[0]))
         .is_file());
-    let gone = json(&models(&reg, &["delete", "deployed", "--force", "--json"]));
+    let gone = stdout_json(&models(&reg, &["delete", "deployed", "--force", "--json"]));
     assert_eq!(gone["deleted"]["version"], v[0]);
     assert!(
         !w.path(&format!("data/models/{}", v[0])).exists(),
@@ -386,7 +347,7 @@ fn list_show_deploy_archive_delete_and_prune() {
     // A model trained a minute later is the newest: prune keeps it and the deployed one.
     let newest = train_register(&["--features-csv", &features], &w.s("m4.json"), &reg, 60);
     assert_eq!(newest, "20231114_221420");
-    let pruned = json(&models(&reg, &["prune", "--keep", "1", "--json"]));
+    let pruned = stdout_json(&models(&reg, &["prune", "--keep", "1", "--json"]));
     assert_eq!(pruned["deleted"][0]["version"], v[3]);
     assert_eq!(pruned["remaining"], 2);
     let left = listed(&reg);
@@ -414,11 +375,11 @@ fn unknown_versions_and_empty_registries() {
         &["delete", "deployed", "--force"],
         &["show", "../../etc/passwd"],
     ] {
-        let (code, line) = failed(&models(&reg, args));
+        let (code, line) = failure(&models(&reg, args));
         assert_eq!(code, 1, "{args:?}");
         assert!(line.contains(&format!("({reg})")), "{line}");
     }
-    let (_, line) = failed(&models(&reg, &["show", "20240101_000000"]));
+    let (_, line) = failure(&models(&reg, &["show", "20240101_000000"]));
     assert_eq!(
         line,
         format!("error: no model 20240101_000000 in the registry ({reg})")
@@ -446,13 +407,13 @@ fn mcp_train_data_picks_the_registry_and_the_flag_wins() {
     );
     ok(&o);
     assert!(w.path("from-env/registry.json").is_file());
-    let list = json(&run(
+    let list = stdout_json(&run(
         &["models", "list", "--json"],
         &[("MCP_TRAIN_DATA", &env_reg)],
     ));
     assert_eq!(list["models"].as_array().map(Vec::len), Some(1));
     let flag = w.s("from-flag");
-    let list = json(&run(
+    let list = stdout_json(&run(
         &["models", "list", "--json", "--registry", &flag],
         &[("MCP_TRAIN_DATA", &env_reg)],
     ));
@@ -463,7 +424,7 @@ fn mcp_train_data_picks_the_registry_and_the_flag_wins() {
         .current_dir(w.path(""))
         .output()
         .expect("runs");
-    assert_eq!(json(&o)["registry"], "mcp-train-data");
+    assert_eq!(stdout_json(&o)["registry"], "mcp-train-data");
 }
 
 #[test]
@@ -495,7 +456,7 @@ fn a_corrupt_registry_json_is_a_one_line_error_and_left_alone() {
             &["prune", "--keep", "1"],
             &["deploy", "latest"],
         ] {
-            let (code, line) = failed(&models(&reg, args));
+            let (code, line) = failure(&models(&reg, args));
             assert_eq!(code, 1, "{args:?}");
             let expected = format!(
                 "error: {}: registry index is unusable: {reason}",
@@ -516,7 +477,7 @@ fn a_corrupt_registry_json_is_a_one_line_error_and_left_alone() {
             ],
             &[],
         );
-        assert_eq!(failed(&o).0, 1);
+        assert_eq!(failure(&o).0, 1);
         assert_eq!(
             std::fs::read(&index).expect("reads"),
             bytes.as_bytes(),

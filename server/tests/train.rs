@@ -1,83 +1,12 @@
 //! End-to-end tests of `mcp-train train`, `evaluate` and `score`, run as a person runs them.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mcp-train"));
-    command.args(args).env_remove("SOURCE_DATE_EPOCH");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command.output().expect("runs mcp-train")
-}
+mod common;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(o: &Output) {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-}
-
-/// Exit code; failures must be one line, never a panic.
-fn failed(o: &Output) -> i32 {
-    let err = text(&o.stderr);
-    assert!(
-        !err.contains("panicked") && !err.contains("internal error"),
-        "{err}"
-    );
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: "), "{err}");
-    o.status.code().unwrap_or(-1)
-}
-
-struct Work {
-    dir: tempfile::TempDir,
-}
-
-impl Work {
-    fn new() -> Work {
-        Work {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn s(&self, name: &str) -> String {
-        self.path(name).to_string_lossy().into_owned()
-    }
-    fn synth(&self, name: &str, records: &str, seed: &str) -> String {
-        ok(&run(
-            &[
-                "synth",
-                "--records",
-                records,
-                "--anomaly-ratio",
-                "0.08",
-                "--seed",
-                seed,
-                "--out",
-                &self.s(name),
-            ],
-            &[],
-        ));
-        self.s(name)
-    }
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).expect("reads")).expect("json")
-}
+use common::{failed, json, ok, run, text, Work};
 
 #[test]
 fn train_writes_a_model_with_metrics_and_lineage() {

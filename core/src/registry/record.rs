@@ -3,7 +3,6 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::RegistryError;
 use crate::pipeline::{version_string, ModelArtifact};
@@ -109,16 +108,7 @@ impl ModelRecord {
     }
 }
 
-/// SHA-256 of `bytes` as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub use crate::pipeline::sha256_hex;
 
 /// The instant (microseconds since the epoch, UTC) a `YYYYMMDD_HHMMSS` version names, or `None`
 /// when the text is not exactly such a version. Only what this accepts is ever used as a storage

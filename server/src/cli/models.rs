@@ -321,9 +321,6 @@ fn print_transition(change: &Transition, verb: &str, json: bool, package: Option
         );
         return;
     }
-    if let Some(path) = package {
-        println!("package {}", path.display());
-    }
     let m = &change.model;
     if !change.changed() {
         println!("{} is already {}", m.version, m.status);
@@ -332,5 +329,8 @@ fn print_transition(change: &Transition, verb: &str, json: bool, package: Option
     println!("{verb} {} (was {})", m.version, change.from);
     if let Some(old) = &change.displaced {
         println!("archived {} (was deployed)", old.version);
+    }
+    if let Some(path) = package {
+        println!("package {}", path.display());
     }
 }

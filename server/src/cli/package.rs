@@ -271,14 +271,13 @@ fn render(name: &str, v: &Verification) -> String {
             .unwrap_or_default();
         s.push_str(&format!("  {status:<10} {:<26} {size}\n", file.name));
     }
-    s.push_str(&format!(
-        "  model      {}\n",
-        if v.model_loads {
-            "loads"
-        } else {
-            "DOES NOT LOAD"
-        }
-    ));
+    let model = match (v.model_loads, &v.model_version) {
+        (true, _) => "loads",
+        // Without a readable manifest nothing else is checked.
+        (false, None) => "not checked",
+        (false, Some(_)) => "DOES NOT LOAD",
+    };
+    s.push_str(&format!("  model      {model}\n"));
     if let Some(t) = &v.self_test {
         s.push_str(&format!(
             "  self-test  {}/{} vectors match (largest difference {:e}, tolerance {:e})\n",

@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Runs `mcp-train` with `args` and extra environment variables (never a caller's
+/// `mcp-train` with `args` and extra environment variables (never a caller's
 /// `SOURCE_DATE_EPOCH` or `MCP_TRAIN_DATA`).
-pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mcp-train"));
     command
         .args(args)
@@ -16,15 +16,20 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         command.env(k, v);
     }
-    command.output().expect("runs mcp-train")
+    command
+}
+
+/// Runs `mcp-train` to completion.
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(args, env).output().expect("runs mcp-train")
 }
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Asserts a zero exit, showing the output otherwise.
-pub fn ok(o: &Output) {
+/// Asserts a zero exit, showing the output otherwise; returns stdout.
+pub fn ok(o: &Output) -> String {
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -32,10 +37,12 @@ pub fn ok(o: &Output) {
         text(&o.stdout),
         text(&o.stderr)
     );
+    text(&o.stdout)
 }
 
-/// Exit code of a failed run; the failure must be one `error:` line, never a panic.
-pub fn failed(o: &Output) -> i32 {
+/// Exit code and `error:` line of a failed run; the failure must be that one line, never a
+/// panic.
+pub fn failure(o: &Output) -> (i32, String) {
     let err = text(&o.stderr);
     assert!(
         !err.contains("panicked") && !err.contains("internal error"),
@@ -43,7 +50,17 @@ pub fn failed(o: &Output) -> i32 {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("error: "), "{err}");
-    o.status.code().unwrap_or(-1)
+    (o.status.code().unwrap_or(-1), err.trim_end().to_owned())
+}
+
+/// Exit code of a failed run (see [`failure`]).
+pub fn failed(o: &Output) -> i32 {
+    failure(o).0
+}
+
+/// A successful run's stdout, as JSON.
+pub fn stdout_json(o: &Output) -> serde_json::Value {
+    serde_json::from_str(&ok(o)).expect("stdout is JSON")
 }
 
 /// A scratch directory, removed when the test ends.
