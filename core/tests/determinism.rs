@@ -22,7 +22,7 @@ const ISOLATION_FOREST_SHA256: &str =
 const LOF_SHA256: &str = "2a7735917ee5dc31f0f20ad94e3f89b21e442e1bd7270baeb2613ebdda92a4a8";
 /// SHA-256 of the deployment package of the Isolation Forest below (it embeds the Python
 /// scripts, so editing them moves this too).
-const PACKAGE_SHA256: &str = "b7b9ec4de385b6695c6f2c48821653e58cd10b46d9139eb973ea339af96c4bad";
+const PACKAGE_SHA256: &str = "12fd007e3b025a29d2494b39997ff2368bf560746b1487544342518153426e19";
 
 fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
