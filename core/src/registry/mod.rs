@@ -244,7 +244,7 @@ impl<S: RegistryStore> Registry<S> {
         // it stays an ignored orphan until the next change tries again.
         if let Ok(stored) = self.store.list_models() {
             for version in stored {
-                if index.position(&version).is_none() && is_valid_version(&version) {
+                if !index.contains(&version) && is_valid_version(&version) {
                     let _ = self.store.remove_model(&version);
                 }
             }
@@ -268,7 +268,7 @@ impl<S: RegistryStore> Registry<S> {
                 reason: format!("version {:?} is not YYYYMMDD_HHMMSS", artifact.version),
             })?;
         self.change(|index| {
-            while index.position(&version_string(micros)).is_some() {
+            while index.contains(&version_string(micros)) {
                 micros += MICROS_PER_SECOND;
             }
             let version = version_string(micros);
@@ -318,11 +318,7 @@ impl<S: RegistryStore> Registry<S> {
                     displaced = Some(m.clone());
                 }
             }
-            let position = index
-                .position(version)
-                .ok_or_else(|| RegistryError::NotFound {
-                    version: version.to_owned(),
-                })?;
+            let position = index.position(version)?;
             let model = &mut index.models[position];
             model.status = ModelStatus::Deployed;
             model.deployed_at = Some(now);
@@ -338,11 +334,7 @@ impl<S: RegistryStore> Registry<S> {
     /// Archives a ready or deployed model `at` (after which none is deployed).
     pub fn archive(&mut self, version: &str, at: i64) -> Result<Transition, RegistryError> {
         self.change(|index| {
-            let position = index
-                .position(version)
-                .ok_or_else(|| RegistryError::NotFound {
-                    version: version.to_owned(),
-                })?;
+            let position = index.position(version)?;
             let model = &mut index.models[position];
             let from = model.status;
             if from == ModelStatus::Archived {
@@ -365,11 +357,7 @@ impl<S: RegistryStore> Registry<S> {
     /// Deletes a model and its bytes. The deployed model is refused unless `force`.
     pub fn delete(&mut self, version: &str, force: bool) -> Result<ModelRecord, RegistryError> {
         self.change(|index| {
-            let position = index
-                .position(version)
-                .ok_or_else(|| RegistryError::NotFound {
-                    version: version.to_owned(),
-                })?;
+            let position = index.position(version)?;
             if index.models[position].status == ModelStatus::Deployed && !force {
                 return Err(RegistryError::Deployed {
                     version: version.to_owned(),

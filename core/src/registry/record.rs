@@ -231,8 +231,19 @@ impl Index {
         Ok(Index { models })
     }
 
-    pub fn position(&self, version: &str) -> Option<usize> {
-        self.models.iter().position(|m| m.version == version)
+    /// Whether `version` is in the index.
+    pub fn contains(&self, version: &str) -> bool {
+        self.models.iter().any(|m| m.version == version)
+    }
+
+    /// Where `version` is in the index.
+    pub fn position(&self, version: &str) -> Result<usize, RegistryError> {
+        self.models
+            .iter()
+            .position(|m| m.version == version)
+            .ok_or_else(|| RegistryError::NotFound {
+                version: version.to_owned(),
+            })
     }
 
     pub fn get(&self, version: &str) -> Result<&ModelRecord, RegistryError> {

@@ -277,17 +277,7 @@ fn show(registry: &Registry<FsStore>, name: &str, json: bool) -> Result<(), Regi
     );
     match &e.metrics {
         Some(m) => {
-            let opt = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.3}"));
-            let _ = writeln!(
-                text,
-                "metrics    accuracy {:.3} · precision {:.3} · recall {:.3} · F1 {:.3} · ROC AUC {} · AP {}",
-                m.accuracy,
-                m.precision,
-                m.recall,
-                m.f1,
-                opt(m.roc_auc),
-                opt(m.average_precision)
-            );
+            let _ = writeln!(text, "metrics    {}", super::train::metrics_line(m));
         }
         None => {
             let _ = writeln!(text, "metrics    none (no labels: unsupervised training)");

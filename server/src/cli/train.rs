@@ -63,7 +63,7 @@ pub fn load_model(path: &Path) -> Result<ModelArtifact, Failure> {
         .map_err(Failure::invalid)
 }
 
-fn metrics_line(m: &ClassificationMetrics) -> String {
+pub(super) fn metrics_line(m: &ClassificationMetrics) -> String {
     let opt = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.3}"));
     format!(
         "accuracy {:.3} · precision {:.3} · recall {:.3} · F1 {:.3} · ROC AUC {} · AP {} (TP {} FP {} FN {} TN {})",
