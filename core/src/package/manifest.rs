@@ -293,5 +293,6 @@ pub(crate) fn seal_matches(bytes: &[u8], claimed: &str) -> bool {
         return false;
     }
     let unsealed = text.replacen(&field, &hash_field(MANIFEST_HASH_PLACEHOLDER), 1);
-    crate::pipeline::sha256_hex(unsealed.as_bytes()) == claimed
+    // Hex digits in either case, as validate_model.py accepts them.
+    crate::pipeline::sha256_hex(unsealed.as_bytes()).eq_ignore_ascii_case(claimed)
 }

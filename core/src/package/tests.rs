@@ -326,3 +326,21 @@ fn a_package_zipped_again_by_another_tool_still_verifies() {
     let v = verify(&bytes).expect("readable");
     assert!(v.ok, "{:?}", problems_of(&v));
 }
+
+/// validate_model.py accepts hex digits in either case; so does `verify`.
+#[test]
+fn upper_case_hashes_verify_as_in_python() {
+    let mut manifest = package().manifest.clone();
+    for digest in manifest.file_integrity.values_mut() {
+        digest.sha256 = digest.sha256.to_ascii_uppercase();
+    }
+    let sealed = String::from_utf8(manifest::seal(&mut manifest)).expect("utf-8");
+    let seal = &manifest.manifest_sha256;
+    let upper = sealed.replace(seal.as_str(), &seal.to_ascii_uppercase());
+    let mut files = unpacked();
+    if let Some(entry) = files.iter_mut().find(|(n, _)| n.ends_with(MANIFEST_FILE)) {
+        entry.1 = upper.into_bytes();
+    }
+    let v = verify_files(files);
+    assert!(v.ok, "{:?}", problems_of(&v));
+}

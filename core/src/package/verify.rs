@@ -287,7 +287,9 @@ fn check_files(v: &mut Verification, manifest: &Manifest, files: &BTreeMap<Strin
             Some(bytes) => {
                 let actual = sha256_hex(bytes);
                 check.size_bytes = Some(bytes.len() as u64);
-                if actual == expected.sha256 && bytes.len() as u64 == expected.size_bytes {
+                if actual.eq_ignore_ascii_case(&expected.sha256)
+                    && bytes.len() as u64 == expected.size_bytes
+                {
                     check.status = FileStatus::Ok;
                 } else {
                     check.status = FileStatus::Altered;
