@@ -32,6 +32,8 @@ mod matrix;
 mod percentile;
 mod sample;
 mod scaler;
+#[cfg(test)]
+mod test_support;
 
 pub use error::ModelError;
 pub use iforest::{

@@ -1,29 +1,7 @@
 use super::*;
+use crate::model::test_support::{err, matrix, noise, ok};
 use crate::model::OutlierDetector;
 use rustc_hash::FxHashSet;
-
-fn ok<T>(r: Result<T, ModelError>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn err<T: std::fmt::Debug>(r: Result<T, ModelError>) -> ModelError {
-    match r {
-        Ok(v) => panic!("expected an error, got {v:?}"),
-        Err(e) => e,
-    }
-}
-
-fn matrix(data: &[f64], n_cols: usize) -> Matrix<'_> {
-    ok(Matrix::new(data, n_cols))
-}
-
-/// `n` rows of `n_cols` roughly normal values (sum of uniforms), seeded.
-fn noise(n: usize, n_cols: usize, seed: u64) -> Vec<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..n * n_cols)
-        .map(|_| (0..4).map(|_| rng.gen::<f64>()).sum::<f64>() - 2.0)
-        .collect()
-}
 
 /// Two tight clusters of 200 rows each, then 5 far points (rows 400..405).
 fn clusters_with_outliers() -> Vec<f64> {

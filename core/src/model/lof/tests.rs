@@ -1,29 +1,6 @@
 use super::*;
+use crate::model::test_support::{err, matrix, noise, ok};
 use crate::model::OutlierDetector;
-use rand::Rng;
-
-fn ok<T>(r: Result<T, ModelError>) -> T {
-    r.unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn err<T: std::fmt::Debug>(r: Result<T, ModelError>) -> ModelError {
-    match r {
-        Ok(v) => panic!("expected an error, got {v:?}"),
-        Err(e) => e,
-    }
-}
-
-fn matrix(data: &[f64], n_cols: usize) -> Matrix<'_> {
-    ok(Matrix::new(data, n_cols))
-}
-
-/// `n` rows of `n_cols` roughly normal values (sum of uniforms), seeded.
-fn noise(n: usize, n_cols: usize, seed: u64) -> Vec<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..n * n_cols)
-        .map(|_| (0..4).map(|_| rng.gen::<f64>()).sum::<f64>() - 2.0)
-        .collect()
-}
 
 /// Scores computed the slow, obvious way: all distances, sorted by (distance², row).
 fn reference_scores(train: &[f64], d: usize, k: usize, queries: &[f64]) -> (Vec<f64>, Vec<f64>) {
