@@ -111,20 +111,15 @@ fn scikit_learn_forests_score_identically() {
             &train_scores,
             &case.train_score_samples,
         );
-        let decision = forest
-            .decision_function(test)
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_close(
+        common::assert_verdicts(
             &mut gap,
-            &format!("{name} decision_function"),
-            &decision,
+            name,
+            &forest,
+            test,
             &case.decision_function,
+            &case.predict,
+            TOLERANCE,
         );
-        let predict = forest.predict(test).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(predict, case.predict, "{name} predict");
-        let flagged = forest.is_anomaly(test).unwrap_or_else(|e| panic!("{e}"));
-        let expected: Vec<bool> = case.predict.iter().map(|&p| p == -1).collect();
-        assert_eq!(flagged, expected, "{name} is_anomaly");
         for (i, row) in test.rows().enumerate() {
             let one = forest.score_row(row).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(one, scores[i], "{name} score_row {i}");

@@ -104,20 +104,15 @@ fn our_fit_reproduces_scikit_learn() {
             &scores,
             &case.score_samples,
         );
-        let decision = model
-            .decision_function(test)
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_close(
+        common::assert_verdicts(
             &mut gap,
-            &format!("{name} decision_function"),
-            &decision,
+            name,
+            &model,
+            test,
             &case.decision_function,
+            &case.predict,
+            TOLERANCE,
         );
-        let predict = model.predict(test).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(predict, case.predict, "{name} predict");
-        let flagged = model.is_anomaly(test).unwrap_or_else(|e| panic!("{e}"));
-        let expected: Vec<bool> = case.predict.iter().map(|&p| p == -1).collect();
-        assert_eq!(flagged, expected, "{name} is_anomaly");
     }
     eprintln!(
         "scikit-learn {}: max |difference| {:e}, {} of {} values bit-identical",
