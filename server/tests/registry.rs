@@ -578,9 +578,8 @@ fn spawn_writer(dir: &Path, model: &Path, count: u64) -> Child {
         .expect("starts a writer")
 }
 
-#[test]
-fn writers_killed_mid_write_leave_a_registry_that_opens() {
-    let w = Work::new();
+/// A model trained on the tiny features CSV, written to `model.json` in `w`.
+fn tiny_model(w: &Work) -> PathBuf {
     let features = w.features();
     let model = w.path("model.json");
     ok(&run(
@@ -593,6 +592,13 @@ fn writers_killed_mid_write_leave_a_registry_that_opens() {
         ],
         &[],
     ));
+    model
+}
+
+#[test]
+fn writers_killed_mid_write_leave_a_registry_that_opens() {
+    let w = Work::new();
+    let model = tiny_model(&w);
     let dir = w.path("data");
     let mut registered = 0;
     for round in 0..10u64 {
@@ -630,18 +636,7 @@ fn writers_killed_mid_write_leave_a_registry_that_opens() {
 #[test]
 fn concurrent_writers_lose_nothing() {
     let w = Work::new();
-    let features = w.features();
-    let model = w.path("model.json");
-    ok(&run(
-        &[
-            "train",
-            "--features-csv",
-            &features,
-            "--out",
-            &model.to_string_lossy(),
-        ],
-        &[],
-    ));
+    let model = tiny_model(&w);
     let dir = w.path("data");
 
     // Two processes register 15 models each, all trained "in the same second".
@@ -661,6 +656,7 @@ fn concurrent_writers_lose_nothing() {
 
     // And the real thing: three `train --register` at once, in the same frozen second.
     let reg = w.s("trained");
+    let features = w.s("features.csv"); // written by tiny_model
     let children: Vec<Child> = (0..3)
         .map(|i| {
             command(
