@@ -1,0 +1,3 @@
+fn main() {
+    console_error_panic_hook::set_once();
+}
