@@ -143,7 +143,7 @@ pub fn now_micros() -> i64 {
 
 impl AppState {
     /// Creates the state and starts loading it from IndexedDB.
-    pub fn new() -> AppState {
+    pub fn load_new() -> AppState {
         let state = AppState {
             models: RwSignal::new(Vec::new()),
             jobs: RwSignal::new(Vec::new()),
@@ -197,7 +197,11 @@ impl AppState {
 
         let mut jobs = Vec::new();
         let mut interrupted = Vec::new();
-        for (key, value) in db.get_all(StoreName::Jobs).await.map_err(|e| e.to_string())? {
+        for (key, value) in db
+            .get_all(StoreName::Jobs)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             match serde_json::from_slice::<Job>(&value) {
                 Ok(mut job) => {
                     // The file of a job that was waiting or running is gone with the old page.
@@ -217,7 +221,7 @@ impl AppState {
                 ),
             }
         }
-        jobs.sort_by(|a, b| b.created_micros.cmp(&a.created_micros));
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.created_micros));
         self.jobs.set(jobs);
         for job in interrupted {
             self.save_job(&job).await;
