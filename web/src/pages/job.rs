@@ -245,7 +245,7 @@ fn Results(result: JobResult) -> impl IntoView {
             {metrics}
             {checks}
         </div>
-        <div class="grid-2">
+        <div class="plots">
             <div class="card">
                 <h2>"Score distribution"</h2>
                 <p class="muted">"Scores left of the threshold are anomalies."</p>
