@@ -57,6 +57,8 @@ fn current_route() -> Route {
 pub fn App() -> impl IntoView {
     let state = AppState::load_new();
     provide_context(state);
+    // The first task should not wait for a worker to load.
+    crate::client::prepare_spare();
     let route = RwSignal::new(current_route());
     let on_hash = Closure::<dyn FnMut()>::new(move || {
         route.set(current_route());

@@ -1,7 +1,7 @@
 //! The page side of the worker protocol: run one task in a fresh worker, follow its progress,
 //! cancel it by terminating the worker.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -39,7 +39,57 @@ impl Canceller {
     }
 }
 
-/// Runs `task` on `blob` in a new worker. `on_progress(stage, fraction)` follows it;
+/// A worker started ahead of the next task, and whether it has said it is ready.
+struct Spare {
+    worker: Worker,
+    ready: Rc<Cell<bool>>,
+    /// The worker failed to start (a task then starts a new one, and sees why).
+    broken: Rc<Cell<bool>>,
+    /// Listen until a task takes the worker over.
+    _on_ready: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+thread_local! {
+    static SPARE: RefCell<Option<Spare>> = const { RefCell::new(None) };
+}
+
+fn new_worker() -> Result<Worker, String> {
+    Worker::new_with_options(WORKER_SCRIPT, &web_sys::WorkerOptions::new())
+        .map_err(|e| format!("cannot start a worker: {}", js_error(&e)))
+}
+
+/// Starts a worker for the next task unless one is waiting, so a task does not wait for the
+/// worker's wasm to load (a few hundred milliseconds).
+pub fn prepare_spare() {
+    SPARE.with(|spare| {
+        if spare.borrow().is_some() {
+            return;
+        }
+        let Ok(worker) = new_worker() else { return };
+        let ready = Rc::new(Cell::new(false));
+        let on_ready = {
+            let ready = ready.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| ready.set(true))
+        };
+        let broken = Rc::new(Cell::new(false));
+        let on_error = {
+            let broken = broken.clone();
+            Closure::<dyn FnMut(ErrorEvent)>::new(move |_: ErrorEvent| broken.set(true))
+        };
+        worker.set_onmessage(Some(on_ready.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        *spare.borrow_mut() = Some(Spare {
+            worker,
+            ready,
+            broken,
+            _on_ready: on_ready,
+            _on_error: on_error,
+        });
+    });
+}
+
+/// Runs `task` on `blob` in a fresh worker (the spare one when it is there). `on_progress(stage, fraction)` follows it;
 /// `on_start` receives the means to cancel it.
 pub async fn run(
     task: &Task,
@@ -48,11 +98,27 @@ pub async fn run(
     on_start: impl FnOnce(Canceller),
 ) -> Outcome {
     let failed = |message: String| Outcome::Done(WorkerEvent::Failed { message }, None);
-    let options = web_sys::WorkerOptions::new();
-    let worker = match Worker::new_with_options(WORKER_SCRIPT, &options) {
-        Ok(w) => w,
-        Err(e) => return failed(format!("cannot start a worker: {}", js_error(&e))),
+    let spare = SPARE
+        .with(|spare| spare.borrow_mut().take())
+        .filter(|spare| {
+            if spare.broken.get() {
+                spare.worker.terminate();
+            }
+            !spare.broken.get()
+        });
+    let (worker, ready) = match spare {
+        Some(spare) => {
+            spare.worker.set_onmessage(None);
+            spare.worker.set_onerror(None);
+            (spare.worker.clone(), spare.ready.get())
+        }
+        None => match new_worker() {
+            Ok(w) => (w, false),
+            Err(e) => return failed(e),
+        },
     };
+    // The next task starts on a worker whose wasm is already loaded.
+    prepare_spare();
     let settle: Rc<RefCell<Option<Function>>> = Rc::default();
     let promise = {
         let settle = settle.clone();
@@ -69,10 +135,27 @@ pub async fn run(
         }
     };
     let task_json = serde_json::to_string(task).unwrap_or_default();
-    let on_message = {
+    let send = {
         let finish = finish.clone();
         let worker = worker.clone();
         let blob = blob.clone();
+        move || {
+            let message = Object::new();
+            let _ = Reflect::set(&message, &"task".into(), &task_json.clone().into());
+            let _ = Reflect::set(&message, &"blob".into(), &blob);
+            if let Err(e) = worker.post_message(&message) {
+                finish(&failed_answer(format!(
+                    "cannot send the file to the worker: {}",
+                    js_error(&e)
+                )));
+            }
+        }
+    };
+    if ready {
+        send();
+    }
+    let on_message = {
+        let finish = finish.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let data = event.data();
             let parsed = Reflect::get(&data, &"event".into())
@@ -80,17 +163,7 @@ pub async fn run(
                 .and_then(|e| e.as_string())
                 .and_then(|json| serde_json::from_str::<WorkerEvent>(&json).ok());
             match parsed {
-                Some(WorkerEvent::Ready) => {
-                    let message = Object::new();
-                    let _ = Reflect::set(&message, &"task".into(), &task_json.clone().into());
-                    let _ = Reflect::set(&message, &"blob".into(), &blob);
-                    if let Err(e) = worker.post_message(&message) {
-                        finish(&failed_answer(format!(
-                            "cannot send the file to the worker: {}",
-                            js_error(&e)
-                        )));
-                    }
-                }
+                Some(WorkerEvent::Ready) => send(),
                 Some(WorkerEvent::Progress { stage, fraction }) => on_progress(&stage, fraction),
                 _ => finish(&data),
             }
