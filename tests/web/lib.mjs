@@ -135,13 +135,15 @@ export async function openPage(page, route, marker) {
  *  { fileError, ms }. */
 export async function pickExport(page, file, { records, timeout = 120_000 } = {}) {
   const want = records == null ? null : `${records.toLocaleString('en-US')} record`;
+  // Whatever report or error is on screen belongs to the previous file: mark it, wait for a new one.
+  await page.$$eval(`${sel.report}, ${sel.fileError}`, (els) => els.forEach((el) => { el.__stale = true; }));
   const t0 = Date.now();
   await page.setInputFiles(sel.exportInput, file);
   const handle = await page.waitForFunction(([want, r, e]) => {
     const err = document.querySelector(e);
-    if (err && err.textContent.trim()) return { fileError: err.textContent.trim() };
+    if (err && !err.__stale && err.textContent.trim()) return { fileError: err.textContent.trim() };
     const rep = document.querySelector(r);
-    if (rep && (want == null || rep.textContent.includes(want))) {
+    if (rep && !rep.__stale && (want == null || rep.textContent.includes(want))) {
       return { valid: rep.getAttribute('data-valid'), text: rep.textContent.trim() };
     }
     return null;
