@@ -2,3 +2,5 @@
 //! binary) over the same core the CLI uses. The page keeps state and the IndexedDB registry; every
 //! heavy step (reading and validating an export, training, packaging, verifying) runs in a worker
 //! spawned per task, so the page stays responsive and a cancel can terminate the work at once.
+
+pub mod idb;

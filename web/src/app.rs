@@ -1,0 +1,162 @@
+//! The shell: navigation, hash routing, the storage banner and the notice area.
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use crate::pages::{dashboard::Dashboard, job::JobDetails, models::ModelDetails, models::Models};
+use crate::pages::{settings::SettingsPage, training::Training};
+use crate::state::AppState;
+
+/// A page. Routes live in the URL's hash (`#/models`), so `dist/` works from any static host and
+/// under any sub-path, with no server-side fallback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Dashboard,
+    Training,
+    Job(String),
+    Models,
+    Model(String),
+    Settings,
+    NotFound(String),
+}
+
+impl Route {
+    pub fn parse(hash: &str) -> Route {
+        let path = hash.trim_start_matches('#').trim_start_matches('/');
+        let mut parts = path.splitn(2, '/');
+        match (parts.next().unwrap_or(""), parts.next()) {
+            ("", None) => Route::Dashboard,
+            ("training", None) => Route::Training,
+            ("jobs", Some(id)) if !id.is_empty() => Route::Job(id.to_owned()),
+            ("models", None) => Route::Models,
+            ("models", Some(v)) if !v.is_empty() => Route::Model(v.to_owned()),
+            ("settings", None) => Route::Settings,
+            _ => Route::NotFound(path.to_owned()),
+        }
+    }
+
+    /// The navigation entry this page belongs to.
+    fn section(&self) -> &'static str {
+        match self {
+            Route::Dashboard | Route::NotFound(_) => "#/",
+            Route::Training | Route::Job(_) => "#/training",
+            Route::Models | Route::Model(_) => "#/models",
+            Route::Settings => "#/settings",
+        }
+    }
+}
+
+fn current_route() -> Route {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    Route::parse(&hash)
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    let route = RwSignal::new(current_route());
+    let on_hash = Closure::<dyn FnMut()>::new(move || {
+        route.set(current_route());
+        if let Some(w) = web_sys::window() {
+            w.scroll_to_with_x_and_y(0.0, 0.0);
+        }
+    });
+    if let Some(w) = web_sys::window() {
+        w.set_onhashchange(Some(on_hash.as_ref().unchecked_ref()));
+    }
+    // The handler lives as long as the page.
+    on_hash.forget();
+
+    let nav_link = move |href: &'static str, text: &'static str| {
+        view! {
+            <a
+                href=href
+                class:active=move || route.with(|r| r.section() == href)
+                aria-current=move || route.with(|r| (r.section() == href).then_some("page"))
+            >
+                {text}
+            </a>
+        }
+    };
+    view! {
+        <header class="topbar">
+            <a class="brand" href="#/">"mcp-train"</a>
+            <nav aria-label="Main">
+                {nav_link("#/", "Dashboard")}
+                {nav_link("#/training", "Training")}
+                {nav_link("#/models", "Models")}
+                {nav_link("#/settings", "Settings")}
+            </nav>
+            <span class="topbar-note">"Runs in this tab · your logs never leave this computer"</span>
+        </header>
+        <Show when=move || state.storage_error.with(Option::is_some)>
+            <div class="banner banner-error" role="alert" data-testid="app-error">
+                <span>{move || state.storage_error.get().unwrap_or_default()}</span>
+                <button class="link" on:click=move |_| state.storage_error.set(None)>
+                    "Dismiss"
+                </button>
+            </div>
+        </Show>
+        <Show when=move || state.notice.with(Option::is_some)>
+            <div
+                class=move || {
+                    if state.notice.with(|n| n.as_ref().is_some_and(|n| n.error)) {
+                        "banner banner-error"
+                    } else {
+                        "banner banner-ok"
+                    }
+                }
+                role="status"
+                data-testid="notice"
+            >
+                <span>{move || state.notice.get().map(|n| n.text).unwrap_or_default()}</span>
+                <button class="link" on:click=move |_| state.notice.set(None)>
+                    "Dismiss"
+                </button>
+            </div>
+        </Show>
+        <main>
+            {move || match route.get() {
+                Route::Dashboard => view! { <Dashboard /> }.into_any(),
+                Route::Training => view! { <Training /> }.into_any(),
+                Route::Job(id) => view! { <JobDetails id=id /> }.into_any(),
+                Route::Models => view! { <Models /> }.into_any(),
+                Route::Model(version) => view! { <ModelDetails version=version /> }.into_any(),
+                Route::Settings => view! { <SettingsPage /> }.into_any(),
+                Route::NotFound(path) => {
+                    view! {
+                        <section>
+                            <h1>"Page not found"</h1>
+                            <p>"There is no page " <code>{path}</code> ". " <a href="#/">"Go to the dashboard"</a> "."</p>
+                        </section>
+                    }
+                        .into_any()
+                }
+            }}
+        </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Route;
+
+    #[test]
+    fn hash_routes_parse() {
+        assert_eq!(Route::parse(""), Route::Dashboard);
+        assert_eq!(Route::parse("#/"), Route::Dashboard);
+        assert_eq!(Route::parse("#/training"), Route::Training);
+        assert_eq!(Route::parse("#/jobs/job-1"), Route::Job("job-1".into()));
+        assert_eq!(Route::parse("#/models"), Route::Models);
+        assert_eq!(
+            Route::parse("#/models/20240101_000000"),
+            Route::Model("20240101_000000".into())
+        );
+        assert_eq!(Route::parse("#/settings"), Route::Settings);
+        assert_eq!(Route::parse("#/nope"), Route::NotFound("nope".into()));
+        assert_eq!(Route::parse("#/jobs/"), Route::NotFound("jobs/".into()));
+    }
+}

@@ -1,0 +1,149 @@
+//! The page side of the worker protocol: run one task in a fresh worker, follow its progress,
+//! cancel it by terminating the worker.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
+
+use crate::protocol::{Task, WorkerEvent, WORKER_SCRIPT};
+
+/// How a task ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The worker's answer (never `Progress`) and the bytes that came with it.
+    Done(WorkerEvent, Option<Vec<u8>>),
+    /// [`Canceller::cancel`] stopped it.
+    Cancelled,
+}
+
+/// Stops a running task at once: its worker is terminated mid-computation.
+#[derive(Debug, Clone)]
+pub struct Canceller {
+    worker: Worker,
+    settle: Rc<RefCell<Option<Function>>>,
+}
+
+impl Canceller {
+    pub fn cancel(&self) {
+        self.worker.terminate();
+        if let Some(resolve) = self.settle.borrow_mut().take() {
+            let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str("cancelled"));
+        }
+    }
+}
+
+/// Runs `task` on `blob` in a new worker. `on_progress(stage, fraction)` follows it;
+/// `on_start` receives the means to cancel it.
+pub async fn run(
+    task: &Task,
+    blob: &Blob,
+    on_progress: impl Fn(&str, f64) + 'static,
+    on_start: impl FnOnce(Canceller),
+) -> Outcome {
+    let failed = |message: String| Outcome::Done(WorkerEvent::Failed { message }, None);
+    let options = web_sys::WorkerOptions::new();
+    let worker = match Worker::new_with_options(WORKER_SCRIPT, &options) {
+        Ok(w) => w,
+        Err(e) => return failed(format!("cannot start a worker: {}", js_error(&e))),
+    };
+    let settle: Rc<RefCell<Option<Function>>> = Rc::default();
+    let promise = {
+        let settle = settle.clone();
+        Promise::new(&mut move |resolve, _reject| {
+            *settle.borrow_mut() = Some(resolve);
+        })
+    };
+    let finish = {
+        let settle = settle.clone();
+        move |value: &JsValue| {
+            if let Some(resolve) = settle.borrow_mut().take() {
+                let _ = resolve.call1(&JsValue::NULL, value);
+            }
+        }
+    };
+    let task_json = serde_json::to_string(task).unwrap_or_default();
+    let on_message = {
+        let finish = finish.clone();
+        let worker = worker.clone();
+        let blob = blob.clone();
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let data = event.data();
+            let parsed = Reflect::get(&data, &"event".into())
+                .ok()
+                .and_then(|e| e.as_string())
+                .and_then(|json| serde_json::from_str::<WorkerEvent>(&json).ok());
+            match parsed {
+                Some(WorkerEvent::Ready) => {
+                    let message = Object::new();
+                    let _ = Reflect::set(&message, &"task".into(), &task_json.clone().into());
+                    let _ = Reflect::set(&message, &"blob".into(), &blob);
+                    if let Err(e) = worker.post_message(&message) {
+                        finish(&failed_answer(format!(
+                            "cannot send the file to the worker: {}",
+                            js_error(&e)
+                        )));
+                    }
+                }
+                Some(WorkerEvent::Progress { stage, fraction }) => on_progress(&stage, fraction),
+                _ => finish(&data),
+            }
+        })
+    };
+    let on_error = {
+        let finish = finish.clone();
+        Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            event.prevent_default();
+            let answer = failed_answer(format!("the worker stopped: {}", event.message()));
+            finish(&answer);
+        })
+    };
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+
+    on_start(Canceller {
+        worker: worker.clone(),
+        settle,
+    });
+    let answer = JsFuture::from(promise).await.unwrap_or(JsValue::NULL);
+    worker.terminate();
+    drop((on_message, on_error));
+    if answer.as_string().as_deref() == Some("cancelled") {
+        return Outcome::Cancelled;
+    }
+    let event = Reflect::get(&answer, &"event".into())
+        .ok()
+        .and_then(|e| e.as_string())
+        .and_then(|json| serde_json::from_str::<WorkerEvent>(&json).ok());
+    let bytes = Reflect::get(&answer, &"bytes".into())
+        .ok()
+        .and_then(|b| b.dyn_into::<Uint8Array>().ok())
+        .map(|b| b.to_vec());
+    match event {
+        Some(event) => Outcome::Done(event, bytes),
+        None => failed("the worker sent an unreadable answer".to_owned()),
+    }
+}
+
+/// A worker-style answer saying the task failed.
+fn failed_answer(message: String) -> JsValue {
+    let answer = Object::new();
+    let json = serde_json::to_string(&WorkerEvent::Failed { message }).unwrap_or_default();
+    let _ = Reflect::set(&answer, &"event".into(), &json.into());
+    answer.into()
+}
+
+/// A thrown JS value as text.
+pub fn js_error(value: &JsValue) -> String {
+    if let Some(e) = value.dyn_ref::<web_sys::DomException>() {
+        return format!("{}: {}", e.name(), e.message());
+    }
+    if let Some(e) = value.dyn_ref::<js_sys::Error>() {
+        return String::from(e.message());
+    }
+    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}

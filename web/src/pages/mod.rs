@@ -1,0 +1,7 @@
+//! One module per page.
+
+pub mod dashboard;
+pub mod job;
+pub mod models;
+pub mod settings;
+pub mod training;

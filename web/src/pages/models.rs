@@ -1,0 +1,354 @@
+//! Models: the registry in this browser, deployment packages, and package verification.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use mcp_train_core::package::Verification;
+use mcp_train_core::registry::{ModelRecord, ModelStatus};
+use mcp_train_core::time::parse_iso8601;
+use web_sys::{Blob, File};
+
+use crate::client::{self, Outcome};
+use crate::components::{FileDrop, ProgressBar, StatusBadge};
+use crate::download;
+use crate::format;
+use crate::protocol::{Task, WorkerEvent};
+use crate::state::{AppState, Settings};
+
+#[component]
+pub fn Models() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <section data-testid="models-page">
+            <h1>"Models"</h1>
+            <p class="lede">
+                "Models trained in this browser. Deploying one builds its deployment package — model, scaler, manifest with every file's SHA-256 and self-test scores, Python validation scripts — and downloads it."
+            </p>
+            <div class="card">
+                <Show
+                    when=move || state.models.with(|m| !m.is_empty())
+                    fallback=|| view! {
+                        <p class="muted">"No models yet. " <a href="#/training">"Train one"</a> "."</p>
+                    }
+                >
+                    <table class="table" data-testid="models">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Version"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Detector"</th>
+                                <th scope="col">"Rows × features"</th>
+                                <th scope="col">"Anomaly ratio"</th>
+                                <th scope="col">"ROC AUC"</th>
+                                <th scope="col">"Size"</th>
+                                <th scope="col"><span class="sr-only">"Actions"</span></th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            <For
+                                each=move || state.models.get()
+                                key=|m| (m.version.clone(), m.status)
+                                children=move |m: ModelRecord| view! { <ModelRow record=m /> }
+                            />
+                        </tbody>
+                    </table>
+                </Show>
+            </div>
+            <VerifyPackage />
+        </section>
+    }
+}
+
+#[component]
+fn ModelRow(record: ModelRecord) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let busy = RwSignal::new(None::<String>);
+    let confirm = RwSignal::new(false);
+    let version = record.version.clone();
+    let status = record.status.as_str().to_owned();
+    let status_badge = status.clone();
+    let deployed = record.status == ModelStatus::Deployed;
+    let metrics = record.metrics.clone();
+    let (v1, v2, v3) = (version.clone(), version.clone(), version.clone());
+    view! {
+        <tr data-testid="model-row" data-version=version.clone() data-status=status.clone()>
+            <td><a data-testid="model-link" href=format!("#/models/{version}")><code>{version.clone()}</code></a></td>
+            <td><StatusBadge status=status_badge /></td>
+            <td>{record.detector.clone()}</td>
+            <td>{format!("{} × {}", format::count(record.samples), record.features)}</td>
+            <td>{format!("{:.2}%", metrics.anomaly_ratio * 100.0)}</td>
+            <td>{format::metric(metrics.roc_auc)}</td>
+            <td>{format::bytes(record.size_bytes as f64)}</td>
+            <td class="actions">
+                <Show when=move || busy.with(Option::is_some)>
+                    <span class="muted" role="status">{move || busy.get().unwrap_or_default()}</span>
+                </Show>
+                <button data-testid="download-model" on:click=move |_| download_model(state, &v1)>
+                    "model.json"
+                </button>
+                {if deployed {
+                    view! {
+                        <button data-testid="download-package" disabled=move || busy.with(Option::is_some)
+                            on:click=move |_| deploy(state, v2.clone(), busy, true)>
+                            "Package"
+                        </button>
+                    }.into_any()
+                } else {
+                    view! {
+                        <button class="primary" data-testid="deploy" disabled=move || busy.with(Option::is_some)
+                            on:click=move |_| deploy(state, v2.clone(), busy, false)>
+                            "Deploy"
+                        </button>
+                    }.into_any()
+                }}
+                <Show
+                    when=move || confirm.get()
+                    fallback=move || view! {
+                        <button class="link danger" data-testid="delete-model" on:click=move |_| confirm.set(true)>
+                            "Delete"
+                        </button>
+                    }
+                >
+                    {
+                        let v3 = v3.clone();
+                        view! {
+                            <button class="danger" data-testid="confirm-delete"
+                                on:click=move |_| delete(state, v3.clone(), deployed)>
+                                {if deployed { "Delete deployed model" } else { "Confirm delete" }}
+                            </button>
+                            <button class="link" on:click=move |_| confirm.set(false)>"Keep"</button>
+                        }
+                    }
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+fn download_model(state: AppState, version: &str) {
+    match state.model(version) {
+        Ok(stored) => {
+            if let Err(e) = download::save(&format!("model_{version}.json"), "application/json", &stored.bytes) {
+                state.notify(e, true);
+            }
+        }
+        Err(e) => state.notify(format!("cannot read model {version}: {e}"), true),
+    }
+}
+
+fn delete(state: AppState, version: String, force: bool) {
+    spawn_local(async move {
+        match state.change_registry(|r| r.delete(&version, force)).await {
+            Ok(_) => state.notify(format!("Deleted model {version}."), false),
+            Err(e) => state.notify(format!("Model {version} was not deleted: {e}"), true),
+        }
+    });
+}
+
+/// Builds the package in a worker, then (unless it is deployed already) marks the model
+/// deployed — a model that cannot be packaged is never deployed — and downloads the ZIP.
+fn deploy(state: AppState, version: String, busy: RwSignal<Option<String>>, already: bool) {
+    let stored = match state.model(&version) {
+        Ok(s) => s,
+        Err(e) => return state.notify(format!("cannot read model {version}: {e}"), true),
+    };
+    let at = if already {
+        stored
+            .record
+            .deployed_at
+            .as_deref()
+            .and_then(|t| parse_iso8601(t).ok())
+            .map(|t| t.micros)
+            .unwrap_or_else(|| state.settings.with_untracked(Settings::now).0)
+    } else {
+        state.settings.with_untracked(Settings::now).0
+    };
+    let blob = match download::blob(&stored.bytes) {
+        Ok(b) => b,
+        Err(e) => return state.notify(format!("cannot package model {version}: {e}"), true),
+    };
+    busy.set(Some("Building package…".to_owned()));
+    spawn_local(async move {
+        let outcome = client::run(&Task::Package { deployed_micros: at }, &blob, |_, _| {}, |_| {}).await;
+        let result = match outcome {
+            Outcome::Done(WorkerEvent::Packaged { file_name }, Some(zip)) => {
+                let deployed = if already {
+                    Ok(())
+                } else {
+                    state.change_registry(|r| r.deploy(&version, at)).await.map(|_| ())
+                };
+                deployed.and_then(|()| download::save(&file_name, "application/zip", &zip).map(|()| file_name))
+            }
+            Outcome::Done(WorkerEvent::Failed { message }, _) => Err(message),
+            Outcome::Done(other, _) => Err(format!("unexpected answer: {other:?}")),
+            Outcome::Cancelled => Err("cancelled".to_owned()),
+        };
+        busy.set(None);
+        match result {
+            Ok(file_name) if already => state.notify(format!("Downloaded {file_name}."), false),
+            Ok(file_name) => state.notify(format!("Model {version} is deployed; downloaded {file_name}."), false),
+            Err(e) => state.notify(format!("Model {version} was not deployed: {e}"), true),
+        }
+    });
+}
+
+/// Checks a deployment package dropped in: every file's hash, the manifest seal, the model, and
+/// the self-test scores.
+#[component]
+fn VerifyPackage() -> impl IntoView {
+    let result = RwSignal::new(None::<Result<(String, Verification), String>>);
+    let working = RwSignal::new(false);
+    let on_file = Callback::new(move |file: File| {
+        working.set(true);
+        result.set(None);
+        let name = file.name();
+        spawn_local(async move {
+            let blob: &Blob = &file;
+            let outcome = client::run(&Task::Verify, blob, |_, _| {}, |_| {}).await;
+            working.set(false);
+            result.set(Some(match outcome {
+                Outcome::Done(WorkerEvent::Verified { verification }, _) => Ok((name, verification)),
+                Outcome::Done(WorkerEvent::Failed { message }, _) => Err(message),
+                Outcome::Done(other, _) => Err(format!("unexpected answer: {other:?}")),
+                Outcome::Cancelled => Err("cancelled".to_owned()),
+            }));
+        });
+    });
+    view! {
+        <div class="card">
+            <h2>"Verify a package"</h2>
+            <p class="muted">"Checks every file against the manifest's SHA-256, the manifest's own seal, that the model loads, and that it reproduces the embedded self-test scores."</p>
+            <FileDrop
+                label="a deployment package (.zip)"
+                accept=".zip,application/zip"
+                input_testid="verify-input"
+                zone_testid="verify-dropzone"
+                on_file=on_file
+            />
+            <Show when=move || working.get()>
+                <ProgressBar fraction=0.5 label="Verifying".to_owned() />
+            </Show>
+            {move || result.get().map(|r| match r {
+                Err(message) => view! {
+                    <div class="error-box" role="alert" data-testid="verify-result" data-ok="false">{message}</div>
+                }.into_any(),
+                Ok((name, v)) => view! { <VerificationView name=name verification=v /> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn VerificationView(name: String, verification: Verification) -> impl IntoView {
+    let v = verification;
+    let headline = if v.ok {
+        format!("{name}: verified — every file matches and the self-test passes.")
+    } else {
+        format!("{name}: NOT verified — {} problem{}.", v.problems.len(), if v.problems.len() == 1 { "" } else { "s" })
+    };
+    let self_test = serde_json::to_value(&v.self_test).ok();
+    let self_test_text = self_test
+        .as_ref()
+        .and_then(|s| s.as_object())
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        })
+        .unwrap_or_else(|| "not run".to_owned());
+    let problems = v
+        .problems
+        .iter()
+        .map(|p| view! { <li>{p.to_string()}</li> })
+        .collect_view();
+    let files = v
+        .files
+        .iter()
+        .map(|f| {
+            let status = serde_json::to_value(f.status)
+                .ok()
+                .and_then(|s| s.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let badge = status.clone();
+            view! {
+                <tr data-testid="verify-file" data-name=f.name.clone() data-status=status.clone()>
+                    <td><code>{f.name.clone()}</code></td>
+                    <td><StatusBadge status=badge /></td>
+                    <td>{f.size_bytes.map(|s| format::bytes(s as f64))}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="report" data-testid="verify-result" data-ok=if v.ok { "true" } else { "false" }>
+            <p class=if v.ok { "verdict ok" } else { "verdict bad" }>{headline}</p>
+            <table class="kv">
+                <tbody>
+                    <tr><th>"Model version"</th><td>{v.model_version.clone().unwrap_or_else(|| "unknown".to_owned())}</td></tr>
+                    <tr><th>"Model loads"</th><td>{if v.model_loads { "yes" } else { "no" }}</td></tr>
+                    <tr><th>"Self-test"</th><td>{self_test_text}</td></tr>
+                </tbody>
+            </table>
+            {(!v.problems.is_empty()).then(|| view! { <ul class="problems">{problems}</ul> })}
+            <table class="table">
+                <thead><tr><th>"File"</th><th>"Status"</th><th>"Size"</th></tr></thead>
+                <tbody>{files}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+pub fn ModelDetails(version: String) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let stored = {
+        let version = version.clone();
+        Memo::new(move |_| {
+            state.models.track();
+            state.model(&version).map_err(|e| e.to_string())
+        })
+    };
+    view! {
+        <section data-testid="model-details">
+            <p><a href="#/models">"← Models"</a></p>
+            <h1>"Model " <code>{version.clone()}</code></h1>
+            {move || match stored.get() {
+                Err(e) if !state.loaded.get() => { let _ = e; view! { <p class="muted">"Loading…"</p> }.into_any() }
+                Err(e) => view! { <div class="error-box" role="alert">{e}</div> }.into_any(),
+                Ok(stored) => {
+                    let r = stored.record.clone();
+                    let card = stored.artifact().ok().map(|a| {
+                        let rows = vec![
+                            ("Status", r.status.as_str().to_owned()),
+                            ("Detector", a.detector.name().to_owned()),
+                            ("Created", format::iso_time(&a.created_at)),
+                            ("Registered", format::iso_time(&r.registered_at)),
+                            ("Deployed", r.deployed_at.as_deref().map(format::iso_time).unwrap_or_else(|| "—".to_owned())),
+                            ("Training rows", format::count(a.training.samples)),
+                            ("Features", a.training.features.to_string()),
+                            ("Seed", a.training.seed.to_string()),
+                            ("Threshold (offset)", format!("{:.6}", a.threshold.offset)),
+                            ("Anomaly ratio", format!("{:.2}%", a.evaluation.anomaly_ratio * 100.0)),
+                            ("Trained on", format!("{} ({}, {} records)", a.lineage.file_name, format::bytes(a.lineage.size_bytes as f64), format::count(a.lineage.records))),
+                            ("Export SHA-256", a.lineage.sha256.clone()),
+                            ("model.json SHA-256", r.sha256.clone()),
+                            ("Size", format::bytes(r.size_bytes as f64)),
+                            ("Generator", a.generator.clone()),
+                        ];
+                        let features = a.input.feature_names().join(", ");
+                        view! {
+                            <div class="card">
+                                <table class="kv"><tbody>
+                                    {rows.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view()}
+                                    <tr><th>"Feature schema"</th><td class="wrap">{features}</td></tr>
+                                </tbody></table>
+                            </div>
+                        }
+                    });
+                    card.into_any()
+                }
+            }}
+            <p><a href="#/models">"Download, deploy or delete it from the models list."</a></p>
+        </section>
+    }
+}

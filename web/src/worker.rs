@@ -1,0 +1,222 @@
+//! The worker side: reads the blob it is given, runs one task on the core, posts progress and
+//! the result. A worker runs one task and is then terminated by the page, which frees its memory
+//! (a wasm memory never shrinks) and makes cancelling immediate.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use mcp_train_core::export::{parse_export, ValidateOptions};
+use mcp_train_core::package;
+use mcp_train_core::pipeline::{self, Hooks, Progress, TrainError, TrainInput};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
+
+use crate::client::js_error;
+use crate::protocol::{Task, WorkerEvent};
+
+/// Bytes read from the blob at a time: big enough to be quick, small enough that the JS copy of
+/// a chunk is never a second copy of the file.
+const READ_CHUNK: f64 = 8.0 * 1024.0 * 1024.0;
+/// The share of a training's progress bar that reading the file takes.
+const READ_SHARE: f64 = 0.1;
+
+/// Installs the message handler; called by the `worker` binary's `main`.
+pub fn run() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        let (event, bytes) = match handle(&event.data()) {
+            Ok(done) => done,
+            Err(message) => (WorkerEvent::Failed { message }, None),
+        };
+        post(&event, bytes);
+    });
+    scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    handler.forget();
+    post(&WorkerEvent::Ready, None);
+}
+
+fn handle(data: &JsValue) -> Result<(WorkerEvent, Option<Vec<u8>>), String> {
+    let task = Reflect::get(data, &"task".into())
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or("the page sent a message without a task")?;
+    let task: Task = serde_json::from_str(&task).map_err(|e| format!("unreadable task: {e}"))?;
+    let blob: Blob = Reflect::get(data, &"blob".into())
+        .ok()
+        .and_then(|b| b.dyn_into().ok())
+        .ok_or("the page sent a task without a file")?;
+    let read_share = match task {
+        Task::Train { .. } => READ_SHARE,
+        _ => 0.5,
+    };
+    let bytes = read_blob(&blob, |done| progress("read", done * read_share))?;
+    Ok(match task {
+        Task::Validate { drop_invalid } => {
+            progress("validate", read_share);
+            let options = ValidateOptions {
+                drop_invalid,
+                ..mcp_train_core::config::Config::defaults()
+                    .training
+                    .validation
+            };
+            match parse_export(&bytes, &options) {
+                Ok(parsed) => (
+                    WorkerEvent::Validated {
+                        report: parsed.report,
+                    },
+                    None,
+                ),
+                Err(e) => (
+                    WorkerEvent::Failed {
+                        message: e.to_string(),
+                    },
+                    None,
+                ),
+            }
+        }
+        Task::Train {
+            params,
+            file_name,
+            now_micros,
+            frozen,
+        } => {
+            let options = params.to_options(now_micros);
+            let started = now_ms();
+            let clock = move || if frozen { 0.0 } else { now_ms() - started };
+            let mut report_progress = |p: &Progress| {
+                progress(
+                    p.stage.as_str(),
+                    READ_SHARE + (1.0 - READ_SHARE) * p.fraction,
+                );
+                true
+            };
+            let trained = pipeline::train(
+                TrainInput::Export {
+                    bytes: &bytes,
+                    file_name: &file_name,
+                },
+                &options,
+                Hooks {
+                    progress: &mut report_progress,
+                    elapsed_ms: &clock,
+                },
+            );
+            drop(bytes);
+            match trained {
+                Ok(trained) => (
+                    WorkerEvent::Trained {
+                        version: trained.artifact.version.clone(),
+                        report: trained.report,
+                    },
+                    Some(trained.artifact.to_json()),
+                ),
+                Err(TrainError::Cancelled) => (
+                    WorkerEvent::Failed {
+                        message: "cancelled".to_owned(),
+                    },
+                    None,
+                ),
+                Err(e) => (
+                    WorkerEvent::Failed {
+                        message: e.to_string(),
+                    },
+                    None,
+                ),
+            }
+        }
+        Task::Package { deployed_micros } => {
+            progress("package", 0.5);
+            match package::build(&bytes, deployed_micros) {
+                Ok(built) => (
+                    WorkerEvent::Packaged {
+                        file_name: built.file_name,
+                    },
+                    Some(built.bytes),
+                ),
+                Err(e) => (
+                    WorkerEvent::Failed {
+                        message: format!("cannot build the package: {e}"),
+                    },
+                    None,
+                ),
+            }
+        }
+        Task::Verify => {
+            progress("verify", 0.5);
+            match package::verify(&bytes) {
+                Ok(verification) => (WorkerEvent::Verified { verification }, None),
+                Err(e) => (
+                    WorkerEvent::Failed {
+                        message: format!("not a deployment package: {e}"),
+                    },
+                    None,
+                ),
+            }
+        }
+    })
+}
+
+/// Reads a blob into one `Vec`, chunk by chunk, so the file is in memory once (in the wasm heap)
+/// and never also whole on the JS side.
+fn read_blob(blob: &Blob, mut progress: impl FnMut(f64)) -> Result<Vec<u8>, String> {
+    let size = blob.size();
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(size as usize).map_err(|_| {
+        format!(
+            "the file ({}) does not fit in this tab's memory; train it with the mcp-train CLI",
+            crate::format::bytes(size)
+        )
+    })?;
+    let reader = FileReaderSync::new().map_err(|e| format!("cannot read files here: {}", js_error(&e)))?;
+    let mut start = 0.0;
+    while start < size {
+        let end = (start + READ_CHUNK).min(size);
+        let chunk = blob
+            .slice_with_f64_and_f64(start, end)
+            .and_then(|slice| reader.read_as_array_buffer(&slice))
+            .map_err(|e| format!("cannot read the file: {}", js_error(&e)))?;
+        let chunk = Uint8Array::new(&chunk);
+        let at = bytes.len();
+        bytes.resize(at + chunk.length() as usize, 0);
+        chunk.copy_to(&mut bytes[at..]);
+        start = end;
+        progress(start / size);
+    }
+    Ok(bytes)
+}
+
+fn progress(stage: &str, fraction: f64) {
+    post(
+        &WorkerEvent::Progress {
+            stage: stage.to_owned(),
+            fraction,
+        },
+        None,
+    );
+}
+
+fn post(event: &WorkerEvent, bytes: Option<Vec<u8>>) {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let message = Object::new();
+    let json = serde_json::to_string(event).unwrap_or_else(|e| {
+        format!(r#"{{"event":"failed","message":"cannot encode the worker's answer: {e}"}}"#)
+    });
+    let _ = Reflect::set(&message, &"event".into(), &json.into());
+    let posted = match bytes {
+        Some(bytes) => {
+            let array = Uint8Array::from(bytes.as_slice());
+            drop(bytes);
+            let _ = Reflect::set(&message, &"bytes".into(), &array);
+            scope.post_message_with_transfer(&message, &Array::of1(&array.buffer()))
+        }
+        None => scope.post_message(&message),
+    };
+    if let Err(e) = posted {
+        web_sys::console::error_1(&e);
+    }
+}
+
+fn now_ms() -> f64 {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    scope.performance().map_or(0.0, |p| p.now())
+}
