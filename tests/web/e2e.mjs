@@ -137,7 +137,7 @@ test('a labelled export is validated (2,000 records, valid)', async ({ page }) =
   console.log(`    validated in ${r.ms} ms`);
 }, ['the app loads from a sub-path and shows the dashboard']);
 
-test('training with a seed completes; the job shows metrics and plots', async ({ page }) => {
+test('training with a seed completes and links to its model', async ({ page }) => {
   await setField(page, 'input[name=seed]', SEED);
   const id = await startTraining(page);
   const t0 = Date.now();
@@ -150,24 +150,37 @@ test('training with a seed completes; the job shows metrics and plots', async ({
   await details.waitFor({ state: 'visible' });
   assert.equal(await details.getAttribute('data-status'), 'completed');
   assert.match(page.url(), new RegExp(`#/jobs/${id}$`));
-  for (const t of ['job-statistics', 'job-parameters', 'job-metrics']) {
-    const text = (await page.locator(`[data-testid=${t}]`).textContent()).trim();
-    assert.ok(text.length > 0, `${t} is empty`);
-  }
-  assert.match(await page.locator('[data-testid=job-parameters]').textContent(), new RegExp(`\\b${SEED}\\b`),
-    'job-parameters show the seed');
-  for (const plot of ['plot-histogram', 'plot-roc', 'plot-pr', 'plot-importance']) {
-    const svg = page.locator(`svg[data-testid=${plot}]`);
-    assert.equal(await svg.count(), 1, `svg[data-testid=${plot}]`);
-    const shapes = await svg.locator('path, rect, line, polyline, circle').count();
-    assert.ok(shapes > 0, `${plot} draws nothing`);
-  }
   const link = (await page.locator('a[data-testid=job-model-link]').textContent()).trim();
   const version = link.match(/\d{8}_\d{6}/)?.[0];
   assert.ok(version, `job-model-link names no version: "${link}"`);
   ctx.version = version;
   console.log(`    model ${version}`);
 }, ['a labelled export is validated (2,000 records, valid)']);
+
+test('the job details show statistics, parameters, metrics and plots', async ({ page }) => {
+  if (!page.url().endsWith(`#/jobs/${ctx.jobId}`)) {
+    await openPage(page, 'training', 'training-page');
+    await page.click(`${sel.jobRow(ctx.jobId)} a[data-testid=job-link]`);
+  }
+  await page.locator('[data-testid=job-details]').waitFor({ state: 'visible' });
+  for (const t of ['job-statistics', 'job-parameters', 'job-metrics']) {
+    const text = (await page.locator(`[data-testid=${t}]`).textContent()).trim();
+    assert.ok(text.length > 0, `${t} is empty`);
+  }
+  const params = await page.locator('[data-testid=job-parameters]').innerText();
+  assert.match(params, new RegExp(`seed\\s*:?\\s*${SEED}\\b`, 'i'), `job-parameters show the seed: ${params}`);
+  const metrics = await page.locator('[data-testid=job-metrics]').innerText();
+  assert.match(metrics, /roc auc|auc/i, `job-metrics name no ROC AUC: ${metrics}`);
+  const missing = [];
+  for (const plot of ['plot-histogram', 'plot-roc', 'plot-pr', 'plot-importance']) {
+    const svg = page.locator(`svg[data-testid=${plot}]`);
+    if ((await svg.count()) !== 1) missing.push(`${plot}: no svg[data-testid=${plot}]`);
+    else if ((await svg.locator('path, rect, line, polyline, polygon, circle').count()) === 0) {
+      missing.push(`${plot}: the svg draws nothing`);
+    }
+  }
+  assert.deepEqual(missing, [], missing.join('; '));
+}, ['training with a seed completes and links to its model']);
 
 test('deploy downloads a ZIP that mcp-train verify and validate_model.py accept', async ({ page }) => {
   await openPage(page, 'models', 'models-page');
@@ -187,7 +200,7 @@ test('deploy downloads a ZIP that mcp-train verify and validate_model.py accept'
   assert.equal(py.status, 0, `validate_model.py exited ${py.status}:\n${py.stdout}${py.stderr}`);
   await openPage(page, '', 'dashboard-page');
   assert.match(await page.locator('[data-testid=deployed-model]').textContent(), new RegExp(ctx.version));
-}, ['training with a seed completes; the job shows metrics and plots']);
+}, ['training with a seed completes and links to its model']);
 
 test('verify page: the downloaded ZIP verifies, a ZIP with one altered byte does not', async ({ page }) => {
   await openPage(page, 'models', 'models-page');
