@@ -408,8 +408,15 @@ async function main() {
   process.exitCode = failed === 0 ? 0 : 1;
 }
 
+// A hung browser must not hang CI: give up after E2E_TIMEOUT seconds (default 600).
+setTimeout(() => {
+  console.log(`e2e timed out after ${process.env.E2E_TIMEOUT || 600} s (work directory ${work})`);
+  console.log('web e2e: 0 passed, 1 failed');
+  process.exit(1);
+}, 1000 * Number(process.env.E2E_TIMEOUT || 600)).unref();
+
 main().catch((e) => {
   console.error(e);
   console.log('web e2e: 0 passed, 1 failed');
-  process.exitCode = 1;
+  process.exit(1); // the browser or the server may still hold the event loop
 });
