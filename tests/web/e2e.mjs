@@ -292,6 +292,40 @@ test('a broken file shows a readable file-error', async ({ page }) => {
   assert.equal(await page.isDisabled(sel.start), true, 'start-training enabled after a binary file');
 }, ['the app loads from a sub-path and shows the dashboard']);
 
+test('dropping an export on the drop zone validates it', async ({ page }) => {
+  await openPage(page, 'training', 'training-page');
+  await page.$$eval(`${sel.report}, ${sel.fileError}`, (els) => els.forEach((el) => { el.__stale = true; }));
+  const data = fs.readFileSync(ctx.export).toString('base64');
+  const dt = await page.evaluateHandle((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const t = new DataTransfer();
+    t.items.add(new File([bytes], 'export.json', { type: 'application/json' }));
+    return t;
+  }, data);
+  await page.dispatchEvent('[data-testid=dropzone]', 'dragover', { dataTransfer: dt });
+  await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dt });
+  const h = await page.waitForFunction(([r]) => {
+    const rep = document.querySelector(r);
+    return rep && !rep.__stale && rep.textContent.includes('2,000 record') ? rep.getAttribute('data-valid') : null;
+  }, [sel.report]);
+  assert.equal(await h.jsonValue(), 'true');
+  await page.waitForSelector(`${sel.start}:not([disabled])`);
+}, ['the app loads from a sub-path and shows the dashboard']);
+
+test('deleting a model takes two clicks and sticks after a reload', async ({ page }) => {
+  await openPage(page, 'models', 'models-page');
+  const row = page.locator(sel.modelRow(FIXED_VERSION));
+  await row.waitFor();
+  await row.locator('button[data-testid=delete-model]').click();
+  assert.equal(await row.count(), 1, 'one click on delete-model must not delete yet');
+  await row.locator('button[data-testid=confirm-delete]').click();
+  await row.waitFor({ state: 'detached' });
+  await page.reload();
+  await openPage(page, 'models', 'models-page');
+  await page.waitForSelector(sel.modelRow());
+  assert.equal(await page.locator(sel.modelRow(FIXED_VERSION)).count(), 0, 'the deleted model is back after a reload');
+}, ['the browser and the CLI train byte-identical model.json (fixed time, same seed)']);
+
 /** Starts a long training (the large export, 1000 trees) and returns its job id, once running. */
 async function startLongJob(page) {
   await openPage(page, 'training', 'training-page');
