@@ -47,6 +47,27 @@ function distSizes() {
 
 const s = (ms) => (ms / 1000).toFixed(2);
 
+/** Records, per job row, when its stage changes: the status, or while running the stage named by
+ *  its progress label ("features · 42%"; the label's markup is the app's, not the contract's, so
+ *  this breakdown is best effort). */
+async function watchStages(page) {
+  await page.evaluate(() => {
+    window.__stages = {};
+    const scan = () => {
+      const now = performance.now();
+      for (const row of document.querySelectorAll('[data-testid=job-row]')) {
+        const status = row.getAttribute('data-status');
+        const label = row.querySelector('progress + *');
+        const stage = (status === 'running' && label && label.textContent.split(' · ')[0].trim()) || status;
+        const log = (window.__stages[row.getAttribute('data-job-id')] ||= []);
+        if (!log.length || log[log.length - 1][0] !== stage) log.push([stage, now]);
+      }
+    };
+    new MutationObserver(scan).observe(document.body,
+      { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+}
+
 async function main() {
   const server = await serveDist();
   const browser = await launchBrowser();
@@ -77,12 +98,18 @@ async function main() {
       const report = await pickExport(page, file, { records: n, timeout: 900_000 });
       if (report.valid !== 'true') throw new Error(`${n}: ${report.fileError || report.text}`);
       await setField(page, 'input[name=seed]', SEED);
+      await watchStages(page);
       const t0 = Date.now();
       const id = await startTraining(page);
       const end = await waitJob(page, id, ['completed'], { timeout: 1_800_000, polling: 10 });
       const train = Date.now() - t0;
       if (end.status !== 'completed') throw new Error(`${n}: job ${end.status} ${end.error || ''}`);
       console.log(`  browser  validate ${s(report.ms)} s · train ${s(train)} s`);
+      const stages = await page.evaluate((id) => window.__stages[id] || [], id);
+      if (stages.length > 1) {
+        const parts = stages.slice(0, -1).map(([name, t], i) => `${name} ${s(stages[i + 1][1] - t)}`);
+        console.log(`  browser  stages (s): ${parts.join(' · ')}`);
+      }
       rows.push({ n, mb, bValidate: report.ms, bTrain: train, cValidate: cliValidate, cTrain: cliTrain });
       await context.close();
       fs.rmSync(dir, { recursive: true, force: true });
