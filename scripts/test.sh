@@ -50,10 +50,11 @@ cargo test --workspace --locked 2>&1 | tee target/test-output.txt
 step "web app: trunk build --release → dist/"
 scripts/web.sh build
 
-# The browser test drives dist/ in headless Chromium and compares with the release CLI. Its result
-# joins the summary below even when it fails; the exit status then says so.
+# The browser test drives dist/ in headless Chromium and compares with the CLI (the debug build
+# `cargo test` has just made: same bytes, and no release build to wait for). Its result joins the
+# summary below even when it fails; the exit status then says so.
 web_status=0
-scripts/web.sh e2e 2>&1 | tee target/test-output-web.txt || web_status=$?
+MCP_TRAIN_PROFILE=debug scripts/web.sh e2e 2>&1 | tee target/test-output-web.txt || web_status=$?
 # Failed before the browser test could report (e.g. an install): count that as one failure.
 grep -q '^web e2e:' target/test-output-web.txt || echo 'web e2e: 0 passed, 1 failed' >> target/test-output-web.txt
 

@@ -4,7 +4,8 @@
 #
 #   scripts/web.sh [build]     # wasm32 target, trunk, wasm-bindgen-cli; trunk build --release → dist/
 #   scripts/web.sh deps        # browser-test dependencies: chromium (apt), npm ci in tests/web
-#   scripts/web.sh cli         # the release mcp-train binary the browser test compares against
+#   scripts/web.sh cli         # the mcp-train binary the browser test compares with (release;
+#                              # MCP_TRAIN_PROFILE=debug for the debug build)
 #   scripts/web.sh e2e         # deps + cli, then the browser end-to-end test on dist/
 #   scripts/web.sh serve       # serve dist/ on http://127.0.0.1:${PORT:-8080}/
 #   scripts/web.sh sizes       # dist/ size and the gzipped size of its .wasm files
@@ -72,9 +73,12 @@ deps() {
   fi
 }
 
+# The CLI the browser test compares with: release by default; MCP_TRAIN_PROFILE=debug uses the
+# debug build (scripts/test.sh does: `cargo test` has just built it, which saves a release build).
+profile="${MCP_TRAIN_PROFILE:-release}"
 cli() {
-  step "mcp-train CLI (release)"
-  cargo build --release --locked -p mcp-train
+  step "mcp-train CLI ($profile)"
+  if [ "$profile" = debug ]; then cargo build --locked -p mcp-train; else cargo build --release --locked -p mcp-train; fi
 }
 
 e2e() {
@@ -82,7 +86,7 @@ e2e() {
   cli
   [ -f dist/index.html ] || { echo "no dist/index.html: run scripts/web.sh build first"; return 1; }
   step "browser end-to-end test (headless chromium, dist/ served under a sub-path)"
-  CHROMIUM="$(chromium_path)" MCP_TRAIN_BIN="$PWD/target/release/mcp-train" node tests/web/e2e.mjs
+  CHROMIUM="$(chromium_path)" MCP_TRAIN_BIN="$PWD/target/$profile/mcp-train" node tests/web/e2e.mjs
 }
 
 serve() {
@@ -99,6 +103,6 @@ case "${1:-build}" in
   e2e) e2e ;;
   serve) serve ;;
   sizes) sizes ;;
-  -h|--help|help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) echo "unknown command: $1 (build, deps, cli, e2e, serve, sizes)"; exit 2 ;;
 esac
