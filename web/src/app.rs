@@ -55,7 +55,7 @@ fn current_route() -> Route {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let state = AppState::new();
+    let state = AppState::load_new();
     provide_context(state);
     let route = RwSignal::new(current_route());
     let on_hash = Closure::<dyn FnMut()>::new(move || {

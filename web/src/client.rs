@@ -13,6 +13,8 @@ use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
 use crate::protocol::{Task, WorkerEvent, WORKER_SCRIPT};
 
 /// How a task ended.
+// One per task, moved once: boxing the report would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Outcome {
     /// The worker's answer (never `Progress`) and the bytes that came with it.

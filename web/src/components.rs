@@ -66,7 +66,10 @@ pub fn FileDrop(
 
 /// A labelled progress bar.
 #[component]
-pub fn ProgressBar(#[prop(into)] fraction: Signal<f64>, #[prop(into)] label: Signal<String>) -> impl IntoView {
+pub fn ProgressBar(
+    #[prop(into)] fraction: Signal<f64>,
+    #[prop(into)] label: Signal<String>,
+) -> impl IntoView {
     view! {
         <div class="progress-line">
             <progress max="1" value=move || fraction.get().clamp(0.0, 1.0)></progress>

@@ -17,10 +17,7 @@ pub fn save(file_name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| format!("cannot download {file_name}: no document"))?;
-    let anchor: HtmlAnchorElement = document
-        .create_element("a")
-        .map_err(fail)?
-        .unchecked_into();
+    let anchor: HtmlAnchorElement = document.create_element("a").map_err(fail)?.unchecked_into();
     anchor.set_href(&url);
     anchor.set_download(file_name);
     anchor.click();
@@ -29,10 +26,8 @@ pub fn save(file_name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
         let _ = Url::revoke_object_url(&url);
     });
     if let Some(window) = web_sys::window() {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            revoke.unchecked_ref(),
-            10_000,
-        );
+        let _ = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
     }
     Ok(())
 }

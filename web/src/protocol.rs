@@ -99,18 +99,29 @@ pub enum WorkerEvent {
     Ready,
     /// Where the task is: `stage` (read, validate, features, scale, fit, score, evaluate,
     /// package, verify) and the whole task's fraction done, 0–1.
-    Progress { stage: String, fraction: f64 },
-    Validated { report: ValidationReport },
+    Progress {
+        stage: String,
+        fraction: f64,
+    },
+    Validated {
+        report: ValidationReport,
+    },
     /// `bytes` holds the `model.json`.
     Trained {
         version: String,
         report: Option<ValidationReport>,
     },
     /// `bytes` holds the ZIP.
-    Packaged { file_name: String },
-    Verified { verification: Verification },
+    Packaged {
+        file_name: String,
+    },
+    Verified {
+        verification: Verification,
+    },
     /// The task failed; `message` is for the user.
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 #[cfg(test)]

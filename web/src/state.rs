@@ -16,6 +16,7 @@ use mcp_train_core::registry::{
 };
 use mcp_train_core::time::parse_iso8601;
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
 use web_sys::File;
 
 use crate::client::{self, Canceller, Outcome};
@@ -26,6 +27,8 @@ use crate::protocol::{Task, TrainParams, WorkerEvent};
 const INDEX_KEY: &str = "registry.json";
 const MODEL_PREFIX: &str = "model/";
 const SETTINGS_KEY: &str = "settings";
+/// The BroadcastChannel tabs of the app announce their changes on.
+const CHANNEL: &str = "mcp-train";
 
 /// Where a training job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +85,9 @@ pub struct Job {
     pub progress: f64,
     pub error: Option<String>,
     pub result: Option<JobResult>,
+    /// When the tab running it last said it was alive (microseconds since the epoch).
+    #[serde(default)]
+    pub heartbeat_micros: i64,
 }
 
 /// The user's settings.
@@ -118,6 +124,26 @@ pub struct AppState {
     registry: StoredValue<MemoryStore, LocalStorage>,
     files: StoredValue<HashMap<String, File>, LocalStorage>,
     running: StoredValue<Option<RunningJob>, LocalStorage>,
+    channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
+}
+
+/// How often a running job is saved, and how old its last save may be before other tabs
+/// consider its page gone.
+const HEARTBEAT_MS: i32 = 3_000;
+const STALE_MICROS: i64 = 15_000_000;
+
+/// Keeps a job's heartbeat going; dropping it stops the timer.
+struct Heartbeat {
+    handle: Option<i32>,
+    _beat: Closure<dyn FnMut()>,
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        if let (Some(window), Some(handle)) = (web_sys::window(), self.handle) {
+            window.clear_interval_with_handle(handle);
+        }
+    }
 }
 
 /// The job whose worker is (about to be) running.
@@ -143,7 +169,7 @@ pub fn now_micros() -> i64 {
 
 impl AppState {
     /// Creates the state and starts loading it from IndexedDB.
-    pub fn new() -> AppState {
+    pub fn load_new() -> AppState {
         let state = AppState {
             models: RwSignal::new(Vec::new()),
             jobs: RwSignal::new(Vec::new()),
@@ -155,6 +181,7 @@ impl AppState {
             registry: StoredValue::new_local(MemoryStore::new()),
             files: StoredValue::new_local(HashMap::new()),
             running: StoredValue::new_local(None),
+            channel: StoredValue::new_local(None),
         };
         spawn_local(async move { state.load().await });
         state
@@ -167,6 +194,7 @@ impl AppState {
                     self.storage_error.set(Some(e));
                 }
                 self.db.set_value(Some(db));
+                self.listen_to_other_tabs();
             }
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }
@@ -174,6 +202,21 @@ impl AppState {
     }
 
     async fn load_from(self, db: &Database) -> Result<(), String> {
+        self.load_registry(db).await?;
+        self.load_jobs(db).await?;
+        if let Some(bytes) = db
+            .get(StoreName::Settings, SETTINGS_KEY)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            if let Ok(settings) = serde_json::from_slice(&bytes) {
+                self.settings.set(settings);
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_registry(self, db: &Database) -> Result<(), String> {
         let mut store = MemoryStore::new();
         for (key, value) in db
             .get_all(StoreName::Registry)
@@ -194,21 +237,35 @@ impl AppState {
             .map_err(|e| format!("the stored registry cannot be read: {e}"))?;
         self.registry.set_value(store);
         self.models.set(models);
+        Ok(())
+    }
 
+    /// Reads the job history. Jobs this tab runs or queues keep their live state. A job stored as
+    /// waiting or running whose tab has stopped saying it is alive lost its file with that page:
+    /// it is shown as interrupted (not written back, in case that tab is only slow).
+    async fn load_jobs(self, db: &Database) -> Result<(), String> {
+        let mine: HashMap<String, Job> = self.jobs.with_untracked(|jobs| {
+            jobs.iter()
+                .filter(|j| j.status.is_active())
+                .map(|j| (j.id.clone(), j.clone()))
+                .collect()
+        });
         let mut jobs = Vec::new();
-        let mut interrupted = Vec::new();
-        for (key, value) in db.get_all(StoreName::Jobs).await.map_err(|e| e.to_string())? {
+        for (key, value) in db
+            .get_all(StoreName::Jobs)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             match serde_json::from_slice::<Job>(&value) {
+                Ok(job) if mine.contains_key(&job.id) => {}
                 Ok(mut job) => {
-                    // The file of a job that was waiting or running is gone with the old page.
-                    if job.status.is_active() {
+                    if job.status.is_active() && now_micros() - job.heartbeat_micros > STALE_MICROS
+                    {
                         job.status = JobStatus::Failed;
                         job.error = Some(
-                            "interrupted: the page was closed or reloaded before the job finished; start it again"
+                            "interrupted: the page that ran it was closed or reloaded before it finished; start it again"
                                 .to_owned(),
                         );
-                        job.finished_micros = Some(now_micros());
-                        interrupted.push(job.clone());
                     }
                     jobs.push(job);
                 }
@@ -217,22 +274,44 @@ impl AppState {
                 ),
             }
         }
-        jobs.sort_by(|a, b| b.created_micros.cmp(&a.created_micros));
+        jobs.extend(mine.into_values());
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.created_micros));
         self.jobs.set(jobs);
-        for job in interrupted {
-            self.save_job(&job).await;
-        }
-
-        if let Some(bytes) = db
-            .get(StoreName::Settings, SETTINGS_KEY)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            if let Ok(settings) = serde_json::from_slice(&bytes) {
-                self.settings.set(settings);
-            }
-        }
         Ok(())
+    }
+
+    /// Other tabs of the app say when they change the registry or the jobs; this tab then
+    /// re-reads them, so two tabs never work from stale copies for long.
+    fn listen_to_other_tabs(self) {
+        let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) else {
+            return;
+        };
+        let on_message = Closure::<dyn FnMut()>::new(move || {
+            spawn_local(async move {
+                let Some(db) = self.db.get_value() else {
+                    return;
+                };
+                if let Err(e) = self.load_registry(&db).await {
+                    self.storage_error.set(Some(e));
+                }
+                if let Err(e) = self.load_jobs(&db).await {
+                    self.storage_error.set(Some(e));
+                }
+            });
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        // Both live as long as the page.
+        on_message.forget();
+        self.channel.set_value(Some(channel));
+    }
+
+    /// Tells the other tabs that the stored state changed.
+    fn announce(self) {
+        self.channel.with_value(|c| {
+            if let Some(channel) = c {
+                let _ = channel.post_message(&JsValue::from_str("changed"));
+            }
+        });
     }
 
     /// Shows a notice.
@@ -266,7 +345,9 @@ impl AppState {
         let Some(db) = self.db.get_value() else {
             return Ok(());
         };
-        db.write(writes).await.map_err(|e| e.to_string())
+        db.write(writes).await.map_err(|e| e.to_string())?;
+        self.announce();
+        Ok(())
     }
 
     // ---- registry ----
@@ -314,6 +395,7 @@ impl AppState {
             progress: 0.0,
             error: None,
             result: None,
+            heartbeat_micros: now,
         };
         self.files
             .update_value(|files| drop(files.insert(job.id.clone(), file)));
@@ -393,6 +475,34 @@ impl AppState {
         }
     }
 
+    /// Saves this tab's running and queued jobs every few seconds, so other tabs see their
+    /// progress and can tell a live job from one whose page is gone. Stops when the returned guard is dropped.
+    fn heartbeat(self, id: String) -> Heartbeat {
+        let beat = Closure::<dyn FnMut()>::new(move || {
+            // The running job and the ones this tab has queued (it holds their files).
+            let mut ids: Vec<String> = self.files.with_value(|f| f.keys().cloned().collect());
+            if !ids.contains(&id) {
+                ids.push(id.clone());
+            }
+            for id in ids {
+                if let Some(job) = self.update_job(&id, |job| job.heartbeat_micros = now_micros()) {
+                    spawn_local(async move { self.save_job(&job).await });
+                }
+            }
+        });
+        let handle = web_sys::window().and_then(|w| {
+            w.set_interval_with_callback_and_timeout_and_arguments_0(
+                beat.as_ref().unchecked_ref(),
+                HEARTBEAT_MS,
+            )
+            .ok()
+        });
+        Heartbeat {
+            handle,
+            _beat: beat,
+        }
+    }
+
     /// Starts the oldest pending job when none runs: one at a time, so a training has the
     /// machine's memory and a core to itself.
     fn pump(self) {
@@ -434,6 +544,7 @@ impl AppState {
             now_micros: now,
             frozen,
         };
+        let heartbeat = self.heartbeat(id.clone());
         let progress_id = id.clone();
         let start_id = id.clone();
         let outcome = client::run(
@@ -459,6 +570,7 @@ impl AppState {
             },
         )
         .await;
+        drop(heartbeat);
         self.files.update_value(|files| drop(files.remove(&id)));
         let finished = match outcome {
             Outcome::Cancelled => self.finish(&id, JobStatus::Cancelled, None, None),

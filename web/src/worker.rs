@@ -167,7 +167,8 @@ fn read_blob(blob: &Blob, mut progress: impl FnMut(f64)) -> Result<Vec<u8>, Stri
             crate::format::bytes(size)
         )
     })?;
-    let reader = FileReaderSync::new().map_err(|e| format!("cannot read files here: {}", js_error(&e)))?;
+    let reader =
+        FileReaderSync::new().map_err(|e| format!("cannot read files here: {}", js_error(&e)))?;
     let mut start = 0.0;
     while start < size {
         let end = (start + READ_CHUNK).min(size);

@@ -220,11 +220,16 @@ fn prepare(
             let export = parsed.into_usable()?;
             hooks.report(Stage::Validate, 1.0)?;
             hooks.report(Stage::Features, 0.0)?;
+            // Cancellation waits for the end of the stage; the fraction is only reported.
             let matrix = extract_with_progress(
                 &export,
                 &options.config.model.features,
                 None,
-                &mut |_, _| {},
+                &mut |done, total| {
+                    if total > 0 {
+                        let _ = hooks.report(Stage::Features, done as f64 / total as f64);
+                    }
+                },
             );
             hooks.report(Stage::Features, 1.0)?;
             let lineage = Lineage {

@@ -11,10 +11,22 @@ use crate::state::{AppState, JobStatus};
 pub fn Dashboard() -> impl IntoView {
     let state = expect_context::<AppState>();
     let count = move |status: ModelStatus| {
-        state.models.with(|m| m.iter().filter(|r| r.status == status).count())
+        state
+            .models
+            .with(|m| m.iter().filter(|r| r.status == status).count())
     };
-    let active_jobs = move || state.jobs.with(|j| j.iter().filter(|j| j.status.is_active()).count());
-    let deployed = move || state.models.with(|m| m.iter().find(|r| r.status == ModelStatus::Deployed).cloned());
+    let active_jobs = move || {
+        state
+            .jobs
+            .with(|j| j.iter().filter(|j| j.status.is_active()).count())
+    };
+    let deployed = move || {
+        state.models.with(|m| {
+            m.iter()
+                .find(|r| r.status == ModelStatus::Deployed)
+                .cloned()
+        })
+    };
     view! {
         <section data-testid="dashboard-page">
             <h1>"Dashboard"</h1>

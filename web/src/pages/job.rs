@@ -14,7 +14,11 @@ pub fn JobDetails(id: String) -> impl IntoView {
     let state = expect_context::<AppState>();
     let job = {
         let id = id.clone();
-        Memo::new(move |_| state.jobs.with(|jobs| jobs.iter().find(|j| j.id == id).cloned()))
+        Memo::new(move |_| {
+            state
+                .jobs
+                .with(|jobs| jobs.iter().find(|j| j.id == id).cloned())
+        })
     };
     view! {
         <section>
@@ -42,39 +46,59 @@ fn Details(job: Job) -> impl IntoView {
     let id = job.id.clone();
     let p = &job.params;
     let mut params = vec![
-        ("Detector", match p.detector {
-            DetectorKind::IsolationForest => "Isolation Forest".to_owned(),
-            DetectorKind::Lof => "Local Outlier Factor".to_owned(),
-        }),
+        (
+            "Detector",
+            match p.detector {
+                DetectorKind::IsolationForest => "Isolation Forest".to_owned(),
+                DetectorKind::Lof => "Local Outlier Factor".to_owned(),
+            },
+        ),
         ("Seed", p.seed.to_string()),
-        ("Contamination", match p.contamination {
-            AutoOr::Auto => "auto".to_owned(),
-            AutoOr::Value(v) => v.to_string(),
-        }),
+        (
+            "Contamination",
+            match p.contamination {
+                AutoOr::Auto => "auto".to_owned(),
+                AutoOr::Value(v) => v.to_string(),
+            },
+        ),
     ];
     match p.detector {
         DetectorKind::IsolationForest => {
             params.push(("Trees", p.n_estimators.to_string()));
-            params.push(("Samples per tree", match p.max_samples {
-                MaxSamples::Auto => "auto".to_owned(),
-                MaxSamples::Count(n) => n.to_string(),
-                MaxSamples::Fraction(f) => f.to_string(),
-            }));
+            params.push((
+                "Samples per tree",
+                match p.max_samples {
+                    MaxSamples::Auto => "auto".to_owned(),
+                    MaxSamples::Count(n) => n.to_string(),
+                    MaxSamples::Fraction(f) => f.to_string(),
+                },
+            ));
         }
         DetectorKind::Lof => params.push(("Neighbours", p.n_neighbors.to_string())),
     }
-    params.push(("Invalid records", if p.drop_invalid { "dropped" } else { "refused" }.to_owned()));
+    params.push((
+        "Invalid records",
+        if p.drop_invalid { "dropped" } else { "refused" }.to_owned(),
+    ));
     let took = job
         .finished_micros
         .zip(job.started_micros)
         .map(|(f, s)| format::duration_ms((f - s) as f64 / 1000.0));
     let progress_job = job.id.clone();
     let progress = Signal::derive(move || {
-        state.jobs.with(|jobs| jobs.iter().find(|j| j.id == progress_job).map_or(0.0, |j| j.progress))
+        state.jobs.with(|jobs| {
+            jobs.iter()
+                .find(|j| j.id == progress_job)
+                .map_or(0.0, |j| j.progress)
+        })
     });
     let stage_job = job.id.clone();
     let stage = Signal::derive(move || {
-        state.jobs.with(|jobs| jobs.iter().find(|j| j.id == stage_job).map_or(String::new(), |j| j.stage.clone()))
+        state.jobs.with(|jobs| {
+            jobs.iter()
+                .find(|j| j.id == stage_job)
+                .map_or(String::new(), |j| j.stage.clone())
+        })
     });
     view! {
         <div data-testid="job-details" data-status=status.clone()>
@@ -123,9 +147,21 @@ fn Statistics(result: JobResult) -> impl IntoView {
         ("Held-out rows", format::count(t.test_samples)),
         ("Features", t.features.to_string()),
         ("Dropped records", format::count(t.dropped_records)),
-        ("Anomaly ratio", format!("{:.2}%", result.evaluation.anomaly_ratio * 100.0)),
-        ("Threshold (offset)", format!("{:.6}", result.threshold.offset)),
-        ("Scores", format!("mean {:.4} · sd {:.4} · min {:.4} · max {:.4}", s.mean, s.std, s.min, s.max)),
+        (
+            "Anomaly ratio",
+            format!("{:.2}%", result.evaluation.anomaly_ratio * 100.0),
+        ),
+        (
+            "Threshold (offset)",
+            format!("{:.6}", result.threshold.offset),
+        ),
+        (
+            "Scores",
+            format!(
+                "mean {:.4} · sd {:.4} · min {:.4} · max {:.4}",
+                s.mean, s.std, s.min, s.max
+            ),
+        ),
         ("Training time", format::duration_ms(t.duration_ms)),
     ];
     if let Some(summary) = &result.summary {
@@ -209,7 +245,7 @@ fn Results(result: JobResult) -> impl IntoView {
             {metrics}
             {checks}
         </div>
-        <div class="grid-2">
+        <div class="plots">
             <div class="card">
                 <h2>"Score distribution"</h2>
                 <p class="muted">"Scores left of the threshold are anomalies."</p>

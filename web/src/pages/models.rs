@@ -127,7 +127,11 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
 fn download_model(state: AppState, version: &str) {
     match state.model(version) {
         Ok(stored) => {
-            if let Err(e) = download::save(&format!("model_{version}.json"), "application/json", &stored.bytes) {
+            if let Err(e) = download::save(
+                &format!("model_{version}.json"),
+                "application/json",
+                &stored.bytes,
+            ) {
                 state.notify(e, true);
             }
         }
@@ -168,15 +172,28 @@ fn deploy(state: AppState, version: String, busy: RwSignal<Option<String>>, alre
     };
     busy.set(Some("Building package…".to_owned()));
     spawn_local(async move {
-        let outcome = client::run(&Task::Package { deployed_micros: at }, &blob, |_, _| {}, |_| {}).await;
+        let outcome = client::run(
+            &Task::Package {
+                deployed_micros: at,
+            },
+            &blob,
+            |_, _| {},
+            |_| {},
+        )
+        .await;
         let result = match outcome {
             Outcome::Done(WorkerEvent::Packaged { file_name }, Some(zip)) => {
                 let deployed = if already {
                     Ok(())
                 } else {
-                    state.change_registry(|r| r.deploy(&version, at)).await.map(|_| ())
+                    state
+                        .change_registry(|r| r.deploy(&version, at))
+                        .await
+                        .map(|_| ())
                 };
-                deployed.and_then(|()| download::save(&file_name, "application/zip", &zip).map(|()| file_name))
+                deployed.and_then(|()| {
+                    download::save(&file_name, "application/zip", &zip).map(|()| file_name)
+                })
             }
             Outcome::Done(WorkerEvent::Failed { message }, _) => Err(message),
             Outcome::Done(other, _) => Err(format!("unexpected answer: {other:?}")),
@@ -185,7 +202,10 @@ fn deploy(state: AppState, version: String, busy: RwSignal<Option<String>>, alre
         busy.set(None);
         match result {
             Ok(file_name) if already => state.notify(format!("Downloaded {file_name}."), false),
-            Ok(file_name) => state.notify(format!("Model {version} is deployed; downloaded {file_name}."), false),
+            Ok(file_name) => state.notify(
+                format!("Model {version} is deployed; downloaded {file_name}."),
+                false,
+            ),
             Err(e) => state.notify(format!("Model {version} was not deployed: {e}"), true),
         }
     });
@@ -206,7 +226,9 @@ fn VerifyPackage() -> impl IntoView {
             let outcome = client::run(&Task::Verify, blob, |_, _| {}, |_| {}).await;
             working.set(false);
             result.set(Some(match outcome {
-                Outcome::Done(WorkerEvent::Verified { verification }, _) => Ok((name, verification)),
+                Outcome::Done(WorkerEvent::Verified { verification }, _) => {
+                    Ok((name, verification))
+                }
                 Outcome::Done(WorkerEvent::Failed { message }, _) => Err(message),
                 Outcome::Done(other, _) => Err(format!("unexpected answer: {other:?}")),
                 Outcome::Cancelled => Err("cancelled".to_owned()),
@@ -243,19 +265,21 @@ fn VerificationView(name: String, verification: Verification) -> impl IntoView {
     let headline = if v.ok {
         format!("{name}: verified — every file matches and the self-test passes.")
     } else {
-        format!("{name}: NOT verified — {} problem{}.", v.problems.len(), if v.problems.len() == 1 { "" } else { "s" })
+        format!(
+            "{name}: NOT verified — {} problem{}.",
+            v.problems.len(),
+            if v.problems.len() == 1 { "" } else { "s" }
+        )
     };
-    let self_test = serde_json::to_value(&v.self_test).ok();
-    let self_test_text = self_test
-        .as_ref()
-        .and_then(|s| s.as_object())
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join(" · ")
-        })
-        .unwrap_or_else(|| "not run".to_owned());
+    let self_test_text = v.self_test.as_ref().map_or_else(
+        || "not run".to_owned(),
+        |t| {
+            format!(
+                "{}/{} vectors match (largest difference {:e}, tolerance {:e})",
+                t.passed, t.vectors, t.max_difference, t.tolerance
+            )
+        },
+    );
     let problems = v
         .problems
         .iter()

@@ -170,7 +170,13 @@ fn Report(report: ValidationReport) -> impl IntoView {
     let range = s
         .time_range
         .as_ref()
-        .map(|r| format!("{} → {}", format::iso_time(&r.start), format::iso_time(&r.end)))
+        .map(|r| {
+            format!(
+                "{} → {}",
+                format::iso_time(&r.start),
+                format::iso_time(&r.end)
+            )
+        })
         .unwrap_or_else(|| "n/a".to_owned());
     let verdict = if report.valid {
         format!("Ready to train: {} records", format::count(s.records))
@@ -238,7 +244,11 @@ fn Report(report: ValidationReport) -> impl IntoView {
 }
 
 #[component]
-fn IssueGroups(groups: Vec<IssueGroup>, title: &'static str, testid: &'static str) -> impl IntoView {
+fn IssueGroups(
+    groups: Vec<IssueGroup>,
+    title: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
     view! {
         <div class="issues" data-testid=testid>
             <h3>{title}</h3>
@@ -461,9 +471,15 @@ fn JobRow(id: String) -> impl IntoView {
     let state = expect_context::<AppState>();
     let job = {
         let id = id.clone();
-        Memo::new(move |_| state.jobs.with(|jobs| jobs.iter().find(|j| j.id == id).cloned()))
+        Memo::new(move |_| {
+            state
+                .jobs
+                .with(|jobs| jobs.iter().find(|j| j.id == id).cloned())
+        })
     };
-    let status = Signal::derive(move || job.with(|j| j.as_ref().map_or("", |j| j.status.as_str()).to_owned()));
+    let status = Signal::derive(move || {
+        job.with(|j| j.as_ref().map_or("", |j| j.status.as_str()).to_owned())
+    });
     let href = format!("#/jobs/{id}");
     let cancel_id = id.clone();
     let delete_id = id.clone();
