@@ -79,6 +79,15 @@ function fixtures() {
   // A truncated export and a binary file that is not an export at all.
   ctx.truncated = path.join(work, 'truncated.json');
   fs.writeFileSync(ctx.truncated, '{"data": [ {"timestamp": ');
+  // Readable, but with a bad timestamp, a missing process_name, a number as message, and warnings.
+  ctx.badRecords = path.join(work, 'bad-records.json');
+  const rec = (ts, message, extra = {}) => ({ timestamp: ts, message, process_name: 'hostapd', log_level: 'INFO', ...extra });
+  fs.writeFileSync(ctx.badRecords, JSON.stringify({ data: [
+    rec('2024-03-01T08:00:00Z', 'wlan0: STA aa:bb:cc:dd:ee:ff IEEE 802.11: associated'),
+    rec('01/03/2024 08:00', 'wlan0: STA aa:bb:cc:dd:ee:01 IEEE 802.11: associated'),
+    { timestamp: '2024-03-01T08:00:05Z', message: 42, log_level: 'INFO' },
+    rec('2024-03-01 08:00:07', 'wlan0: STA aa:bb:cc:dd:ee:02 WPA: pairwise key handshake completed', { log_level: 'warn' }),
+  ] }, null, 1));
   ctx.binary = path.join(work, 'picture.png');
   const png = Buffer.alloc(4096);
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png);
@@ -290,6 +299,28 @@ test('a broken file shows a readable file-error', async ({ page }) => {
   assert.ok(b.fileError.length >= 10 && !/undefined|\[object/.test(b.fileError), `unreadable: "${b.fileError}"`);
   console.log(`    binary file:    ${b.fileError.slice(0, 160)}`);
   assert.equal(await page.isDisabled(sel.start), true, 'start-training enabled after a binary file');
+}, ['the app loads from a sub-path and shows the dashboard']);
+
+test('an export with bad records shows grouped errors; drop_invalid makes it usable', async ({ page }) => {
+  await openPage(page, 'training', 'training-page');
+  const r = await pickExport(page, ctx.badRecords);
+  assert.equal(r.fileError, undefined, `a readable export with bad records is not a file error: ${r.fileError}`);
+  assert.equal(r.valid, 'false', `report: ${r.text}`);
+  const errors = await page.locator('[data-testid=validation-errors]').textContent();
+  for (const want of ['timestamp', 'process_name', 'message']) {
+    assert.ok(errors.includes(want), `validation-errors do not mention ${want}: ${errors}`);
+  }
+  const warnings = await page.locator('[data-testid=validation-warnings]').textContent();
+  assert.match(warnings, /zone/i, `validation-warnings: ${warnings}`);
+  assert.equal(await page.isDisabled(sel.start), true, 'start-training enabled on an invalid export');
+  await page.$$eval(sel.report, (els) => els.forEach((el) => { el.__stale = true; }));
+  await page.check('input[type=checkbox][name=drop_invalid]');
+  const h = await page.waitForFunction((r) => {
+    const rep = document.querySelector(r);
+    return rep && !rep.__stale && rep.getAttribute('data-valid') === 'true';
+  }, sel.report);
+  assert.ok(await h.jsonValue());
+  await page.waitForSelector(`${sel.start}:not([disabled])`);
 }, ['the app loads from a sub-path and shows the dashboard']);
 
 test('dropping an export on the drop zone validates it', async ({ page }) => {
