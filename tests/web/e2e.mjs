@@ -404,6 +404,41 @@ test('cancelling a running job marks it cancelled and adds no model', async ({ p
   assert.deepEqual((await modelVersions(page)).sort(), [...ctx.modelsBefore].sort(), 'models changed');
 }, ['the app loads from a sub-path and shows the dashboard']);
 
+test('a second tab sees a job and its model from the first without a reload', async ({ page }) => {
+  const other = await page.context().newPage();
+  watch(other);
+  try {
+    await other.goto(`${page.url().split('#')[0]}#/models`);
+    await other.waitForSelector('[data-testid=models-page]', { state: 'visible' });
+    const before = await modelVersions(other);
+    await openPage(page, 'training', 'training-page');
+    const r = await pickExport(page, ctx.export, { records: 2000 });
+    assert.equal(r.valid, 'true', r.fileError || r.text);
+    await setField(page, 'input[name=seed]', SEED + 1);
+    const id = await startTraining(page);
+    const end = await waitJob(page, id, ['completed']);
+    assert.equal(end.status, 'completed', `job ${id} ended ${end.status}: ${end.error || ''}`);
+    const h = await other.waitForFunction(([rowSel, before]) => [...document.querySelectorAll(rowSel)]
+      .map((row) => row.getAttribute('data-version')).find((v) => !before.includes(v)) || null,
+    [sel.modelRow(), before], { timeout: 15_000 });
+    console.log(`    the other tab lists model ${await h.jsonValue()}`);
+    await openPage(other, 'training', 'training-page');
+    try {
+      await other.waitForSelector(`${sel.jobRow(id)}[data-status=completed]`, { timeout: 10_000 });
+    } catch {
+      const rowsOf = (p) => p.$$eval(sel.jobRow(), (rs) => rs.map((r) => `${r.dataset.jobId} ${r.dataset.status}`));
+      const rows = await rowsOf(other);
+      await other.reload();
+      await other.waitForSelector('[data-testid=training-page]', { state: 'visible' });
+      await other.waitForTimeout(500);
+      assert.fail(`the other tab does not show job ${id} completed 10 s after it completed; its job rows: ` +
+        `${rows.join(', ') || 'none'}; after a reload: ${(await rowsOf(other)).join(', ') || 'none'}`);
+    }
+  } finally {
+    await other.close();
+  }
+}, ['the app loads from a sub-path and shows the dashboard']);
+
 // ---- main --------------------------------------------------------------------------------------
 
 async function main() {
