@@ -45,6 +45,18 @@ fn handle(data: &JsValue) -> Result<(WorkerEvent, Option<Vec<u8>>), String> {
         .ok()
         .and_then(|b| b.dyn_into().ok())
         .ok_or("the page sent a task without a file")?;
+    if matches!(task, Task::Validate { .. } | Task::Train { .. }) {
+        let limit_mb = mcp_train_core::config::Config::defaults()
+            .training
+            .limits
+            .max_export_mb;
+        let size_mib = blob.size() / (1024.0 * 1024.0);
+        if size_mib > limit_mb as f64 {
+            return Err(format!(
+                "the file is {size_mib:.1} MiB, more than the limit of {limit_mb} MiB (limits.max_export_mb in training_config.yaml); train it with the mcp-train CLI"
+            ));
+        }
+    }
     let read_share = match task {
         Task::Train { .. } => READ_SHARE,
         _ => 0.5,

@@ -133,6 +133,22 @@ pub fn score_in_parallel<D: OutlierDetector + Sync + ?Sized>(
             });
         }
     }
+    #[cfg(target_arch = "wasm32")]
+    {
+        // Browsers run a wasm function unoptimised until its next call (no on-stack
+        // replacement), so one call over a million rows would never speed up: score in slices.
+        const SLICE_ROWS: usize = 4096;
+        let n_cols = x.n_cols();
+        if x.n_rows() > SLICE_ROWS && out.len() == x.n_rows() && n_cols > 0 {
+            return x
+                .as_slice()
+                .chunks(SLICE_ROWS * n_cols)
+                .zip(out.chunks_mut(SLICE_ROWS))
+                .try_for_each(|(rows, out)| {
+                    detector.score_samples_into(Matrix::new(rows, n_cols)?, out)
+                });
+        }
+    }
     detector.score_samples_into(x, out)
 }
 
