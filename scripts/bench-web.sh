@@ -10,4 +10,4 @@ scripts/web.sh build
 scripts/web.sh deps
 scripts/web.sh cli
 printf '\n==> browser benchmark\n'
-MCP_TRAIN_BIN="$PWD/target/release/mcp-train" node tests/web/bench.mjs
+node tests/web/bench.mjs   # the release CLI in ${CARGO_TARGET_DIR:-target}/

@@ -76,6 +76,11 @@ deps() {
 # The CLI the browser test compares with: release by default; MCP_TRAIN_PROFILE=debug uses the
 # debug build (scripts/test.sh does: `cargo test` has just built it, which saves a release build).
 profile="${MCP_TRAIN_PROFILE:-release}"
+cli_path() {
+  local dir="${CARGO_TARGET_DIR:-target}"
+  case "$dir" in /*) ;; *) dir="$PWD/$dir" ;; esac
+  echo "$dir/$profile/mcp-train"
+}
 cli() {
   step "mcp-train CLI ($profile)"
   if [ "$profile" = debug ]; then cargo build --locked -p mcp-train; else cargo build --release --locked -p mcp-train; fi
@@ -86,7 +91,7 @@ e2e() {
   cli
   [ -f dist/index.html ] || { echo "no dist/index.html: run scripts/web.sh build first"; return 1; }
   step "browser end-to-end test (headless chromium, dist/ served under a sub-path)"
-  CHROMIUM="$(chromium_path)" MCP_TRAIN_BIN="$PWD/target/$profile/mcp-train" node tests/web/e2e.mjs
+  CHROMIUM="$(chromium_path)" MCP_TRAIN_BIN="$(cli_path)" node tests/web/e2e.mjs
 }
 
 serve() {

@@ -27,7 +27,7 @@ const FIXED_VERSION = '20240601_120000';
 const BIG = Number(process.env.E2E_BIG || 200_000);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-train-e2e-'));
-const bin = cliPath();
+let bin; // the CLI, found in main()
 const ctx = {}; // state handed from one test to the next
 
 // ---- a tiny sequential runner: a test whose prerequisite failed fails as "not run" -------------
@@ -443,6 +443,7 @@ test('a second tab sees a job and its model from the first without a reload', as
 
 async function main() {
   const t0 = Date.now();
+  bin = cliPath();
   console.log(`work directory ${work}\nCLI ${bin}`);
   fixtures();
   const server = await serveDist();

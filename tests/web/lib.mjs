@@ -87,10 +87,11 @@ export async function launchBrowser() {
   });
 }
 
-/** The mcp-train binary: $MCP_TRAIN_BIN, else target/release, else target/debug. */
+/** The mcp-train binary: $MCP_TRAIN_BIN, else release, else debug in $CARGO_TARGET_DIR or target/. */
 export function cliPath() {
+  const target = path.resolve(ROOT, process.env.CARGO_TARGET_DIR || 'target');
   for (const c of [process.env.MCP_TRAIN_BIN,
-    path.join(ROOT, 'target/release/mcp-train'), path.join(ROOT, 'target/debug/mcp-train')]) {
+    path.join(target, 'release/mcp-train'), path.join(target, 'debug/mcp-train')]) {
     if (c && fs.existsSync(c)) return c;
   }
   throw new Error('mcp-train not built: cargo build --release -p mcp-train (or set MCP_TRAIN_BIN)');
