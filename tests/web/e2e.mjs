@@ -504,7 +504,10 @@ async function main() {
   await browser.close();
   await server.close();
   if (failed === 0 && !process.env.E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
-  else console.log(`kept ${work}`);
+  else {
+    fs.rmSync(path.dirname(ctx.big), { recursive: true, force: true }); // tens of MB, made again by synth
+    console.log(`kept ${work}`);
+  }
   console.log(`web e2e: ${passed.size} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   process.exitCode = failed === 0 ? 0 : 1;
 }
