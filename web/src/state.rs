@@ -244,9 +244,11 @@ impl AppState {
     /// waiting or running whose tab has stopped saying it is alive lost its file with that page:
     /// it is shown as interrupted (not written back, in case that tab is only slow).
     async fn load_jobs(self, db: &Database) -> Result<(), String> {
+        // This tab's own queued and running jobs are the ones whose files it holds.
+        let own: Vec<String> = self.files.with_value(|f| f.keys().cloned().collect());
         let mine: HashMap<String, Job> = self.jobs.with_untracked(|jobs| {
             jobs.iter()
-                .filter(|j| j.status.is_active())
+                .filter(|j| own.contains(&j.id))
                 .map(|j| (j.id.clone(), j.clone()))
                 .collect()
         });
@@ -571,7 +573,6 @@ impl AppState {
         )
         .await;
         drop(heartbeat);
-        self.files.update_value(|files| drop(files.remove(&id)));
         let finished = match outcome {
             Outcome::Cancelled => self.finish(&id, JobStatus::Cancelled, None, None),
             Outcome::Done(WorkerEvent::Trained { report, .. }, Some(bytes)) => {
@@ -590,6 +591,7 @@ impl AppState {
                 None,
             ),
         };
+        self.files.update_value(|files| drop(files.remove(&id)));
         self.running.set_value(None);
         if let Some(job) = finished {
             self.save_job(&job).await;
