@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Runs every check and test of mcp-train. Installs what is missing (the wasm32 target, rustfmt,
-# clippy) and skips what is already there, so it works on a fresh machine and reruns fast.
+# clippy, wasm-bindgen-cli, trunk, chromium, the browser test's npm package) and skips what is
+# already there, so it works on a fresh machine and reruns fast.
 #
-#   scripts/test.sh            # everything: fmt, clippy, tests, wasm32 build of the core
+#   scripts/test.sh            # everything: fmt, clippy, tests, wasm32 build of the core,
+#                              # the web app's build and its browser end-to-end test
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/tools.sh
+. scripts/tools.sh
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -14,14 +18,9 @@ need_component() {
 }
 need_component rustfmt
 need_component clippy
-rustup target list --installed | grep -qx wasm32-unknown-unknown \
-  || rustup target add wasm32-unknown-unknown
+ensure_wasm_target
 # wasm-bindgen-cli runs the wasm tests in node; its version must equal wasm-bindgen's in Cargo.lock.
-wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
-if [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]; then
-  # Without --locked: the CLI's own lock file pins a crate version the registry no longer has.
-  cargo install wasm-bindgen-cli --version "$wb_version"
-fi
+ensure_wasm_bindgen_cli
 command -v node >/dev/null || { echo "node is required for the wasm tests (apt-get install nodejs)"; exit 1; }
 # The package tests run the packaged scripts with the system's Python 3 (standard library only).
 if ! command -v python3 >/dev/null; then
@@ -47,6 +46,21 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 
 step "tests"
 cargo test --workspace --locked 2>&1 | tee target/test-output.txt
-# One closing line for the whole run, summed over every test binary.
-awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "\nall tests: %d passed, %d failed, %d ignored\n", p, f, i }' \
-  target/test-output.txt target/test-output-wasm.txt
+
+step "web app: trunk build --release → dist/"
+scripts/web.sh build
+
+# The browser test drives dist/ in headless Chromium and compares with the CLI (the debug build
+# `cargo test` has just made: same bytes, and no release build to wait for). Its result joins the
+# summary below even when it fails; the exit status then says so.
+web_status=0
+MCP_TRAIN_PROFILE=debug scripts/web.sh e2e 2>&1 | tee target/test-output-web.txt || web_status=$?
+# Failed before the browser test could report (e.g. an install): count that as one failure.
+grep -q '^web e2e:' target/test-output-web.txt || echo 'web e2e: 0 passed, 1 failed' >> target/test-output-web.txt
+
+# One closing line for the whole run, summed over every test binary and the browser test.
+awk '/^test result:/ { p += $4; f += $6; i += $8 }
+     /^web e2e:/ { p += $3; f += $5 }
+     END { printf "\nall tests: %d passed, %d failed, %d ignored\n", p, f, i }' \
+  target/test-output.txt target/test-output-wasm.txt target/test-output-web.txt
+exit "$web_status"

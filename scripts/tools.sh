@@ -1,0 +1,44 @@
+# Shared by scripts/test.sh and scripts/web.sh (sourced, not run): install a tool when it is missing
+# or at the wrong version, skip it when it is already there.
+
+# The wasm32 target of the active toolchain.
+ensure_wasm_target() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown \
+    || rustup target add wasm32-unknown-unknown
+}
+
+# wasm-bindgen-cli at the version of the wasm-bindgen crate in Cargo.lock: the wasm tests run under
+# its test runner, and trunk uses its wasm-bindgen (trunk --offline never downloads one).
+ensure_wasm_bindgen_cli() {
+  local want
+  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+  if [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" != "$want" ] \
+    || [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    # Without --locked: the CLI's own lock file pins a crate version the registry no longer has.
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+# trunk, which builds the web app into dist/ (pinned: the build is tested with this version).
+TRUNK_VERSION=0.21.14
+ensure_trunk() {
+  if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+    echo "installing trunk $TRUNK_VERSION (takes about 10 minutes the first time)"
+    cargo install trunk --version "$TRUNK_VERSION" --locked
+  fi
+}
+
+# apt-get install PACKAGES as root (or through sudo), running apt-get update only when the
+# install fails, e.g. on a fresh machine with empty package lists.
+apt_install() {
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "need root or sudo to apt-get install $*"; return 1; }
+    sudo="sudo"
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "$@" \
+    || { $sudo apt-get update && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "$@"; }
+  # Seen once on a build machine: after an install /dev/null was a regular file, which breaks
+  # rustc's probes ("unknown start of token"). Put the device back.
+  if [ ! -c /dev/null ] && [ "$(id -u)" = 0 ]; then rm -f /dev/null && mknod -m 666 /dev/null c 1 3; fi
+}
