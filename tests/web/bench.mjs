@@ -2,7 +2,7 @@
 // native CLI, on the same synthetic exports.
 //
 //   scripts/bench-web.sh                          # builds what is needed, then runs this
-//   BENCH_SIZES=100000,1000000 node tests/web/bench.mjs
+//   BENCH_SIZES=100000,1000000 BENCH_RUNS=3 node tests/web/bench.mjs   # fastest of 3 trainings
 //
 // Per size: synth an export (seed 7), then
 //   browser validate  from picking the file to the validation report
@@ -20,6 +20,8 @@ import {
 
 const SEED = 7;
 const sizes = (process.env.BENCH_SIZES || '100000,1000000').split(',').map(Number);
+// Trainings per size (browser and CLI); the table shows the fastest.
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS || 1));
 const bin = cliPath();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-train-bench-'));
 
@@ -82,9 +84,10 @@ async function main() {
       const mb = fs.statSync(file).size / 1e6;
       console.log(`\n${n.toLocaleString('en-US')} records (${mb.toFixed(1)} MB)`);
 
-      const cliValidate = run(bin, ['validate', file, '--quiet']).seconds * 1000;
-      const cliTrain = run(bin, ['train', file, '--seed', String(SEED), '--out', path.join(dir, 'cli.json'), '--quiet'])
-        .seconds * 1000;
+      const best = (f) => Math.min(...Array.from({ length: RUNS }, f));
+      const cliValidate = best(() => run(bin, ['validate', file, '--quiet']).seconds * 1000);
+      const cliTrain = best(() => run(bin,
+        ['train', file, '--seed', String(SEED), '--out', path.join(dir, 'cli.json'), '--quiet']).seconds * 1000);
       console.log(`  CLI      validate ${s(cliValidate)} s · train ${s(cliTrain)} s`);
 
       // A fresh profile per size, so storage from the previous size does not weigh in.
@@ -99,11 +102,15 @@ async function main() {
       if (report.valid !== 'true') throw new Error(`${n}: ${report.fileError || report.text}`);
       await setField(page, 'input[name=seed]', SEED);
       await watchStages(page);
-      const t0 = Date.now();
-      const id = await startTraining(page);
-      const end = await waitJob(page, id, ['completed'], { timeout: 1_800_000, polling: 10 });
-      const train = Date.now() - t0;
-      if (end.status !== 'completed') throw new Error(`${n}: job ${end.status} ${end.error || ''}`);
+      let train = Infinity;
+      let id;
+      for (let i = 0; i < RUNS; i++) {
+        const t0 = Date.now();
+        const job = await startTraining(page);
+        const end = await waitJob(page, job, ['completed'], { timeout: 1_800_000, polling: 10 });
+        if (end.status !== 'completed') throw new Error(`${n}: job ${end.status} ${end.error || ''}`);
+        if (Date.now() - t0 < train) [train, id] = [Date.now() - t0, job];
+      }
       console.log(`  browser  validate ${s(report.ms)} s · train ${s(train)} s`);
       const stages = await page.evaluate((id) => window.__stages[id] || [], id);
       if (stages.length > 1) {
@@ -132,7 +139,8 @@ async function main() {
   console.log(`\ndist/ ${(d.total / 1e6).toFixed(2)} MB; .wasm ${(d.wasm / 1e6).toFixed(2)} MB, ` +
     `${(d.wasmGz / 1e6).toFixed(2)} MB gzipped (-9)`);
   console.log('browser validate: picking the file → validation report (read + parse + validate in the app);');
-  console.log('browser train: click on start-training → job completed; CLI: wall time of the process.');
+  console.log('browser train: click on start-training → job completed; CLI: wall time of the process' +
+    (RUNS > 1 ? `; fastest of ${RUNS} trainings.` : '.'));
 }
 
 main().catch((e) => {
