@@ -9,14 +9,16 @@
 // E2E_ONLY=regex runs only the tests whose names match (and what they need), E2E_BIG=N sets the
 // records of the large export (default 200000).
 //
-// The selectors are the UI contract between web/ and this test (/work/ui-contract.md, copied in
-// spirit into lib.mjs `sel`). Ends with one line: `web e2e: N passed, M failed`; exit 1 on failure.
+// It finds its way only by the app's test contract: the nav links, `data-testid` attributes and
+// form field names the app (web/) promises these tests (see lib.mjs `sel`), not by markup; text is
+// only checked for content (the record count, the seed, ROC AUC, the fields an error names).
+// Ends with one line, `web e2e: N passed, M failed`; exits 1 on any failure.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  cliPath, jobIds, jobStatus, launchBrowser, openPage, pickExport, run, sel, serveDist, setField,
+  cliPath, jobStatus, launchBrowser, openPage, pickExport, run, sel, serveDist, setField,
   sha256, startTraining, waitJob,
 } from './lib.mjs';
 
