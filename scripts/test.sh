@@ -50,6 +50,18 @@ cargo test --workspace --locked 2>&1 | tee target/test-output.txt
 step "web app: trunk build --release → dist/"
 scripts/web.sh build
 
+step "web: IndexedDB storage tests in headless Chromium (wasm-bindgen-test)"
+scripts/web.sh deps
+webdriver_json=target/wasm-bindgen-test-webdriver.json
+cat > "$webdriver_json" <<'JSON'
+{"goog:chromeOptions": {"binary": "/usr/bin/chromium",
+  "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]}}
+JSON
+CHROMEDRIVER="$(command -v chromedriver)" WASM_BINDGEN_TEST_WEBDRIVER_JSON="$webdriver_json" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p mcp-train-web --locked --target wasm32-unknown-unknown --test idb 2>&1 \
+  | tee target/test-output-idb.txt
+
 # The browser test drives dist/ in headless Chromium and compares with the CLI (the debug build
 # `cargo test` has just made: same bytes, and no release build to wait for). Its result joins the
 # summary below even when it fails; the exit status then says so.
@@ -62,5 +74,5 @@ grep -q '^web e2e:' target/test-output-web.txt || echo 'web e2e: 0 passed, 1 fai
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
      /^web e2e:/ { p += $3; f += $5 }
      END { printf "\nall tests: %d passed, %d failed, %d ignored\n", p, f, i }' \
-  target/test-output.txt target/test-output-wasm.txt target/test-output-web.txt
+  target/test-output.txt target/test-output-wasm.txt target/test-output-idb.txt target/test-output-web.txt
 exit "$web_status"

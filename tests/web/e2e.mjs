@@ -441,6 +441,33 @@ test('a second tab sees a job and its model from the first without a reload', as
   }
 }, ['the app loads from a sub-path and shows the dashboard']);
 
+test('without browser storage a banner says so and training still works in memory', async ({ page }) => {
+  // As in private browsing with storage disabled: opening IndexedDB throws a SecurityError.
+  const context = await page.context().browser().newContext({ acceptDownloads: true });
+  await context.addInitScript(() => {
+    IDBFactory.prototype.open = function () {
+      throw new DOMException('access to IndexedDB is denied', 'SecurityError');
+    };
+  });
+  const other = await context.newPage();
+  watch(other);
+  try {
+    await other.goto(page.url().split('#')[0] + '#/training');
+    const banner = await other.waitForSelector('[data-testid=app-error]', { state: 'visible' });
+    const text = await banner.textContent();
+    assert.match(text, /storage is unavailable/, `banner: "${text}"`);
+    const r = await pickExport(other, ctx.export, { records: 2000 });
+    assert.equal(r.valid, 'true', r.fileError || r.text);
+    const id = await startTraining(other);
+    const end = await waitJob(other, id, ['completed', 'failed']);
+    assert.equal(end.status, 'completed', `job ${id} ended ${end.status}: ${end.error || ''}`);
+    await openPage(other, 'models', 'models-page');
+    assert.equal((await modelVersions(other)).length, 1, 'the model trained in memory is listed');
+  } finally {
+    await context.close();
+  }
+}, ['the app loads from a sub-path and shows the dashboard']);
+
 // ---- main --------------------------------------------------------------------------------------
 
 async function main() {
