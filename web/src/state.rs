@@ -438,6 +438,15 @@ impl AppState {
         }
     }
 
+    /// One job, following its changes (`None` once it is gone).
+    pub fn job(self, id: &str) -> Memo<Option<Job>> {
+        let id = id.to_owned();
+        Memo::new(move |_| {
+            self.jobs
+                .with(|jobs| jobs.iter().find(|j| j.id == id).cloned())
+        })
+    }
+
     /// Deletes a finished job from the history.
     pub fn delete_job(self, id: &str) {
         self.jobs.update(|jobs| jobs.retain(|j| j.id != id));

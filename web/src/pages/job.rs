@@ -12,14 +12,7 @@ use crate::state::{AppState, Job, JobResult, JobStatus};
 #[component]
 pub fn JobDetails(id: String) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let job = {
-        let id = id.clone();
-        Memo::new(move |_| {
-            state
-                .jobs
-                .with(|jobs| jobs.iter().find(|j| j.id == id).cloned())
-        })
-    };
+    let job = state.job(&id);
     view! {
         <section>
             <p><a href="#/training">"← Training"</a></p>

@@ -469,14 +469,7 @@ pub fn JobsList() -> impl IntoView {
 #[component]
 fn JobRow(id: String) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let job = {
-        let id = id.clone();
-        Memo::new(move |_| {
-            state
-                .jobs
-                .with(|jobs| jobs.iter().find(|j| j.id == id).cloned())
-        })
-    };
+    let job = state.job(&id);
     let status = Signal::derive(move || {
         job.with(|j| j.as_ref().map_or("", |j| j.status.as_str()).to_owned())
     });
