@@ -11,6 +11,7 @@
 
 mod artifact;
 mod csv;
+mod params;
 
 use std::ops::Range;
 
@@ -22,6 +23,7 @@ pub use artifact::{
     Threshold, TrainingInfo, MODEL_FORMAT, MODEL_FORMAT_VERSION,
 };
 pub use csv::{read_features_csv, CsvError, FeaturesCsv, DEFAULT_LABEL_COLUMN};
+pub use params::TrainParams;
 
 use crate::config::{AutoOr, Config, DetectorKind};
 use crate::evaluate::{
