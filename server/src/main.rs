@@ -5,6 +5,7 @@
 //! 0 success, 1 the input is invalid (or a verification failed), 2 usage or I/O error.
 
 mod cli;
+mod http;
 mod registry;
 
 use std::process::ExitCode;

@@ -43,6 +43,38 @@ pub enum Command {
     /// Exit 0 when it verifies, 1 when verification fails (the reasons are listed), 2 when the
     /// package cannot be read (not a ZIP, truncated, unsafe entries, too large).
     Verify(VerifyArgs),
+    /// Serve the web app and the JSON API (shared registry, package downloads, server-side
+    /// training). See docs/API.md.
+    ///
+    /// Prints the URL once listening; stops cleanly on Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+}
+
+/// `mcp-train serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// The registry's data directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
+    #[arg(long, alias = "registry", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The built web app (trunk build's output).
+    #[arg(long, value_name = "DIR", default_value = "dist")]
+    pub dist: PathBuf,
+    /// Bearer token every write must carry (default: $MCP_TRAIN_TOKEN).
+    #[arg(long, env = "MCP_TRAIN_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Reads need the token too (except /api/health).
+    #[arg(long)]
+    pub private: bool,
+    /// An origin allowed to call the API from another site; repeatable; `*` allows any.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// Directory holding model_config.yaml and/or training_config.yaml (defaults are built in):
+    /// training defaults and the upload limits.
+    #[arg(long, value_name = "DIR")]
+    pub config: Option<PathBuf>,
 }
 
 /// Which detector to train.

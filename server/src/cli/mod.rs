@@ -1,14 +1,14 @@
 //! Subcommands and the plumbing they share.
 
-mod args;
+pub(crate) mod args;
 mod features;
-mod input;
+pub(crate) mod input;
 mod models;
 mod package;
 mod progress;
 mod render;
 mod synth;
-mod train;
+pub(crate) mod train;
 mod validate;
 
 use std::fmt;
@@ -82,6 +82,7 @@ pub fn run() -> ExitCode {
         Command::Models(a) => models::run(a),
         Command::Package(a) => package::package(a),
         Command::Verify(a) => package::verify(a),
+        Command::Serve(a) => crate::http::run(a),
     };
     match result {
         Ok(code) => code,
