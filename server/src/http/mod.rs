@@ -327,10 +327,23 @@ async fn serve(addr: SocketAddr, router: Router, data_dir: &std::path::Path) -> 
         writeln!(out, "mcp-train is listening on http://{bound}/")?;
         out.flush()?;
     }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("the server stopped")?;
+    // On Ctrl-C or SIGTERM: stop accepting, let requests in flight finish, but give open event
+    // streams and slow uploads at most a few seconds.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown().await;
+        tracing::info!("stopping");
+        let _ = stop.send(true);
+    });
+    let mut stopping = stopping;
+    let deadline = async move {
+        let _ = stopping.wait_for(|s| *s).await;
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    };
+    tokio::select! {
+        result = server => result.context("the server stopped")?,
+        () = deadline => tracing::warn!("connections still open 5 s after the stop signal: closing them"),
+    }
     tracing::info!("stopped");
     Ok(())
 }
