@@ -105,14 +105,20 @@ async function download(page, click, timeout = 120_000) {
   return { file, name: dl.suggestedFilename() };
 }
 
-/** Clears the notice area, runs `act`, and returns the next notice: { text, error }. */
-async function notice(page, act) {
-  await page.$$eval('[data-testid=notice]', (els) => els.forEach((el) => { el.__stale = true; }));
+/** Dismisses the notice on screen, runs `act`, and returns the next notice: { text, error }.
+ *  `skip` matches notices that only say something is under way. */
+async function notice(page, act, skip = /…$/) {
+  const current = page.locator('[data-testid=notice]');
+  if (await current.count()) {
+    await current.locator('button').click();
+    await current.waitFor({ state: 'detached' });
+  }
   await act();
-  const h = await page.waitForFunction(() => {
-    const n = document.querySelector('[data-testid=notice]');
-    return n && !n.__stale && n.textContent.trim() ? n.textContent.trim() : null;
-  }, null, { timeout: 30_000 });
+  const h = await page.waitForFunction((skip) => {
+    const n = document.querySelector('[data-testid=notice] span');
+    const text = n ? n.textContent.trim() : '';
+    return text && !new RegExp(skip).test(text) ? text : null;
+  }, skip.source, { timeout: 60_000 });
   const text = await h.jsonValue();
   const error = await page.locator('[data-testid=notice]').evaluate((n) => n.className.includes('error'));
   return { text, error };

@@ -567,7 +567,26 @@ pub fn ModelDetails(version: String) -> impl IntoView {
             <h1>"Model " <code>{version.clone()}</code></h1>
             {move || match stored.get() {
                 Err(e) if !state.loaded.get() => { let _ = e; view! { <p class="muted">"Loading…"</p> }.into_any() }
-                Err(e) => view! { <div class="error-box" role="alert">{e}</div> }.into_any(),
+                Err(e) => match state.shared.with(|m| m.iter().find(|r| r.version == version).cloned()) {
+                    // Only on the server (a model trained there): what its record says.
+                    Some(r) => view! {
+                        <div class="card">
+                            <p class="muted">"This model is on the server only; import it from the models list to see everything about it here."</p>
+                            <table class="kv"><tbody>
+                                <tr><th>"Status on the server"</th><td>{r.status.as_str()}</td></tr>
+                                <tr><th>"Detector"</th><td>{r.detector.clone()}</td></tr>
+                                <tr><th>"Created"</th><td>{format::iso_time(&r.created_at)}</td></tr>
+                                <tr><th>"Training rows"</th><td>{format::count(r.samples)}</td></tr>
+                                <tr><th>"Features"</th><td>{r.features}</td></tr>
+                                <tr><th>"Anomaly ratio"</th><td>{format!("{:.2}%", r.metrics.anomaly_ratio * 100.0)}</td></tr>
+                                <tr><th>"ROC AUC"</th><td>{format::metric(r.metrics.roc_auc)}</td></tr>
+                                <tr><th>"Trained on"</th><td>{r.lineage_file.clone()}</td></tr>
+                                <tr><th>"model.json SHA-256"</th><td>{r.sha256.clone()}</td></tr>
+                            </tbody></table>
+                        </div>
+                    }.into_any(),
+                    None => view! { <div class="error-box" role="alert">{e}</div> }.into_any(),
+                },
                 Ok(stored) => {
                     let r = stored.record.clone();
                     let card = stored.artifact().ok().map(|a| {
