@@ -810,6 +810,15 @@ mod tests {
     }
 
     #[test]
+    fn settings_saved_before_the_server_fields_still_load() {
+        let settings: Settings =
+            serde_json::from_str(r#"{"fixed_time":"2024-06-01T12:00:00Z"}"#).unwrap_or_default();
+        assert_eq!(settings.fixed_time, "2024-06-01T12:00:00Z");
+        assert_eq!(settings.server_url, "");
+        assert_eq!(settings.server_token, "");
+    }
+
+    #[test]
     fn a_fixed_time_setting_freezes_now() {
         let settings = Settings {
             fixed_time: "2024-06-01T12:00:00Z".to_owned(),

@@ -444,3 +444,45 @@ impl AppState {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{HealthAuth, HealthStorage};
+
+    fn health(writes: bool, storage: &str) -> Health {
+        Health {
+            status: "ok".to_owned(),
+            version: "0.1.0".to_owned(),
+            storage: Some(HealthStorage {
+                status: storage.to_owned(),
+                models: Some(2),
+                message: (storage != "ok").then(|| "permission denied".to_owned()),
+            }),
+            auth: Some(HealthAuth {
+                writes,
+                reads: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_connected_message_says_what_the_user_must_do() {
+        let text = describe(&health(true, "ok"), "http://h/api", 2, false);
+        assert_eq!(
+            text,
+            "Connected to mcp-train 0.1.0 at http://h/api: 2 shared models. Sharing and training there need its token."
+        );
+        let text = describe(&health(true, "ok"), "http://h/api", 2, true);
+        assert!(
+            text.ends_with("The token is sent with every request."),
+            "{text}"
+        );
+        let text = describe(&health(false, "unavailable"), "http://h/api", 0, false);
+        assert!(
+            text.contains("Its storage is unavailable: permission denied."),
+            "{text}"
+        );
+        assert!(!text.contains("token"), "{text}");
+    }
+}
