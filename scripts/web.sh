@@ -7,6 +7,7 @@
 #   scripts/web.sh cli         # the mcp-train binary the browser test compares with (release;
 #                              # MCP_TRAIN_PROFILE=debug for the debug build)
 #   scripts/web.sh e2e         # deps + cli, then the browser end-to-end test on dist/
+#   scripts/web.sh e2e-server  # deps + cli, then the browser test of dist/ served by `mcp-train serve`
 #   scripts/web.sh serve       # serve dist/ on http://127.0.0.1:${PORT:-8080}/
 #   scripts/web.sh sizes       # dist/ size and the gzipped size of its .wasm files
 set -euo pipefail
@@ -94,6 +95,14 @@ e2e() {
   CHROMIUM="$(chromium_path)" MCP_TRAIN_BIN="$(cli_path)" node tests/web/e2e.mjs
 }
 
+e2e_server() {
+  deps
+  cli
+  [ -f dist/index.html ] || { echo "no dist/index.html: run scripts/web.sh build first"; return 1; }
+  step "browser end-to-end test with the server (mcp-train serve --dist dist, headless chromium)"
+  CHROMIUM="$(chromium_path)" MCP_TRAIN_BIN="$(cli_path)" node tests/web/e2e-server.mjs
+}
+
 serve() {
   [ -f dist/index.html ] || { echo "no dist/index.html: run scripts/web.sh build first"; return 1; }
   local port="${PORT:-8080}"
@@ -106,8 +115,9 @@ case "${1:-build}" in
   deps) deps ;;
   cli) cli ;;
   e2e) e2e ;;
+  e2e-server) e2e_server ;;
   serve) serve ;;
   sizes) sizes ;;
-  -h|--help|help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) echo "unknown command: $1 (build, deps, cli, e2e, serve, sizes)"; exit 2 ;;
+  -h|--help|help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) echo "unknown command: $1 (build, deps, cli, e2e, e2e-server, serve, sizes)"; exit 2 ;;
 esac

@@ -193,3 +193,45 @@ export async function waitJob(page, id, statuses, { timeout = 180_000, polling =
   }, [sel.jobRow(id), statuses], { timeout, polling });
   return h.jsonValue();
 }
+
+// ---- the server (mcp-train serve) ---------------------------------------------------------------
+
+/** Starts `mcp-train serve --addr 127.0.0.1:0` with `args` and waits for the line that says where
+ *  it listens. Returns { url, api, log, close }: `url` is the server's root (it serves the app
+ *  there), `log` the file its stderr goes to. */
+export async function startServe(bin, args, { logFile, timeout = 60_000 } = {}) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },
+  });
+  const log = logFile ? fs.createWriteStream(logFile) : null;
+  let out = '';
+  child.stderr.on('data', (d) => log?.write(d));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mcp-train serve said nowhere it listens within ${timeout} ms; stdout: ${out}`)), timeout);
+    child.stdout.on('data', (d) => {
+      out += d;
+      log?.write(d);
+      const m = out.match(/listening on (http:\/\/\S+?)\/?(?:\s|$)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(`${m[1]}/`);
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`mcp-train serve exited (${code ?? signal}) before listening; stdout: ${out}` +
+        (logFile ? `; log ${logFile}` : '')));
+    });
+  });
+  const close = async () => {
+    if (child.exitCode == null && child.signalCode == null) child.kill('SIGTERM');
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(force);
+    log?.end();
+  };
+  return { url, api: `${url}api`, log: logFile, child, close };
+}

@@ -92,7 +92,13 @@ pub fn App() -> impl IntoView {
                 {nav_link("#/models", "Models")}
                 {nav_link("#/settings", "Settings")}
             </nav>
-            <span class="topbar-note">"Runs in this tab · your logs never leave this computer"</span>
+            <span class="topbar-note">
+                {move || if state.server.with(|s| s.is_connected()) {
+                    "Runs in this tab · a server gets only what you share or train there"
+                } else {
+                    "Runs in this tab · your logs never leave this computer"
+                }}
+            </span>
         </header>
         <Show when=move || state.storage_error.with(Option::is_some)>
             <div class="banner banner-error" role="alert" data-testid="app-error">

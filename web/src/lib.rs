@@ -12,5 +12,6 @@ pub mod idb;
 pub mod pages;
 pub mod plots;
 pub mod protocol;
+pub mod server;
 pub mod state;
 pub mod worker;

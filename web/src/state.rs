@@ -1,11 +1,14 @@
 //! The app's state: the registry (an in-memory mirror persisted to IndexedDB), the training jobs
-//! and the settings, shared by every page through Leptos context.
+//! and the settings, shared by every page through Leptos context; with a server, also its shared
+//! registry and its training jobs (see [`remote`]).
 //!
 //! Every registry change runs on a copy of the mirror; its difference is written to IndexedDB in
 //! one transaction, and only when that commits does the mirror move on. So a full disk or a
 //! blocked database leaves the app exactly as it was, with a message saying why.
 
-use std::collections::HashMap;
+mod remote;
+
+use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,6 +25,8 @@ use web_sys::File;
 use crate::client::{self, Canceller, Outcome};
 use crate::idb::{Database, StoreName, Write};
 use crate::protocol::{Task, TrainParams, WorkerEvent};
+
+pub use remote::{Connection, ServerStatus};
 
 /// The registry's index key in the `registry` object store; models sit under `model/<version>`.
 const INDEX_KEY: &str = "registry.json";
@@ -88,6 +93,41 @@ pub struct Job {
     /// When the tab running it last said it was alive (microseconds since the epoch).
     #[serde(default)]
     pub heartbeat_micros: i64,
+    /// Set for a job that runs on a server rather than in this browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerJobInfo>,
+}
+
+/// What a job running on a server adds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerJobInfo {
+    /// The API of the server that runs it.
+    pub api: String,
+    /// The version of the model it registered there, once completed.
+    pub model_version: Option<String>,
+}
+
+impl Job {
+    /// `local` or `server`: where it runs.
+    pub fn location(&self) -> &'static str {
+        if self.server.is_some() {
+            "server"
+        } else {
+            "local"
+        }
+    }
+
+    /// The version of the model it produced, once completed.
+    pub fn model_version(&self) -> Option<&str> {
+        self.result
+            .as_ref()
+            .map(|r| r.version.as_str())
+            .or_else(|| {
+                self.server
+                    .as_ref()
+                    .and_then(|s| s.model_version.as_deref())
+            })
+    }
 }
 
 /// The user's settings.
@@ -96,6 +136,11 @@ pub struct Job {
 pub struct Settings {
     /// A fixed creation/deployment time (ISO 8601) for reproducible models, or empty.
     pub fixed_time: String,
+    /// A server to share models with and train on (its address or its API's), or empty: the
+    /// server that served this page, if one did.
+    pub server_url: String,
+    /// The server's token, sent as `Authorization: Bearer`; empty for none.
+    pub server_token: String,
 }
 
 impl Settings {
@@ -120,11 +165,21 @@ pub struct AppState {
     pub notice: RwSignal<Option<Notice>>,
     /// False until IndexedDB has been read (or found unusable).
     pub loaded: RwSignal<bool>,
+    /// The connection to a server.
+    pub server: RwSignal<ServerStatus>,
+    /// The server's registry (empty without a server).
+    pub shared: RwSignal<Vec<ModelRecord>>,
     db: StoredValue<Option<Database>, LocalStorage>,
     registry: StoredValue<MemoryStore, LocalStorage>,
     files: StoredValue<HashMap<String, File>, LocalStorage>,
     running: StoredValue<Option<RunningJob>, LocalStorage>,
     channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
+    /// The API of the server that served this page, if one did.
+    same_origin: StoredValue<Option<String>, LocalStorage>,
+    /// Server jobs whose progress this tab follows.
+    following: StoredValue<HashSet<String>, LocalStorage>,
+    /// Counts connection attempts, so an answer to an older one is ignored.
+    connection: StoredValue<u64, LocalStorage>,
 }
 
 /// How often a running job is saved, and how old its last save may be before other tabs
@@ -177,11 +232,16 @@ impl AppState {
             storage_error: RwSignal::new(None),
             notice: RwSignal::new(None),
             loaded: RwSignal::new(false),
+            server: RwSignal::new(ServerStatus::default()),
+            shared: RwSignal::new(Vec::new()),
             db: StoredValue::new_local(None),
             registry: StoredValue::new_local(MemoryStore::new()),
             files: StoredValue::new_local(HashMap::new()),
             running: StoredValue::new_local(None),
             channel: StoredValue::new_local(None),
+            same_origin: StoredValue::new_local(crate::server::same_origin_api()),
+            following: StoredValue::new_local(HashSet::new()),
+            connection: StoredValue::new_local(0),
         };
         spawn_local(async move { state.load().await });
         state
@@ -199,6 +259,9 @@ impl AppState {
             Err(e) => self.storage_error.set(Some(e.to_string())),
         }
         self.loaded.set(true);
+        // The settings may name a server; without one and without a same-origin server this
+        // makes no request.
+        self.connect();
     }
 
     async fn load_from(self, db: &Database) -> Result<(), String> {
@@ -277,6 +340,13 @@ impl AppState {
             }
         }
         jobs.extend(mine.into_values());
+        // Server jobs are not stored: they come from the server.
+        jobs.extend(self.jobs.with_untracked(|jobs| {
+            jobs.iter()
+                .filter(|j| j.server.is_some())
+                .cloned()
+                .collect::<Vec<_>>()
+        }));
         jobs.sort_by_key(|j| std::cmp::Reverse(j.created_micros));
         self.jobs.set(jobs);
         Ok(())
@@ -398,6 +468,7 @@ impl AppState {
             error: None,
             result: None,
             heartbeat_micros: now,
+            server: None,
         };
         self.files
             .update_value(|files| drop(files.insert(job.id.clone(), file)));
@@ -410,6 +481,9 @@ impl AppState {
 
     /// Cancels a pending or running job.
     pub fn cancel_job(self, id: &str) {
+        if self.is_server_job(id) {
+            return self.cancel_server_job(id);
+        }
         let mut is_running = false;
         let mut canceller = None;
         self.running.update_value(|running| {
@@ -449,6 +523,9 @@ impl AppState {
 
     /// Deletes a finished job from the history.
     pub fn delete_job(self, id: &str) {
+        if self.is_server_job(id) {
+            return self.delete_server_job(id);
+        }
         self.jobs.update(|jobs| jobs.retain(|j| j.id != id));
         let key = id.to_owned();
         spawn_local(async move {
@@ -474,7 +551,15 @@ impl AppState {
         changed
     }
 
+    fn is_server_job(self, id: &str) -> bool {
+        self.jobs
+            .with_untracked(|jobs| jobs.iter().any(|j| j.id == id && j.server.is_some()))
+    }
+
     async fn save_job(self, job: &Job) {
+        if job.server.is_some() {
+            return;
+        }
         let write = Write {
             store: StoreName::Jobs,
             key: job.id.clone(),
@@ -639,8 +724,19 @@ impl AppState {
             .change_registry(move |registry| registry.register_bytes(&bytes, now))
             .await
             .map_err(|e| format!("the model could not be saved: {e}"))?;
-        Ok(JobResult {
-            version: record.version,
+        Ok(JobResult::new(record.version, artifact, report))
+    }
+}
+
+impl JobResult {
+    /// What a job that produced `artifact`, registered as `version`, shows.
+    pub fn new(
+        version: String,
+        artifact: ModelArtifact,
+        report: Option<&mcp_train_core::export::ValidationReport>,
+    ) -> JobResult {
+        JobResult {
+            version,
             detector: artifact.detector.name().to_owned(),
             training: artifact.training,
             threshold: artifact.threshold,
@@ -648,7 +744,7 @@ impl AppState {
             lineage: artifact.lineage,
             summary: report.map(|r| r.summary.clone()),
             warnings: report.map_or(0, |r| r.warning_count()),
-        })
+        }
     }
 }
 
@@ -714,9 +810,19 @@ mod tests {
     }
 
     #[test]
+    fn settings_saved_before_the_server_fields_still_load() {
+        let settings: Settings =
+            serde_json::from_str(r#"{"fixed_time":"2024-06-01T12:00:00Z"}"#).unwrap_or_default();
+        assert_eq!(settings.fixed_time, "2024-06-01T12:00:00Z");
+        assert_eq!(settings.server_url, "");
+        assert_eq!(settings.server_token, "");
+    }
+
+    #[test]
     fn a_fixed_time_setting_freezes_now() {
         let settings = Settings {
             fixed_time: "2024-06-01T12:00:00Z".to_owned(),
+            ..Settings::default()
         };
         assert_eq!(settings.now(), (1_717_243_200_000_000, true));
     }

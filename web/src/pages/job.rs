@@ -1,6 +1,7 @@
 //! One job: its statistics, parameters, metrics and plots.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use mcp_train_core::config::{AutoOr, DetectorKind, MaxSamples};
 
 use crate::components::{ProgressBar, StatusBadge};
@@ -35,6 +36,15 @@ pub fn JobDetails(id: String) -> impl IntoView {
 #[component]
 fn Details(job: Job) -> impl IntoView {
     let state = expect_context::<AppState>();
+    // A server job listed after a reload knows its model's version only: fetch the model.
+    if job.server.is_some() && job.status == JobStatus::Completed && job.result.is_none() {
+        let id = job.id.clone();
+        spawn_local(async move {
+            if let Err(e) = state.load_server_result(&id).await {
+                state.notify(format!("The job's results are not shown: {e}"), true);
+            }
+        });
+    }
     let status = job.status.as_str().to_owned();
     let id = job.id.clone();
     let p = &job.params;

@@ -1,4 +1,5 @@
-//! Models: the registry in this browser, deployment packages, and package verification.
+//! Models: the registry in this browser, the one shared on a server beside it, deployment
+//! packages, and package verification.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,18 +13,23 @@ use crate::components::{FileDrop, ProgressBar, StatusBadge};
 use crate::download;
 use crate::format;
 use crate::protocol::{Task, WorkerEvent};
-use crate::state::{AppState, Settings};
+use crate::state::{AppState, Connection, Settings};
 
 #[component]
 pub fn Models() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let with_server = move || state.server.with(|s| s.connection != Connection::Off);
     view! {
         <section data-testid="models-page">
             <h1>"Models"</h1>
             <p class="lede">
                 "Models trained in this browser. Deploying one builds its deployment package — model, scaler, manifest with every file's SHA-256 and self-test scores, Python validation scripts — and downloads it."
             </p>
-            <div class="card">
+            <div class:models-split=with_server>
+            <div class="card" data-testid="local-models">
+                <Show when=with_server>
+                    <h2>"In this browser"</h2>
+                </Show>
                 <Show
                     when=move || state.models.with(|m| !m.is_empty())
                     fallback=|| view! {
@@ -36,10 +42,10 @@ pub fn Models() -> impl IntoView {
                                 <th scope="col">"Version"</th>
                                 <th scope="col">"Status"</th>
                                 <th scope="col">"Detector"</th>
-                                <th scope="col">"Rows × features"</th>
+                                <th scope="col" class="col-extra">"Rows × features"</th>
                                 <th scope="col">"Anomaly ratio"</th>
                                 <th scope="col">"ROC AUC"</th>
-                                <th scope="col">"Size"</th>
+                                <th scope="col" class="col-extra">"Size"</th>
                                 <th scope="col"><span class="sr-only">"Actions"</span></th>
                             </tr>
                         </thead>
@@ -52,6 +58,10 @@ pub fn Models() -> impl IntoView {
                         </tbody>
                     </table>
                 </Show>
+            </div>
+            <Show when=with_server>
+                <SharedModels />
+            </Show>
             </div>
             <VerifyPackage />
         </section>
@@ -68,16 +78,22 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
     let status_badge = status.clone();
     let deployed = record.status == ModelStatus::Deployed;
     let metrics = record.metrics.clone();
-    let (v1, v2, v3) = (version.clone(), version.clone(), version.clone());
+    let (v1, v2, v3, v4) = (
+        version.clone(),
+        version.clone(),
+        version.clone(),
+        version.clone(),
+    );
+    let connected = move || state.server.with(|s| s.is_connected());
     view! {
         <tr data-testid="model-row" data-version=version.clone() data-status=status.clone()>
             <td><a data-testid="model-link" href=format!("#/models/{version}")><code>{version.clone()}</code></a></td>
             <td><StatusBadge status=status_badge /></td>
             <td>{record.detector.clone()}</td>
-            <td>{format!("{} × {}", format::count(record.samples), record.features)}</td>
+            <td class="col-extra">{format!("{} × {}", format::count(record.samples), record.features)}</td>
             <td>{format!("{:.2}%", metrics.anomaly_ratio * 100.0)}</td>
             <td>{format::metric(metrics.roc_auc)}</td>
-            <td>{format::bytes(record.size_bytes as f64)}</td>
+            <td class="col-extra">{format::bytes(record.size_bytes as f64)}</td>
             <td class="actions">
                 <Show when=move || busy.with(Option::is_some)>
                     <span class="muted" role="status">{move || busy.get().unwrap_or_default()}</span>
@@ -85,6 +101,18 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
                 <button data-testid="download-model" on:click=move |_| download_model(state, &v1)>
                     "model.json"
                 </button>
+                <Show when=connected>
+                    {
+                        let v4 = v4.clone();
+                        view! {
+                            <button data-testid="share-model" title="Upload this model to the server"
+                                disabled=move || busy.with(Option::is_some)
+                                on:click=move |_| share(state, v4.clone(), busy)>
+                                "Share"
+                            </button>
+                        }
+                    }
+                </Show>
                 {if deployed {
                     view! {
                         <button data-testid="download-package" disabled=move || busy.with(Option::is_some)
@@ -137,6 +165,21 @@ fn download_model(state: AppState, version: &str) {
         }
         Err(e) => state.notify(format!("cannot read model {version}: {e}"), true),
     }
+}
+
+fn share(state: AppState, version: String, busy: RwSignal<Option<String>>) {
+    busy.set(Some("Sharing…".to_owned()));
+    spawn_local(async move {
+        let shared = state.share(&version).await;
+        busy.set(None);
+        match shared {
+            Ok(record) => state.notify(
+                format!("Model {} is shared on the server.", record.version),
+                false,
+            ),
+            Err(e) => state.notify(format!("Model {version} was not shared: {e}"), true),
+        }
+    });
 }
 
 fn delete(state: AppState, version: String, force: bool) {
@@ -207,6 +250,192 @@ fn deploy(state: AppState, version: String, busy: RwSignal<Option<String>>, alre
                 false,
             ),
             Err(e) => state.notify(format!("Model {version} was not deployed: {e}"), true),
+        }
+    });
+}
+
+/// The server's registry, beside this browser's.
+#[component]
+fn SharedModels() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let api = move || state.server.with(|s| s.api.clone().unwrap_or_default());
+    let connection = move || state.server.with(|s| s.connection);
+    view! {
+        <div class="card" data-testid="shared-models">
+            <h2>"On the server"</h2>
+            <p class="muted server-url"><code>{api}</code></p>
+            {move || match connection() {
+                Connection::Connected => ().into_any(),
+                Connection::Connecting | Connection::Off => {
+                    view! { <p class="muted">"Connecting…"</p> }.into_any()
+                }
+                Connection::Error => view! {
+                    <div class="error-box" role="alert">
+                        {move || state.server.with(|s| s.message.clone())}
+                        " " <a href="#/settings">"Settings"</a>
+                    </div>
+                }.into_any(),
+            }}
+            <Show when=move || connection() == Connection::Connected>
+                <Show
+                    when=move || state.shared.with(|m| !m.is_empty())
+                    fallback=|| view! {
+                        <p class="muted">"No shared models yet: share one from this browser, or train on the server."</p>
+                    }
+                >
+                    <table class="table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Version"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Detector"</th>
+                                <th scope="col">"ROC AUC"</th>
+                                <th scope="col"><span class="sr-only">"Actions"</span></th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            <For
+                                each=move || state.shared.get()
+                                key=|m| (m.version.clone(), m.status)
+                                children=move |m: ModelRecord| view! { <SharedModelRow record=m /> }
+                            />
+                        </tbody>
+                    </table>
+                </Show>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn SharedModelRow(record: ModelRecord) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let busy = RwSignal::new(None::<String>);
+    let version = record.version.clone();
+    let status = record.status.as_str().to_owned();
+    let deployed = record.status == ModelStatus::Deployed;
+    let local = {
+        let version = version.clone();
+        Memo::new(move |_| {
+            state
+                .models
+                .with(|m| m.iter().any(|r| r.version == version))
+        })
+    };
+    let idle = move || busy.with(Option::is_none);
+    let (v1, v2, v3, v4) = (
+        version.clone(),
+        version.clone(),
+        version.clone(),
+        version.clone(),
+    );
+    view! {
+        <tr
+            data-testid="shared-model-row"
+            data-version=version.clone()
+            data-status=status.clone()
+            data-local=move || local.get().to_string()
+        >
+            <td><code>{version.clone()}</code></td>
+            <td><StatusBadge status=status.clone() /></td>
+            <td>{record.detector.clone()}</td>
+            <td>{format::metric(record.metrics.roc_auc)}</td>
+            <td class="actions">
+                <Show when=move || busy.with(Option::is_some)>
+                    <span class="muted" role="status">{move || busy.get().unwrap_or_default()}</span>
+                </Show>
+                <button data-testid="download-shared-package" disabled=move || !idle()
+                    on:click=move |_| download_shared(state, v1.clone(), busy, true)>
+                    "Package"
+                </button>
+                <button data-testid="download-shared-model" disabled=move || !idle()
+                    on:click=move |_| download_shared(state, v2.clone(), busy, false)>
+                    "model.json"
+                </button>
+                {(!deployed).then(|| view! {
+                    <button class="primary" data-testid="deploy-shared" disabled=move || !idle()
+                        on:click=move |_| deploy_shared(state, v3.clone(), busy)>
+                        "Deploy"
+                    </button>
+                })}
+                <Show when=move || !local.get()>
+                    {
+                        let v4 = v4.clone();
+                        view! {
+                            <button data-testid="import-shared" title="Copy into this browser's models"
+                                disabled=move || !idle()
+                                on:click=move |_| import_shared(state, v4.clone(), busy)>
+                                "Import"
+                            </button>
+                        }
+                    }
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+/// Downloads a shared model's deployment package (`package`) or `model.json` from the server.
+fn download_shared(
+    state: AppState,
+    version: String,
+    busy: RwSignal<Option<String>>,
+    package: bool,
+) {
+    busy.set(Some("Downloading…".to_owned()));
+    spawn_local(async move {
+        let fetched = state.fetch_shared(&version, package).await;
+        busy.set(None);
+        let (file_name, mime) = if package {
+            (format!("model_{version}_deployment.zip"), "application/zip")
+        } else {
+            (format!("model_{version}.json"), "application/json")
+        };
+        match fetched.and_then(|bytes| download::save(&file_name, mime, &bytes)) {
+            Ok(()) => state.notify(format!("Downloaded {file_name} from the server."), false),
+            Err(e) => state.notify(format!("{file_name} was not downloaded: {e}"), true),
+        }
+    });
+}
+
+fn deploy_shared(state: AppState, version: String, busy: RwSignal<Option<String>>) {
+    busy.set(Some("Deploying…".to_owned()));
+    spawn_local(async move {
+        let deployed = state.deploy_shared(&version).await;
+        busy.set(None);
+        match deployed {
+            Ok(d) => {
+                let previous = d
+                    .previous
+                    .map(|p| format!("; {} is archived", p.version))
+                    .unwrap_or_default();
+                state.notify(
+                    format!(
+                        "Model {} is deployed on the server{previous}.",
+                        d.model.version
+                    ),
+                    false,
+                )
+            }
+            Err(e) => state.notify(
+                format!("Model {version} was not deployed on the server: {e}"),
+                true,
+            ),
+        }
+    });
+}
+
+fn import_shared(state: AppState, version: String, busy: RwSignal<Option<String>>) {
+    busy.set(Some("Importing…".to_owned()));
+    spawn_local(async move {
+        let imported = state.import_shared(&version).await;
+        busy.set(None);
+        match imported {
+            Ok(record) => state.notify(
+                format!("Model {} is now also in this browser.", record.version),
+                false,
+            ),
+            Err(e) => state.notify(format!("Model {version} was not imported: {e}"), true),
         }
     });
 }
@@ -338,7 +567,26 @@ pub fn ModelDetails(version: String) -> impl IntoView {
             <h1>"Model " <code>{version.clone()}</code></h1>
             {move || match stored.get() {
                 Err(e) if !state.loaded.get() => { let _ = e; view! { <p class="muted">"Loading…"</p> }.into_any() }
-                Err(e) => view! { <div class="error-box" role="alert">{e}</div> }.into_any(),
+                Err(e) => match state.shared.with(|m| m.iter().find(|r| r.version == version).cloned()) {
+                    // Only on the server (a model trained there): what its record says.
+                    Some(r) => view! {
+                        <div class="card">
+                            <p class="muted">"This model is on the server only; import it from the models list to see everything about it here."</p>
+                            <table class="kv"><tbody>
+                                <tr><th>"Status on the server"</th><td>{r.status.as_str()}</td></tr>
+                                <tr><th>"Detector"</th><td>{r.detector.clone()}</td></tr>
+                                <tr><th>"Created"</th><td>{format::iso_time(&r.created_at)}</td></tr>
+                                <tr><th>"Training rows"</th><td>{format::count(r.samples)}</td></tr>
+                                <tr><th>"Features"</th><td>{r.features}</td></tr>
+                                <tr><th>"Anomaly ratio"</th><td>{format!("{:.2}%", r.metrics.anomaly_ratio * 100.0)}</td></tr>
+                                <tr><th>"ROC AUC"</th><td>{format::metric(r.metrics.roc_auc)}</td></tr>
+                                <tr><th>"Trained on"</th><td>{r.lineage_file.clone()}</td></tr>
+                                <tr><th>"model.json SHA-256"</th><td>{r.sha256.clone()}</td></tr>
+                            </tbody></table>
+                        </div>
+                    }.into_any(),
+                    None => view! { <div class="error-box" role="alert">{e}</div> }.into_any(),
+                },
                 Ok(stored) => {
                     let r = stored.record.clone();
                     let card = stored.artifact().ok().map(|a| {

@@ -1,12 +1,14 @@
-//! Settings: reproducible timestamps, and what this browser stores.
+//! Settings: reproducible timestamps, the server to share with, and what this browser stores.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mcp_train_core::time::parse_iso8601;
 
+use crate::components::StatusBadge;
 use crate::format;
 use crate::idb;
-use crate::state::{AppState, Settings};
+use crate::server;
+use crate::state::AppState;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -41,7 +43,9 @@ pub fn SettingsPage() -> impl IntoView {
                                 }
                             }
                             error.set(None);
-                            state.save_settings(Settings { fixed_time: text });
+                            let mut settings = state.settings.get_untracked();
+                            settings.fixed_time = text;
+                            state.save_settings(settings);
                         }
                     />
                 </label>
@@ -49,6 +53,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <span class="field-error" role="alert">{move || error.get().unwrap_or_default()}</span>
                 </Show>
             </div>
+            <ServerSettings />
             <div class="card">
                 <h2>"Storage"</h2>
                 <p data-testid="storage-status">
@@ -71,5 +76,78 @@ pub fn SettingsPage() -> impl IntoView {
                 <p class="muted">"Exports are never stored: a job reads its file while it runs."</p>
             </div>
         </section>
+    }
+}
+
+/// The server to share models with and train on, its token, and the connection's state.
+#[component]
+fn ServerSettings() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let url = RwSignal::new(String::new());
+    let token = RwSignal::new(String::new());
+    // The fields follow the stored settings until the user edits them.
+    Effect::new(move |_| {
+        state.settings.with(|s| {
+            url.set(s.server_url.clone());
+            token.set(s.server_token.clone());
+        })
+    });
+    let error = RwSignal::new(None::<String>);
+    let connect = move || {
+        let text = url.get_untracked().trim().to_owned();
+        if !text.is_empty() {
+            if let Err(e) = server::api_base(&text) {
+                error.set(Some(e));
+                return;
+            }
+        }
+        error.set(None);
+        state.save_server_settings(text, token.get_untracked().trim().to_owned());
+    };
+    let status = move || state.server.with(|s| s.connection.as_str());
+    view! {
+        <div class="card">
+            <h2>"Server"</h2>
+            <p class="muted">
+                "With an " <code>"mcp-train serve"</code>
+                " server, the Models page lists the models shared there beside this browser's, and exports can be trained on the server. Leave the address empty to use the server this page came from, if any."
+            </p>
+            <div class="form">
+                <label>
+                    "Server address"
+                    <input
+                        type="text"
+                        name="server-url"
+                        inputmode="url"
+                        placeholder="http://127.0.0.1:8080"
+                        prop:value=move || url.get()
+                        on:input=move |ev| url.set(event_target_value(&ev))
+                        on:change=move |_| connect()
+                    />
+                </label>
+                <label>
+                    "Token"
+                    <input
+                        type="password"
+                        name="server-token"
+                        autocomplete="off"
+                        prop:value=move || token.get()
+                        on:input=move |ev| token.set(event_target_value(&ev))
+                        on:change=move |_| connect()
+                    />
+                </label>
+            </div>
+            <Show when=move || error.with(Option::is_some)>
+                <p class="field-error" role="alert">{move || error.get().unwrap_or_default()}</p>
+            </Show>
+            <p class="server-status" data-testid="server-status" data-state=status role="status">
+                <StatusBadge status=Signal::derive(move || status().to_owned()) />
+                " "
+                {move || state.server.with(|s| s.message.clone())}
+            </p>
+            <button class="primary" data-testid="server-connect" on:click=move |_| connect()>
+                "Connect"
+            </button>
+        </div>
     }
 }

@@ -10,7 +10,7 @@ use crate::client::{self, Canceller, Outcome};
 use crate::components::{FileDrop, ProgressBar, StatusBadge};
 use crate::format;
 use crate::protocol::{Task, TrainParams, WorkerEvent};
-use crate::state::{AppState, Job, JobStatus};
+use crate::state::{AppState, Connection, Job, JobStatus};
 
 /// Where the chosen file is.
 #[derive(Debug, Clone)]
@@ -75,6 +75,26 @@ pub fn Training() -> impl IntoView {
             state.start_job(chosen, params.get_untracked());
             state.notify("Training queued: follow it in the jobs list below.", false);
         }
+    };
+    let connected = move || state.server.with(|s| s.is_connected());
+    let uploading = RwSignal::new(false);
+    let start_on_server = move |_| {
+        let Some(chosen) = file.get_untracked() else {
+            return;
+        };
+        uploading.set(true);
+        state.notify(format!("Uploading {} to the server…", chosen.name()), false);
+        spawn_local(async move {
+            let started = state.start_server_job(chosen, params.get_untracked()).await;
+            uploading.set(false);
+            match started {
+                Ok(()) => state.notify(
+                    "Training on the server: follow it in the jobs list below.",
+                    false,
+                ),
+                Err(e) => state.notify(format!("Training on the server did not start: {e}"), true),
+            }
+        });
     };
 
     view! {
@@ -153,6 +173,17 @@ pub fn Training() -> impl IntoView {
                     >
                         "Start training"
                     </button>
+                    <Show when=move || state.server.with(|s| s.connection != Connection::Off)>
+                        <button
+                            class="train-on-server"
+                            data-testid="train-on-server"
+                            title="Upload the export and train on the server; the model is shared there"
+                            disabled=move || !usable() || !connected() || uploading.get()
+                            on:click=start_on_server
+                        >
+                            {move || if uploading.get() { "Uploading…" } else { "Train on server" }}
+                        </button>
+                    </Show>
                     <Show when=move || !usable()>
                         <p class="muted">"Choose a valid export to start."</p>
                     </Show>
@@ -476,13 +507,17 @@ fn JobRow(id: String) -> impl IntoView {
     let href = format!("#/jobs/{id}");
     let cancel_id = id.clone();
     let delete_id = id.clone();
+    let location = move || job.with(|j| j.as_ref().map_or("local", Job::location));
     view! {
-        <tr data-testid="job-row" data-job-id=id.clone() data-status=status>
+        <tr data-testid="job-row" data-job-id=id.clone() data-status=status data-location=location>
             <td>{move || job.with(|j| j.as_ref().map(|j| format::time(j.created_micros)))}</td>
             <td>
                 <a data-testid="job-link" href=href>
                     {move || job.with(|j| j.as_ref().map(|j| j.file_name.clone()))}
                 </a>
+                <Show when=move || location() == "server">
+                    " " <span class="badge badge-server" title="Runs on the server">"server"</span>
+                </Show>
             </td>
             <td>
                 {move || job.with(|j| j.as_ref().map(|j| match j.params.detector {
@@ -500,8 +535,12 @@ fn JobRow(id: String) -> impl IntoView {
                         let took = j.finished_micros.zip(j.started_micros)
                             .map(|(f, s)| format::duration_ms((f - s) as f64 / 1000.0))
                             .unwrap_or_default();
-                        let version = j.result.as_ref().map(|r| r.version.clone()).unwrap_or_default();
-                        view! { <span class="muted">{format!("model {version} · {took}")}</span> }.into_any()
+                        let version = j.model_version().unwrap_or_default().to_owned();
+                        view! {
+                            <span class="muted">
+                                "model " <code data-testid="job-model-version">{version}</code> {format!(" · {took}")}
+                            </span>
+                        }.into_any()
                     }
                     JobStatus::Failed => {
                         view! { <span class="error-text" data-testid="job-error">{j.error.clone().unwrap_or_default()}</span> }

@@ -1,0 +1,763 @@
+//! The page's client of an `mcp-train serve` API (docs/API.md): where the server is, requests
+//! that carry the token, the server's JSON errors as readable messages, and a training job's
+//! event stream.
+//!
+//! The app finds a server in two ways only: the page was served by one (its `index.html` carries
+//! `<meta name="mcp-train-api" content="/api">`), or the user entered a URL in Settings. Without
+//! either, nothing here is ever called, so a static copy of `dist/` makes no request to any
+//! server.
+
+use std::fmt;
+
+use js_sys::{Promise, Reflect, Uint8Array};
+use mcp_train_core::pipeline::TrainParams;
+use mcp_train_core::registry::ModelRecord;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, Headers, ReadableStreamDefaultReader, RequestCache, RequestInit, Response};
+
+use crate::client::js_error;
+
+/// The `name` of the `<meta>` element a server adds to `index.html`.
+pub const META_NAME: &str = "mcp-train-api";
+
+/// How long to wait between two looks at a job when its event stream is gone.
+const POLL_MS: i32 = 1_000;
+/// Failed looks in a row after which following a job gives up.
+const POLL_FAILURES: u32 = 5;
+
+/// A server's API and the token to send to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// The API's absolute URL, without a trailing slash (`http://host:8080/api`).
+    api: String,
+    token: Option<String>,
+}
+
+/// Why a request failed. The `Display` text is meant for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// No answer: the server is down, the URL is wrong, or the browser refused (CORS).
+    Network { url: String, reason: String },
+    /// The server answered with an error (`{"error": {"code", "message"}}`).
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// An answer this app cannot read.
+    Unreadable(String),
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Network { url, reason } => write!(
+                f,
+                "cannot reach the server at {url} ({reason}); is it running, and does it allow this site (--cors-origin)?"
+            ),
+            ApiError::Refused {
+                status,
+                code,
+                message,
+            } => {
+                write!(f, "{message} (HTTP {status}, {code})")?;
+                if *status == 401 {
+                    f.write_str("; enter the server's token in Settings")?;
+                }
+                Ok(())
+            }
+            ApiError::Unreadable(what) => write!(f, "the server's answer is unreadable: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ApiError {
+    /// The error a non-2xx answer stands for: its JSON error when it has one, else its text.
+    pub fn from_answer(status: u16, body: &str) -> ApiError {
+        #[derive(Deserialize)]
+        struct Envelope {
+            error: Detail,
+        }
+        #[derive(Deserialize)]
+        struct Detail {
+            code: String,
+            message: String,
+        }
+        match serde_json::from_str::<Envelope>(body) {
+            Ok(Envelope { error }) => ApiError::Refused {
+                status,
+                code: error.code,
+                message: error.message,
+            },
+            Err(_) => {
+                let text: String = body.trim().chars().take(200).collect();
+                ApiError::Refused {
+                    status,
+                    code: "http_error".to_owned(),
+                    message: if text.is_empty() {
+                        format!("the server answered {status}")
+                    } else {
+                        text
+                    },
+                }
+            }
+        }
+    }
+
+    /// The HTTP status of a refusal.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Refused { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// `GET /api/health`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    #[serde(default)]
+    pub storage: Option<HealthStorage>,
+    #[serde(default)]
+    pub auth: Option<HealthAuth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HealthStorage {
+    pub status: String,
+    #[serde(default)]
+    pub models: Option<usize>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// Which requests need the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct HealthAuth {
+    pub writes: bool,
+    pub reads: bool,
+}
+
+/// `POST /api/models/{version}/deploy`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Deployment {
+    pub model: ModelRecord,
+    #[serde(default)]
+    pub previous: Option<ModelRecord>,
+    pub changed: bool,
+}
+
+/// A training job's status on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerJobStatus {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl ServerJobStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            ServerJobStatus::Completed | ServerJobStatus::Failed | ServerJobStatus::Cancelled
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub struct JobProgress {
+    #[serde(default)]
+    pub stage: String,
+    #[serde(default)]
+    pub fraction: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct JobError {
+    pub code: String,
+    pub message: String,
+}
+
+/// A training job as the server describes it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ServerJob {
+    pub id: String,
+    pub status: ServerJobStatus,
+    pub file_name: String,
+    #[serde(default)]
+    pub size_bytes: u64,
+    pub created_at: String,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    #[serde(default)]
+    pub progress: JobProgress,
+    pub params: TrainParams,
+    #[serde(default)]
+    pub records: Option<usize>,
+    #[serde(default)]
+    pub model: Option<ModelRecord>,
+    #[serde(default)]
+    pub error: Option<JobError>,
+}
+
+#[derive(Deserialize)]
+struct ModelList {
+    models: Vec<ModelRecord>,
+}
+
+#[derive(Deserialize)]
+struct JobList {
+    jobs: Vec<ServerJob>,
+}
+
+/// A request body.
+enum Body<'a> {
+    Empty,
+    Bytes(&'a [u8], &'a str),
+    /// A `File` or other blob: the browser streams it from disk, it never enters wasm memory.
+    Blob(&'a Blob),
+}
+
+impl Server {
+    /// The server at `api` (absolute, see [`api_base`]); `token` is sent when not empty.
+    pub fn new(api: impl Into<String>, token: &str) -> Server {
+        let token = token.trim();
+        Server {
+            api: api.into().trim_end_matches('/').to_owned(),
+            token: (!token.is_empty()).then(|| token.to_owned()),
+        }
+    }
+
+    /// The API's URL.
+    pub fn api(&self) -> &str {
+        &self.api
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Body<'_>,
+    ) -> Result<Response, ApiError> {
+        let url = format!("{}{path}", self.api);
+        let network = |e: &JsValue| ApiError::Network {
+            url: self.api.clone(),
+            reason: js_error(e),
+        };
+        let headers = Headers::new().map_err(|e| network(&e))?;
+        if let Some(token) = &self.token {
+            headers
+                .set("Authorization", &format!("Bearer {token}"))
+                .map_err(|e| network(&e))?;
+        }
+        let init = RequestInit::new();
+        init.set_method(method);
+        init.set_cache(RequestCache::NoStore);
+        match body {
+            Body::Empty => {}
+            Body::Bytes(bytes, mime) => {
+                headers.set("Content-Type", mime).map_err(|e| network(&e))?;
+                init.set_body(&Uint8Array::from(bytes));
+            }
+            Body::Blob(blob) => init.set_body(blob),
+        }
+        init.set_headers(&headers);
+        let window = web_sys::window().ok_or_else(|| ApiError::Network {
+            url: self.api.clone(),
+            reason: "no window".to_owned(),
+        })?;
+        let answer = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+            .await
+            .map_err(|e| network(&e))?;
+        let response: Response = answer
+            .dyn_into()
+            .map_err(|_| ApiError::Unreadable(format!("{method} {path}: not a response")))?;
+        if response.ok() {
+            return Ok(response);
+        }
+        let text = text(&response).await.unwrap_or_default();
+        Err(ApiError::from_answer(response.status(), &text))
+    }
+
+    async fn json<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Body<'_>,
+    ) -> Result<T, ApiError> {
+        let response = self.request(method, path, body).await?;
+        let text = text(&response).await?;
+        serde_json::from_str(&text)
+            .map_err(|e| ApiError::Unreadable(format!("{method} {path}: {e}")))
+    }
+
+    async fn bytes(&self, path: &str) -> Result<Vec<u8>, ApiError> {
+        let response = self.request("GET", path, Body::Empty).await?;
+        let promise = response
+            .array_buffer()
+            .map_err(|e| ApiError::Unreadable(js_error(&e)))?;
+        let buffer = JsFuture::from(promise)
+            .await
+            .map_err(|e| ApiError::Unreadable(format!("GET {path}: {}", js_error(&e))))?;
+        Ok(Uint8Array::new(&buffer).to_vec())
+    }
+
+    pub async fn health(&self) -> Result<Health, ApiError> {
+        self.json("GET", "/health", Body::Empty).await
+    }
+
+    /// The shared registry, newest first.
+    pub async fn models(&self) -> Result<Vec<ModelRecord>, ApiError> {
+        let list: ModelList = self.json("GET", "/models", Body::Empty).await?;
+        Ok(list.models)
+    }
+
+    /// Uploads a `model.json`; the server keeps its version. Sharing the same bytes twice is
+    /// harmless (the server answers 200 with the existing record).
+    pub async fn share_model(&self, model_json: &[u8]) -> Result<ModelRecord, ApiError> {
+        self.json(
+            "POST",
+            "/models",
+            Body::Bytes(model_json, "application/json"),
+        )
+        .await
+    }
+
+    /// A shared model's `model.json`.
+    pub async fn model_json(&self, version: &str) -> Result<Vec<u8>, ApiError> {
+        self.bytes(&format!("/models/{}/model", encode_component(version)))
+            .await
+    }
+
+    /// A shared model's deployment package (ZIP).
+    pub async fn package(&self, version: &str) -> Result<Vec<u8>, ApiError> {
+        self.bytes(&format!("/models/{}/package", encode_component(version)))
+            .await
+    }
+
+    /// Deploys a shared model, provided `expected` is the one deployed now (`None`: none is).
+    pub async fn deploy(
+        &self,
+        version: &str,
+        expected: Option<&str>,
+    ) -> Result<Deployment, ApiError> {
+        let body = serde_json::json!({ "expected_deployed": expected }).to_string();
+        self.json(
+            "POST",
+            &format!("/models/{}/deploy", encode_component(version)),
+            Body::Bytes(body.as_bytes(), "application/json"),
+        )
+        .await
+    }
+
+    /// Uploads an export (streamed from disk) and queues a training job on it.
+    pub async fn start_job(&self, export: &Blob, query: &str) -> Result<ServerJob, ApiError> {
+        self.json(
+            "POST",
+            &format!("/training/jobs?{query}"),
+            Body::Blob(export),
+        )
+        .await
+    }
+
+    /// The server's jobs, newest first.
+    pub async fn jobs(&self) -> Result<Vec<ServerJob>, ApiError> {
+        let list: JobList = self.json("GET", "/training/jobs", Body::Empty).await?;
+        Ok(list.jobs)
+    }
+
+    pub async fn job(&self, id: &str) -> Result<ServerJob, ApiError> {
+        self.json(
+            "GET",
+            &format!("/training/jobs/{}", encode_component(id)),
+            Body::Empty,
+        )
+        .await
+    }
+
+    /// Cancels a queued or running job; removes a finished one from the server's list.
+    pub async fn cancel_job(&self, id: &str) -> Result<ServerJob, ApiError> {
+        self.json(
+            "DELETE",
+            &format!("/training/jobs/{}", encode_component(id)),
+            Body::Empty,
+        )
+        .await
+    }
+
+    /// Follows a job until it is finished, calling `on_update` with each new state, and returns
+    /// the last one. Reads the job's event stream (with `fetch`, which unlike `EventSource` can
+    /// send the token); when the stream breaks, looks at the job once a second instead.
+    pub async fn follow_job(
+        &self,
+        id: &str,
+        mut on_update: impl FnMut(&ServerJob),
+    ) -> Result<ServerJob, ApiError> {
+        if let Ok(Some(job)) = self.read_events(id, &mut on_update).await {
+            return Ok(job);
+        }
+        let mut failures = 0;
+        loop {
+            match self.job(id).await {
+                Ok(job) => {
+                    failures = 0;
+                    on_update(&job);
+                    if job.status.is_finished() {
+                        return Ok(job);
+                    }
+                }
+                // The job is gone (the server restarted, or another client removed it).
+                Err(e) if e.status() == Some(404) => return Err(e),
+                Err(e) => {
+                    failures += 1;
+                    if failures >= POLL_FAILURES {
+                        return Err(e);
+                    }
+                }
+            }
+            sleep(POLL_MS).await;
+        }
+    }
+
+    /// Reads `GET /training/jobs/{id}/events` to its `done` event: `Ok(Some(job))` then, and
+    /// `Ok(None)` when the stream ended before it.
+    async fn read_events(
+        &self,
+        id: &str,
+        on_update: &mut impl FnMut(&ServerJob),
+    ) -> Result<Option<ServerJob>, ApiError> {
+        let path = format!("/training/jobs/{}/events", encode_component(id));
+        let response = self.request("GET", &path, Body::Empty).await?;
+        let stream = response
+            .body()
+            .ok_or_else(|| ApiError::Unreadable(format!("GET {path}: no body")))?;
+        let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+        let mut events = EventStream::default();
+        loop {
+            let chunk = JsFuture::from(reader.read())
+                .await
+                .map_err(|e| ApiError::Network {
+                    url: self.api.clone(),
+                    reason: js_error(&e),
+                })?;
+            let done = Reflect::get(&chunk, &"done".into())
+                .ok()
+                .and_then(|d| d.as_bool())
+                .unwrap_or(true);
+            if done {
+                return Ok(None);
+            }
+            let Ok(value) = Reflect::get(&chunk, &"value".into()) else {
+                continue;
+            };
+            let bytes = Uint8Array::new(&value).to_vec();
+            for event in events.push(&bytes) {
+                let job: ServerJob = serde_json::from_str(&event.data)
+                    .map_err(|e| ApiError::Unreadable(format!("a job event: {e}")))?;
+                on_update(&job);
+                if event.name == "done" || job.status.is_finished() {
+                    // The server ends the stream now; stop reading rather than wait for it.
+                    let _ = reader.cancel();
+                    return Ok(Some(job));
+                }
+            }
+        }
+    }
+}
+
+async fn text(response: &Response) -> Result<String, ApiError> {
+    let promise = response
+        .text()
+        .map_err(|e| ApiError::Unreadable(js_error(&e)))?;
+    let value = JsFuture::from(promise)
+        .await
+        .map_err(|e| ApiError::Unreadable(js_error(&e)))?;
+    Ok(value.as_string().unwrap_or_default())
+}
+
+async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// The same-origin server's API when this page was served by `mcp-train serve`: the `content` of
+/// `<meta name="mcp-train-api">`, resolved against the page's URL.
+pub fn same_origin_api() -> Option<String> {
+    let window = web_sys::window()?;
+    let document = window.document()?;
+    let content = document
+        .query_selector(&format!("meta[name=\"{META_NAME}\"]"))
+        .ok()??
+        .get_attribute("content")?;
+    let content = content.trim();
+    if content.is_empty() {
+        return None;
+    }
+    let page = window.location().href().ok()?;
+    let url = web_sys::Url::new_with_base(content, &page).ok()?;
+    Some(url.href().trim_end_matches('/').to_owned())
+}
+
+/// The API's URL for what a user typed in Settings: the server's address
+/// (`http://host:8080`, `http://host:8080/`) or its API (`http://host:8080/api`).
+pub fn api_base(input: &str) -> Result<String, String> {
+    let url = input.trim();
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| {
+            format!("{url:?} is not a server address: it should start with http:// or https://")
+        })?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(format!("{url:?} names no host"));
+    }
+    if url.contains(['?', '#', ' ']) {
+        return Err(format!(
+            "{url:?} is not a server address: no spaces, query or fragment"
+        ));
+    }
+    let url = url.trim_end_matches('/');
+    if url.ends_with("/api") {
+        Ok(url.to_owned())
+    } else {
+        Ok(format!("{url}/api"))
+    }
+}
+
+/// The query of `POST /api/training/jobs`: the form's parameters under the API's names, the
+/// export's file name, and the model's creation time when Settings fixes it.
+pub fn train_query(
+    params: &TrainParams,
+    file_name: &str,
+    created_at_micros: Option<i64>,
+) -> String {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(params) {
+        for (name, value) in fields {
+            let text = match value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => continue,
+                other => other.to_string(),
+            };
+            pairs.push((name, text));
+        }
+    }
+    pairs.push(("file_name".to_owned(), file_name.to_owned()));
+    if let Some(micros) = created_at_micros {
+        pairs.push(("created_at_micros".to_owned(), micros.to_string()));
+    }
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// One server-sent event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` field (`message` when absent).
+    pub name: String,
+    /// The `data:` lines, joined by newlines.
+    pub data: String,
+}
+
+/// Cuts a `text/event-stream` into events, whatever the chunks' boundaries (an event, a line or
+/// a UTF-8 character may be split between two reads).
+#[derive(Debug, Default)]
+pub struct EventStream {
+    pending: Vec<u8>,
+}
+
+impl EventStream {
+    /// Adds a chunk; returns the events it completed.
+    pub fn push(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
+        self.pending.extend(chunk.iter().filter(|&&b| b != b'\r'));
+        let mut events = Vec::new();
+        while let Some(end) = self.pending.windows(2).position(|w| w == b"\n\n") {
+            let block: Vec<u8> = self.pending.drain(..end + 2).collect();
+            if let Some(event) = parse_event(&String::from_utf8_lossy(&block)) {
+                events.push(event);
+            }
+        }
+        events
+    }
+}
+
+fn parse_event(block: &str) -> Option<SseEvent> {
+    let mut name = None;
+    let mut data: Option<String> = None;
+    for line in block.lines() {
+        if line.is_empty() || line.starts_with(':') {
+            continue;
+        }
+        let (field, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match field {
+            "event" => name = Some(value.to_owned()),
+            "data" => match &mut data {
+                Some(d) => {
+                    d.push('\n');
+                    d.push_str(value);
+                }
+                None => data = Some(value.to_owned()),
+            },
+            _ => {}
+        }
+    }
+    Some(SseEvent {
+        name: name.unwrap_or_else(|| "message".to_owned()),
+        data: data?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_train_core::config::{AutoOr, Config, MaxSamples};
+
+    #[test]
+    fn a_settings_url_names_the_server_or_its_api() {
+        assert_eq!(
+            api_base("http://127.0.0.1:8080").as_deref(),
+            Ok("http://127.0.0.1:8080/api")
+        );
+        assert_eq!(
+            api_base(" https://train.example.com/ ").as_deref(),
+            Ok("https://train.example.com/api")
+        );
+        assert_eq!(
+            api_base("http://h/mcp/api/").as_deref(),
+            Ok("http://h/mcp/api")
+        );
+        assert!(api_base("127.0.0.1:8080").is_err());
+        assert!(api_base("http://").is_err());
+        assert!(api_base("http://h/?x=1").is_err());
+    }
+
+    #[test]
+    fn the_train_query_uses_the_api_names_and_encodes_values() {
+        let mut params = TrainParams::from_config(&Config::defaults());
+        params.seed = 7;
+        params.contamination = AutoOr::Value(0.1);
+        params.max_samples = MaxSamples::Fraction(0.5);
+        let query = train_query(&params, "my export (1).json", Some(1_717_243_200_000_000));
+        for want in [
+            "seed=7",
+            "contamination=0.1",
+            "max_samples=0.5",
+            "n_estimators=",
+            "n_neighbors=",
+            "drop_invalid=false",
+            "detector=isolation_forest",
+            "file_name=my%20export%20%281%29.json",
+            "created_at_micros=1717243200000000",
+        ] {
+            assert!(
+                query.split('&').any(|p| p.starts_with(want)),
+                "{want} in {query}"
+            );
+        }
+        params.contamination = AutoOr::Auto;
+        params.max_samples = MaxSamples::Auto;
+        let query = train_query(&params, "e.json", None);
+        assert!(query.contains("contamination=auto"), "{query}");
+        assert!(query.contains("max_samples=auto"), "{query}");
+        assert!(!query.contains("created_at_micros"), "{query}");
+    }
+
+    #[test]
+    fn events_survive_any_chunking() {
+        let stream = "event: progress\ndata: {\"a\":1}\n\n: keep-alive\n\nevent: done\r\ndata: {\"é\":\r\ndata: 2}\r\n\r\n";
+        let bytes = stream.as_bytes();
+        for size in [1, 2, 3, 7, bytes.len()] {
+            let mut parser = EventStream::default();
+            let events: Vec<SseEvent> = bytes.chunks(size).flat_map(|c| parser.push(c)).collect();
+            assert_eq!(
+                events,
+                vec![
+                    SseEvent {
+                        name: "progress".into(),
+                        data: "{\"a\":1}".into()
+                    },
+                    SseEvent {
+                        name: "done".into(),
+                        data: "{\"é\":\n2}".into()
+                    },
+                ],
+                "chunks of {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn api_errors_read_as_sentences() {
+        let e = ApiError::from_answer(
+            409,
+            r#"{"error":{"code":"conflict","message":"version 20240101_000000 holds another model"}}"#,
+        );
+        assert_eq!(
+            e.to_string(),
+            "version 20240101_000000 holds another model (HTTP 409, conflict)"
+        );
+        let e = ApiError::from_answer(
+            401,
+            r#"{"error":{"code":"unauthorized","message":"a valid token is needed"}}"#,
+        );
+        assert!(e.to_string().contains("token in Settings"), "{e}");
+        let e = ApiError::from_answer(502, "<html>Bad gateway</html>");
+        assert_eq!(e.status(), Some(502));
+        assert!(e.to_string().contains("Bad gateway"), "{e}");
+        assert_eq!(
+            ApiError::from_answer(500, "").to_string(),
+            "the server answered 500 (HTTP 500, http_error)"
+        );
+    }
+
+    #[test]
+    fn a_server_job_reads_from_the_api_json() {
+        let json = r#"{ "id": "5f0c", "status": "running", "file_name": "export.json",
+            "size_bytes": 1234, "created_at": "2024-06-01T12:00:00Z", "started_at": null,
+            "finished_at": null, "progress": { "stage": "fit", "fraction": 0.42 },
+            "params": { "detector": "isolation_forest", "seed": 42, "contamination": "auto",
+              "n_estimators": 100, "max_samples": "auto", "n_neighbors": 20, "drop_invalid": false },
+            "records": 10, "dropped": 0, "model": null, "error": null }"#;
+        let job: ServerJob = serde_json::from_str(json).expect("a job");
+        assert_eq!(job.status, ServerJobStatus::Running);
+        assert_eq!(job.progress.fraction, 0.42);
+        assert_eq!(job.params.seed, 42);
+    }
+}
