@@ -70,9 +70,17 @@ MCP_TRAIN_PROFILE=debug scripts/web.sh e2e 2>&1 | tee target/test-output-web.txt
 # Failed before the browser test could report (e.g. an install): count that as one failure.
 grep -q '^web e2e:' target/test-output-web.txt || echo 'web e2e: 0 passed, 1 failed' >> target/test-output-web.txt
 
+# The same dist/ served by `mcp-train serve` (the debug binary): share, download, train on the server.
+server_status=0
+MCP_TRAIN_PROFILE=debug scripts/web.sh e2e-server 2>&1 | tee target/test-output-web-server.txt || server_status=$?
+grep -q '^web e2e-server:' target/test-output-web-server.txt ||
+  echo 'web e2e-server: 0 passed, 1 failed' >> target/test-output-web-server.txt
+[ "$web_status" = 0 ] && web_status=$server_status
+
 # One closing line for the whole run, summed over every test binary and the browser test.
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
-     /^web e2e:/ { p += $3; f += $5 }
+     /^web e2e(-server)?:/ { p += $3; f += $5 }
      END { printf "\nall tests: %d passed, %d failed, %d ignored\n", p, f, i }' \
-  target/test-output.txt target/test-output-wasm.txt target/test-output-idb.txt target/test-output-web.txt
+  target/test-output.txt target/test-output-wasm.txt target/test-output-idb.txt target/test-output-web.txt \
+  target/test-output-web-server.txt
 exit "$web_status"
