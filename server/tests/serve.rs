@@ -1211,3 +1211,19 @@ fn malformed_requests_get_json_errors_not_crashes() {
     assert_eq!(s.get("/api/health").status, 200);
     assert!(s.versions().is_empty());
 }
+
+#[test]
+fn without_a_web_app_the_api_works_and_the_root_says_how_to_build_it() {
+    let w = Work::new();
+    let s = Server::start(&w.path("data"), &w.path("no-dist-here"), &[]);
+    let root = s.get("/");
+    assert!(root.status < 500, "{} {}", root.status, root.text());
+    assert!(
+        root.text().contains("trunk build"),
+        "/ does not say how to build the app: {} {}",
+        root.status,
+        root.text()
+    );
+    assert_eq!(s.get("/api/health").status, 200);
+    assert_eq!(s.versions(), Vec::<String>::new());
+}
