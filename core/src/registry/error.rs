@@ -49,6 +49,12 @@ pub enum RegistryError {
     /// Deleting the deployed model needs `force`.
     #[error("refusing to delete model {version}: it is deployed")]
     Deployed { version: String },
+    /// `import` was given a model whose version the registry holds with other bytes.
+    #[error("version {version} is taken by another model in the registry")]
+    VersionTaken { version: String },
+    /// A precondition of the change does not hold (the deployed model is not the one expected).
+    #[error("{reason}")]
+    Conflict { reason: String },
     /// The model given to `register` cannot be stored.
     #[error("cannot register the model: {reason}")]
     InvalidModel { reason: String },

@@ -298,9 +298,67 @@ impl<S: RegistryStore> Registry<S> {
         self.register(artifact, at)
     }
 
+    /// Registers a `model.json` exactly as given, under its own version: the way a model moves
+    /// between registries (a browser sharing it with a server). Returns the record and whether it
+    /// is new; a version already registered with the same bytes is that record (sharing twice is
+    /// harmless), with other bytes it is [`RegistryError::VersionTaken`].
+    pub fn import(&mut self, bytes: &[u8], at: i64) -> Result<(ModelRecord, bool), RegistryError> {
+        let invalid = |reason: String| RegistryError::InvalidModel { reason };
+        let artifact = ModelArtifact::from_json(bytes).map_err(|e| invalid(e.to_string()))?;
+        artifact.check().map_err(|e| invalid(e.to_string()))?;
+        if !is_valid_version(&artifact.version) {
+            return Err(invalid(format!(
+                "version {:?} is not YYYYMMDD_HHMMSS",
+                artifact.version
+            )));
+        }
+        let record = ModelRecord::new(&artifact, bytes, format_iso8601(at));
+        self.change(|index| {
+            if let Ok(existing) = index.get(&record.version) {
+                return if existing.sha256 == record.sha256 {
+                    Ok(Change::none((existing.clone(), false)))
+                } else {
+                    Err(RegistryError::VersionTaken {
+                        version: record.version.clone(),
+                    })
+                };
+            }
+            index.insert(record.clone());
+            Ok(Change {
+                new_model: Some((record.version.clone(), bytes.to_vec())),
+                value: (record, true),
+                dirty: true,
+            })
+        })
+    }
+
     /// Deploys a model `at`; the model deployed until now, if another, is archived.
     pub fn deploy(&mut self, version: &str, at: i64) -> Result<Transition, RegistryError> {
+        self.deploy_expecting(version, at, None)
+    }
+
+    /// Like [`deploy`](Self::deploy), if the deployed model is `expected` when the change is made
+    /// (`Some(None)`: none is deployed); otherwise [`RegistryError::Conflict`] and nothing
+    /// changes. Checked under the lock, so two people deploying at once cannot both win.
+    pub fn deploy_expecting(
+        &mut self,
+        version: &str,
+        at: i64,
+        expected: Option<Option<&str>>,
+    ) -> Result<Transition, RegistryError> {
         self.change(|index| {
+            if let Some(expected) = expected {
+                let actual = index.deployed().map(|m| m.version.as_str());
+                if actual != expected {
+                    return Err(RegistryError::Conflict {
+                        reason: format!(
+                            "the deployed model is {}, not {}",
+                            actual.unwrap_or("none"),
+                            expected.unwrap_or("none")
+                        ),
+                    });
+                }
+            }
             let from = index.get(version)?.status;
             if from == ModelStatus::Deployed {
                 return Ok(Change::none(Transition {

@@ -578,3 +578,53 @@ fn a_crash_at_any_write_leaves_a_consistent_registry() {
     }
     assert!(crashes > 15, "the session writes more than {crashes} times");
 }
+
+#[test]
+fn import_keeps_the_version_and_the_exact_bytes() {
+    let mut r = registry();
+    let bytes = model(5).to_json();
+    let (record, new) = r.import(&bytes, NOW).expect("imports");
+    assert!(new);
+    assert_eq!(record.version, version_string(NOW + 5 * SECOND));
+    assert_eq!(r.get(&record.version).expect("stored").bytes, bytes);
+    // The same bytes again: the same record, nothing written.
+    let (again, new) = r.import(&bytes, NOW + SECOND).expect("idempotent");
+    assert!(!new);
+    assert_eq!(again, record);
+    // Other bytes under the same version are refused, and the first model stays.
+    let mut other = model(5);
+    other.lineage.file_name = "other.json".to_owned();
+    let taken = r.import(&other.to_json(), NOW);
+    assert!(
+        matches!(taken, Err(RegistryError::VersionTaken { .. })),
+        "{taken:?}"
+    );
+    assert_eq!(r.get(&record.version).expect("kept").bytes, bytes);
+    assert!(matches!(
+        r.import(b"{\"not\": \"a model\"}", NOW),
+        Err(RegistryError::InvalidModel { .. })
+    ));
+    assert_consistent(r.store());
+}
+
+#[test]
+fn deploy_expecting_refuses_when_another_model_is_deployed() {
+    let mut r = registry();
+    let v = with_models(&mut r, &[1, 2]);
+    let stale = r.deploy_expecting(&v[0], NOW, Some(Some(&v[1])));
+    assert!(
+        matches!(stale, Err(RegistryError::Conflict { .. })),
+        "{stale:?}"
+    );
+    assert_eq!(status(&r, &v[0]), ModelStatus::Ready);
+    r.deploy_expecting(&v[0], NOW, Some(None))
+        .expect("none was deployed");
+    let conflict = r.deploy_expecting(&v[1], NOW, Some(None));
+    assert!(conflict
+        .is_err_and(|e| e.to_string() == format!("the deployed model is {}, not none", v[0])));
+    let change = r
+        .deploy_expecting(&v[1], NOW, Some(Some(&v[0])))
+        .expect("expected the deployed one");
+    assert_eq!(change.displaced.map(|m| m.version), Some(v[0].clone()));
+    assert_consistent(r.store());
+}

@@ -1,0 +1,122 @@
+//! API errors: a status, a stable code and a message for people, sent as
+//! `{"error": {"code", "message"}}`. Internal failures are logged in full and answered with a
+//! generic message, so no path, OS error or stack detail reaches a client.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use mcp_train_core::registry::RegistryError;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn invalid_parameter(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_parameter", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn too_large(limit_mb: u64, what: &str) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the {what} is larger than the {limit_mb} MiB limit (limits in training_config.yaml)"),
+        )
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    /// An unexpected failure: logged with its cause, answered without it.
+    pub fn internal(context: &str, cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "{context}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("{context}: internal error (see the server log)"),
+        )
+    }
+}
+
+/// Registry failures: unknown versions are 404, refused changes 409, bad models 422, and a
+/// damaged registry or failing disk 500 (details logged).
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        match &e {
+            RegistryError::NotFound { .. } | RegistryError::Empty | RegistryError::NoneDeployed => {
+                ApiError::not_found(e.to_string())
+            }
+            RegistryError::Deployed { .. } => ApiError::conflict(format!(
+                "{e} (deploy another model first, or delete with ?force=true)"
+            )),
+            RegistryError::VersionTaken { .. } | RegistryError::Conflict { .. } => {
+                ApiError::conflict(e.to_string())
+            }
+            RegistryError::InvalidModel { .. } => {
+                ApiError::unprocessable("invalid_model", e.to_string())
+            }
+            RegistryError::CorruptIndex { .. }
+            | RegistryError::CorruptModel { .. }
+            | RegistryError::Storage(_) => {
+                let cause = error_chain(&e);
+                ApiError::internal("the registry failed", &cause)
+            }
+        }
+    }
+}
+
+/// An error with its causes, outermost first.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
+        let mut response = (self.status, body).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

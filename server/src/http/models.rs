@@ -1,0 +1,420 @@
+//! `/api/models`: the shared registry — list, read, upload, deploy, delete — and the model and
+//! package downloads. Registry calls touch the disk and may wait for another process's lock, so
+//! they run on the blocking pool.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use mcp_train_core::package::{self, zip, MODEL_FILE, PACKAGE_LIMITS};
+use mcp_train_core::pipeline::sha256_hex;
+use mcp_train_core::registry::{is_valid_version, ModelRecord, ModelStatus, Registry};
+use mcp_train_core::time::parse_iso8601;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::{ApiError, ApiResult};
+use super::upload::{self, Limit};
+use super::{blocking, now_micros, AppState};
+use crate::registry::FsStore;
+
+/// Refuses anything but `YYYYMMDD_HHMMSS` before any file is touched.
+pub fn check_version(version: &str) -> ApiResult<()> {
+    if is_valid_version(version) {
+        Ok(())
+    } else {
+        let shown: String = version.chars().take(64).collect();
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_version",
+            format!("{shown:?} is not a model version (YYYYMMDD_HHMMSS)"),
+        ))
+    }
+}
+
+/// Runs `f` on the registry on the blocking pool.
+async fn with_registry<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut Registry<FsStore>) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let dir = state.data_dir.clone();
+    blocking(move || f(&mut crate::registry::open(&dir))).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            [
+                ModelStatus::Ready,
+                ModelStatus::Deployed,
+                ModelStatus::Archived,
+            ]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                ApiError::invalid_parameter(format!(
+                    "status must be ready, deployed or archived, not {s:?}"
+                ))
+            })?,
+        ),
+    };
+    let models = with_registry(&state, |r| Ok(r.list()?)).await?;
+    let models: Vec<ModelRecord> = models
+        .into_iter()
+        .filter(|m| status.is_none_or(|s| m.status == s))
+        .collect();
+    Ok(Json(json!({ "models": models })).into_response())
+}
+
+pub async fn latest(State(state): State<AppState>) -> ApiResult<Json<ModelRecord>> {
+    let latest = with_registry(&state, |r| Ok(r.latest()?)).await?;
+    latest
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("the registry holds no model"))
+}
+
+pub async fn deployed(State(state): State<AppState>) -> ApiResult<Json<ModelRecord>> {
+    let deployed = with_registry(&state, |r| Ok(r.deployed()?)).await?;
+    deployed
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("no model is deployed"))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+) -> ApiResult<Json<ModelRecord>> {
+    check_version(&version)?;
+    Ok(Json(
+        with_registry(&state, move |r| Ok(r.record(&version)?)).await?,
+    ))
+}
+
+/// The quoted ETag of some bytes.
+fn etag(sha256: &str) -> String {
+    format!("\"{sha256}\"")
+}
+
+/// Whether the request's `If-None-Match` names `etag`.
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+/// A download: the bytes with their type, name, length and ETag (304 when the client has them).
+fn download(
+    headers: &HeaderMap,
+    bytes: Bytes,
+    sha256: &str,
+    kind: &'static str,
+    name: &str,
+) -> Response {
+    let tag = etag(sha256);
+    let mut response = if not_modified(headers, &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let length = bytes.len();
+        let mut r = Body::from(bytes).into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+        r
+    };
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+pub async fn model_file(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    check_version(&version)?;
+    let stored = with_registry(&state, move |r| Ok(r.get(&version)?)).await?;
+    let name = format!("model_{}.json", stored.record.version);
+    Ok(download(
+        &headers,
+        Bytes::from(stored.bytes),
+        &stored.record.sha256,
+        "application/json",
+        &name,
+    ))
+}
+
+/// A built package, shared by every request for it.
+#[derive(Debug)]
+pub struct Package {
+    bytes: Bytes,
+    sha256: String,
+}
+
+/// What a package is built from: version, model SHA-256, deployment time.
+type PackageKey = (String, String, i64);
+
+/// Packages by (version, model SHA-256, deployment time): the same model and time always give
+/// the same bytes, so a package is built once and served many times. A few recent ones are kept.
+#[derive(Debug, Default)]
+pub struct PackageCache {
+    entries: Mutex<VecDeque<(PackageKey, Arc<Package>)>>,
+}
+
+const CACHED_PACKAGES: usize = 16;
+
+impl PackageCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(PackageKey, Arc<Package>)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, key: &PackageKey) -> Option<Arc<Package>> {
+        self.lock()
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, p)| p.clone())
+    }
+
+    fn put(&self, key: PackageKey, package: Arc<Package>) {
+        let mut entries = self.lock();
+        if entries.iter().any(|(k, _)| *k == key) {
+            return;
+        }
+        if entries.len() >= CACHED_PACKAGES {
+            entries.pop_front();
+        }
+        entries.push_back((key, package));
+    }
+}
+
+/// When a model's package says it was deployed: its last deployment, else its registration.
+fn package_time(record: &ModelRecord) -> ApiResult<i64> {
+    let text = record
+        .deployed_at
+        .as_deref()
+        .unwrap_or(&record.registered_at);
+    parse_iso8601(text).map(|t| t.micros).map_err(|e| {
+        ApiError::internal(
+            "the registry holds an unreadable time",
+            &format!("model {}: {text:?}: {e}", record.version),
+        )
+    })
+}
+
+fn build_package(model_json: &[u8], at: i64, version: &str) -> ApiResult<Package> {
+    let built = package::build(model_json, at).map_err(|e| {
+        ApiError::unprocessable(
+            "invalid_model",
+            format!("model {version} cannot be packaged: {e}"),
+        )
+    })?;
+    Ok(Package {
+        sha256: sha256_hex(&built.bytes),
+        bytes: Bytes::from(built.bytes),
+    })
+}
+
+pub async fn package_file(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    check_version(&version)?;
+    let record = with_registry(&state, {
+        let version = version.clone();
+        move |r| Ok(r.record(&version)?)
+    })
+    .await?;
+    let at = package_time(&record)?;
+    let key = (record.version.clone(), record.sha256.clone(), at);
+    let package = match state.packages.get(&key) {
+        Some(p) => p,
+        None => {
+            let built = with_registry(&state, move |r| {
+                let stored = r.get(&version)?;
+                build_package(&stored.bytes, at, &version)
+            })
+            .await?;
+            let built = Arc::new(built);
+            state.packages.put(key, built.clone());
+            built
+        }
+    };
+    let name = format!("{}.zip", package::folder_name(&record.version));
+    Ok(download(
+        &headers,
+        package.bytes.clone(),
+        &package.sha256,
+        "application/zip",
+        &name,
+    ))
+}
+
+/// The `model.json` inside an uploaded package, once the package verifies completely.
+fn model_from_package(zip_bytes: &[u8]) -> ApiResult<Vec<u8>> {
+    let invalid = |message: String| ApiError::unprocessable("invalid_package", message);
+    let verification = package::verify(zip_bytes)
+        .map_err(|e| invalid(format!("the package cannot be read: {e}")))?;
+    if !verification.ok {
+        let problems: Vec<String> = verification
+            .problems
+            .iter()
+            .take(10)
+            .map(|p| format!("{}: {}", p.file, p.message))
+            .collect();
+        return Err(invalid(format!(
+            "the package does not verify: {}",
+            problems.join("; ")
+        )));
+    }
+    let entries = zip::read_zip(zip_bytes, &PACKAGE_LIMITS)
+        .map_err(|e| invalid(format!("the package cannot be read: {e}")))?;
+    entries
+        .into_iter()
+        .find(|e| e.name == MODEL_FILE || e.name.ends_with(&format!("/{MODEL_FILE}")))
+        .map(|e| e.data)
+        .ok_or_else(|| invalid(format!("the package holds no {MODEL_FILE}")))
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let limit = Limit {
+        what: "model or package",
+        mb: state.config.training.limits.max_upload_mb,
+    };
+    let metrics = state.metrics.clone();
+    let staged = upload::stage(&state.data_dir, &headers, body, limit, move |n| {
+        metrics.uploaded("/api/models", n)
+    })
+    .await?;
+    let at = now_micros();
+    let (record, created) = with_registry(&state, move |r| {
+        let bytes = std::fs::read(&staged.path)
+            .map_err(|e| ApiError::internal("cannot read the staged upload", &e))?;
+        drop(staged);
+        let model = if bytes.starts_with(b"PK\x03\x04") {
+            model_from_package(&bytes)?
+        } else {
+            bytes
+        };
+        Ok(r.import(&model, at)?)
+    })
+    .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = (status, Json(&record)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/models/{}", record.version)) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeployRequest {
+    /// Present (possibly null): the version the client believes is deployed.
+    #[serde(default, deserialize_with = "present")]
+    expected_deployed: Option<Option<String>>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from a missing one (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+pub async fn deploy(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    check_version(&version)?;
+    let request: DeployRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        DeployRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "the body must be {{\"expected_deployed\": \"<version>\" | null}}: {e}"
+            ))
+        })?
+    };
+    if let Some(Some(expected)) = &request.expected_deployed {
+        check_version(expected)?;
+    }
+    let at = now_micros();
+    let cache = state.packages.clone();
+    let change = with_registry(&state, move |r| {
+        // The package is built before the status changes, so a model that cannot be packaged
+        // is never deployed.
+        let stored = r.get(&version)?;
+        let package = build_package(&stored.bytes, at, &version)?;
+        let expected = request.expected_deployed.as_ref().map(|e| e.as_deref());
+        let change = r.deploy_expecting(&version, at, expected)?;
+        let deployed_at = package_time(&change.model)?;
+        if deployed_at == at {
+            cache.put(
+                (version.clone(), stored.record.sha256.clone(), at),
+                Arc::new(package),
+            );
+        }
+        Ok(change)
+    })
+    .await?;
+    Ok(Json(json!({
+        "model": change.model,
+        "previous": change.displaced,
+        "changed": change.changed(),
+    }))
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeleteQuery {
+    #[serde(default)]
+    force: Option<String>,
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+    Query(q): Query<DeleteQuery>,
+) -> ApiResult<Response> {
+    check_version(&version)?;
+    let force = match q.force.as_deref() {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") | Some("") => true,
+        Some(other) => {
+            return Err(ApiError::invalid_parameter(format!(
+                "force must be true or false, not {other:?}"
+            )))
+        }
+    };
+    let gone = with_registry(&state, move |r| Ok(r.delete(&version, force)?)).await?;
+    Ok(Json(json!({ "deleted": gone })).into_response())
+}

@@ -1,0 +1,224 @@
+//! `GET /api/openapi.json`: the API described in OpenAPI 3.1 (docs/API.md is the guide).
+
+use axum::Json;
+use serde_json::{json, Value};
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description,
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+fn json_response(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn version_parameter() -> Value {
+    json!({ "name": "version", "in": "path", "required": true,
+            "description": "A model version, YYYYMMDD_HHMMSS.",
+            "schema": { "type": "string", "pattern": "^[0-9]{8}_[0-9]{6}$" } })
+}
+
+fn id_parameter() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "description": "A job id (32 hex digits).",
+            "schema": { "type": "string" } })
+}
+
+fn query(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+/// Errors every write can answer, on top of its own.
+fn with_common(mut responses: Value, write: bool) -> Value {
+    if let Some(map) = responses.as_object_mut() {
+        map.insert(
+            "500".into(),
+            error_response("Internal error (details are in the server log)."),
+        );
+        if write {
+            map.insert(
+                "401".into(),
+                error_response("A token is needed (or the one sent is wrong)."),
+            );
+        }
+    }
+    responses
+}
+
+pub fn spec() -> Value {
+    let record = reference("ModelRecord");
+    let job = reference("Job");
+    let bad_version = error_response("Not a version (YYYYMMDD_HHMMSS): `invalid_version`.");
+    let not_found = error_response("No such model.");
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "mcp-train",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Shared model registry, deployment packages and server-side training for mcp-train. Errors are {\"error\": {\"code\", \"message\"}}. With a token, writes need `Authorization: Bearer <token>` (reads too with --private)."
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Error": { "type": "object", "required": ["error"], "properties": { "error": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } } },
+                "ModelRecord": { "type": "object",
+                    "required": ["version", "status", "created_at", "registered_at", "detector", "samples", "features", "size_bytes", "sha256", "lineage_file", "metrics"],
+                    "properties": {
+                        "version": { "type": "string" },
+                        "status": { "enum": ["ready", "deployed", "archived"] },
+                        "created_at": { "type": "string", "format": "date-time" },
+                        "registered_at": { "type": "string", "format": "date-time" },
+                        "deployed_at": { "type": ["string", "null"], "format": "date-time" },
+                        "archived_at": { "type": ["string", "null"], "format": "date-time" },
+                        "detector": { "enum": ["isolation_forest", "lof"] },
+                        "samples": { "type": "integer" }, "features": { "type": "integer" },
+                        "size_bytes": { "type": "integer" }, "sha256": { "type": "string" },
+                        "lineage_file": { "type": "string" },
+                        "metrics": { "type": "object", "properties": {
+                            "anomaly_ratio": { "type": "number" },
+                            "roc_auc": { "type": ["number", "null"] },
+                            "f1": { "type": ["number", "null"] } } } } },
+                "TrainParams": { "type": "object", "properties": {
+                    "detector": { "enum": ["isolation_forest", "lof"] },
+                    "seed": { "type": "integer" },
+                    "contamination": { "oneOf": [{ "const": "auto" }, { "type": "number" }] },
+                    "n_estimators": { "type": "integer" },
+                    "max_samples": { "oneOf": [{ "const": "auto" }, { "type": "number" }] },
+                    "n_neighbors": { "type": "integer" },
+                    "drop_invalid": { "type": "boolean" } } },
+                "Job": { "type": "object",
+                    "required": ["id", "status", "file_name", "size_bytes", "created_at", "progress", "params", "records", "dropped"],
+                    "properties": {
+                        "id": { "type": "string" },
+                        "status": { "enum": ["queued", "running", "completed", "failed", "cancelled"] },
+                        "file_name": { "type": "string" }, "size_bytes": { "type": "integer" },
+                        "created_at": { "type": "string", "format": "date-time" },
+                        "started_at": { "type": ["string", "null"], "format": "date-time" },
+                        "finished_at": { "type": ["string", "null"], "format": "date-time" },
+                        "progress": { "type": "object", "properties": {
+                            "stage": { "type": "string" }, "fraction": { "type": "number" } } },
+                        "params": { "$ref": "#/components/schemas/TrainParams" },
+                        "records": { "type": "integer" }, "dropped": { "type": "integer" },
+                        "model": { "oneOf": [{ "$ref": "#/components/schemas/ModelRecord" }, { "type": "null" }] },
+                        "error": { "oneOf": [{ "type": "object", "properties": {
+                            "code": { "type": "string" }, "message": { "type": "string" } } }, { "type": "null" }] } } }
+            }
+        },
+        "security": [{}, { "bearer": [] }],
+        "paths": {
+            "/api/health": { "get": { "summary": "Version, storage status, auth and limits (always open).",
+                "responses": { "200": json_response("The server's state.", json!({ "type": "object" })) } } },
+            "/api/openapi.json": { "get": { "summary": "This document.",
+                "responses": { "200": json_response("OpenAPI 3.1.", json!({ "type": "object" })) } } },
+            "/api/models": {
+                "get": { "summary": "Registered models, newest first.",
+                    "parameters": [query("status", "Only models with this status.", json!({ "enum": ["ready", "deployed", "archived"] }))],
+                    "responses": with_common(json!({
+                        "200": json_response("The models.", json!({ "type": "object", "properties": { "models": { "type": "array", "items": record } } })),
+                        "400": error_response("Unknown status: `invalid_parameter`.") }), false) },
+                "post": { "summary": "Upload a model.json or a deployment ZIP (verified before it is stored); the version is kept.",
+                    "requestBody": { "required": true, "content": {
+                        "application/json": { "schema": { "type": "object" } },
+                        "application/zip": { "schema": { "type": "string", "format": "binary" } } } },
+                    "responses": with_common(json!({
+                        "201": json_response("Registered.", record.clone()),
+                        "200": json_response("Already registered with the same bytes.", record.clone()),
+                        "409": error_response("The version is registered with other bytes."),
+                        "413": error_response("Larger than limits.max_upload_mb."),
+                        "422": error_response("Not a loadable model (`invalid_model`) or a package that does not verify (`invalid_package`).") }), true) } },
+            "/api/models/latest": { "get": { "summary": "The newest model.",
+                "responses": with_common(json!({ "200": json_response("The model.", record.clone()), "404": error_response("The registry is empty.") }), false) } },
+            "/api/models/deployed": { "get": { "summary": "The deployed model.",
+                "responses": with_common(json!({ "200": json_response("The model.", record.clone()), "404": error_response("No model is deployed.") }), false) } },
+            "/api/models/{version}": {
+                "parameters": [version_parameter()],
+                "get": { "summary": "One model's record.",
+                    "responses": with_common(json!({ "200": json_response("The model.", record.clone()), "400": bad_version, "404": not_found }), false) },
+                "delete": { "summary": "Delete a model (the deployed one only with force=true).",
+                    "parameters": [query("force", "Also delete the deployed model.", json!({ "type": "boolean" }))],
+                    "responses": with_common(json!({
+                        "200": json_response("Deleted.", json!({ "type": "object", "properties": { "deleted": record } })),
+                        "400": bad_version, "404": not_found,
+                        "409": error_response("The model is deployed and force is not set.") }), true) } },
+            "/api/models/{version}/model": { "parameters": [version_parameter()],
+                "get": { "summary": "The model.json bytes (ETag: their SHA-256).",
+                    "responses": with_common(json!({ "200": { "description": "model.json",
+                        "content": { "application/json": { "schema": { "type": "object" } } } },
+                        "304": { "description": "Not modified (If-None-Match)." }, "400": bad_version, "404": not_found }), false) } },
+            "/api/models/{version}/package": { "parameters": [version_parameter()],
+                "get": { "summary": "The deployment package ZIP (ETag: its SHA-256; Content-Length).",
+                    "responses": with_common(json!({ "200": { "description": "model_<version>_deployment.zip",
+                        "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } },
+                        "304": { "description": "Not modified (If-None-Match)." }, "400": bad_version, "404": not_found }), false) } },
+            "/api/models/{version}/deploy": { "parameters": [version_parameter()],
+                "post": { "summary": "Deploy a model (the deployed one is archived); optional precondition on the deployed model.",
+                    "requestBody": { "required": false, "content": { "application/json": { "schema": {
+                        "type": "object", "properties": { "expected_deployed": { "type": ["string", "null"] } } } } } },
+                    "responses": with_common(json!({
+                        "200": json_response("Deployed.", json!({ "type": "object", "properties": {
+                            "model": record, "previous": { "oneOf": [record, { "type": "null" }] }, "changed": { "type": "boolean" } } })),
+                        "400": bad_version, "404": not_found,
+                        "409": error_response("The deployed model is not the expected one."),
+                        "422": error_response("The model cannot be packaged.") }), true) } },
+            "/api/training/jobs": {
+                "get": { "summary": "This process's training jobs, newest first.",
+                    "responses": with_common(json!({ "200": json_response("The jobs.", json!({ "type": "object", "properties": { "jobs": { "type": "array", "items": job } } })) }), false) },
+                "post": { "summary": "Upload an export (the body) and train on it; validated before the job is accepted.",
+                    "parameters": [
+                        query("file_name", "Recorded as the model's lineage.", json!({ "type": "string" })),
+                        query("detector", "The detector.", json!({ "enum": ["isolation_forest", "lof"] })),
+                        query("seed", "Random seed.", json!({ "type": "integer", "minimum": 0 })),
+                        query("contamination", "\"auto\" or a fraction in (0, 0.5].", json!({ "type": "string" })),
+                        query("n_estimators", "Isolation Forest trees.", json!({ "type": "integer", "minimum": 1 })),
+                        query("max_samples", "\"auto\", a count or a fraction.", json!({ "type": "string" })),
+                        query("n_neighbors", "LOF neighbours.", json!({ "type": "integer", "minimum": 1 })),
+                        query("drop_invalid", "Leave out invalid records.", json!({ "type": "boolean" })),
+                        query("created_at_micros", "The model's creation time (µs since 1970); makes the model reproducible.", json!({ "type": "integer" }))],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "string", "format": "binary" } },
+                        "application/x-ndjson": { "schema": { "type": "string", "format": "binary" } } } },
+                    "responses": with_common(json!({
+                        "202": json_response("Accepted.", job.clone()),
+                        "400": error_response("A bad parameter: `invalid_parameter`."),
+                        "413": error_response("Larger than limits.max_export_mb."),
+                        "422": error_response("The export is invalid: `invalid_export`, naming where.") }), true) } },
+            "/api/training/jobs/{id}": { "parameters": [id_parameter()],
+                "get": { "summary": "One job.", "responses": with_common(json!({ "200": json_response("The job.", job.clone()), "404": error_response("No such job.") }), false) },
+                "delete": { "summary": "Cancel a queued or running job; remove a finished one from the list.",
+                    "responses": with_common(json!({ "200": json_response("The job.", job.clone()), "404": error_response("No such job.") }), true) } },
+            "/api/training/jobs/{id}/events": { "parameters": [id_parameter()],
+                "get": { "summary": "Server-sent events: `progress` (the job) while it runs, then `done` (the job).",
+                    "responses": with_common(json!({ "200": { "description": "An event stream.", "content": { "text/event-stream": { "schema": { "type": "string" } } } },
+                        "404": error_response("No such job.") }), false) } },
+            "/metrics": { "get": { "summary": "Prometheus metrics: requests, latencies, upload bytes, jobs, models, storage bytes.",
+                "responses": { "200": { "description": "Prometheus text format.", "content": { "text/plain": { "schema": { "type": "string" } } } } } } }
+        }
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_of_the_guide_is_described() {
+        let spec = spec();
+        let guide = include_str!("../../../docs/API.md");
+        let paths = spec["paths"].as_object().map(|p| p.len()).unwrap_or(0);
+        assert_eq!(paths, 13);
+        for path in spec["paths"].as_object().into_iter().flat_map(|p| p.keys()) {
+            assert!(
+                guide.contains(path.as_str()),
+                "{path} is not in docs/API.md"
+            );
+        }
+    }
+}
