@@ -18,6 +18,18 @@ use common::server::{
 };
 use common::Work;
 
+/// Files under `data/uploads` that the process `pid` staged (`<pid>-<random>.part`).
+fn staged_by(data: &std::path::Path, pid: u32) -> Vec<String> {
+    std::fs::read_dir(data.join("uploads"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(&format!("{pid}-")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Uploads `body` slowly on a raw connection: 64 KiB at a time with a pause, so the server is
 /// mid-upload for a while. Errors (the server dies) end it quietly.
 fn slow_upload(addr: SocketAddr, body: &[u8], pause: Duration) {
@@ -126,6 +138,7 @@ fn kill_9_during_uploads_and_deploys_leaves_only_complete_models() {
         }
         thread::sleep(Duration::from_millis(kill_after));
         assert!(s.running(), "the server died by itself:\n{}", s.stderr());
+        let killed = s.pid();
         s.kill();
         stop.store(true, Ordering::Relaxed);
         for t in threads {
@@ -137,6 +150,16 @@ fn kill_9_during_uploads_and_deploys_leaves_only_complete_models() {
         assert_eq!(h.status, 200, "{}", h.text());
         assert_eq!(h.json()["storage"]["status"], "ok", "{}", h.text());
         let listed = assert_consistent(&s, &known);
+        let survived = batch.iter().filter(|(v, _)| listed.contains(v)).count();
+        eprintln!(
+            "round {round}: killed after {kill_after} ms; {survived} of {} uploads complete",
+            batch.len()
+        );
+        assert!(
+            staged_by(&data, killed).is_empty(),
+            "round {round}: the killed server's staged uploads remain: {:?}",
+            staged_by(&data, killed)
+        );
         for (version, _) in &base {
             assert!(
                 listed.contains(version),
@@ -200,10 +223,16 @@ fn kill_9_during_training_restarts_with_the_registry_intact() {
     });
     thread::sleep(Duration::from_millis(300));
     assert!(s.running(), "the server died by itself:\n{}", s.stderr());
+    let killed = s.pid();
     s.kill();
     let _ = uploader.join();
 
     let s = Server::start(&data, &web, &[]);
+    assert!(
+        staged_by(&data, killed).is_empty(),
+        "the killed server's staged exports remain: {:?}",
+        staged_by(&data, killed)
+    );
     let known: BTreeMap<String, Vec<u8>> = [(version.clone(), model.clone())].into();
     assert_eq!(assert_consistent(&s, &known), vec![version.clone()]);
     // Jobs lived in the killed process.
