@@ -202,6 +202,14 @@ fn an_uploaded_model_is_listed_and_downloads_byte_for_byte() {
     );
     assert_eq!(cached.status, 304, "{}", cached.text());
     assert!(cached.body.is_empty());
+    // If-None-Match is a list (RFC 9110 13.1.2).
+    for header in [format!("\"0000\", {etag}"), "*".to_owned()] {
+        let r = s.get_with(
+            &format!("/api/models/{version}/package"),
+            &[("If-None-Match", &header)],
+        );
+        assert_eq!(r.status, 304, "If-None-Match: {header}");
+    }
     let stale = s.get_with(
         &format!("/api/models/{version}/package"),
         &[("If-None-Match", "\"0000\"")],
@@ -316,6 +324,12 @@ fn invalid_models_and_packages_are_422_and_a_valid_package_registers_its_model()
     );
     // The model.json itself is now the same bytes: harmless.
     assert_eq!(s.post("/api/models", &model).status, 200);
+    // A package of another model with the same version: taken.
+    let rival = train(&w, &e, 2, EPOCH);
+    let rival = mcp_train_core::package::build(&rival, 1_700_000_100_000_000)
+        .expect("builds the rival package")
+        .bytes;
+    s.post("/api/models", &rival).assert_error(409, "conflict");
 }
 
 #[test]
@@ -475,6 +489,12 @@ fn a_training_job_gives_the_same_model_as_the_cli_and_registers_it() {
             .all(|(n, _)| n == "progress"),
         "{events:?}"
     );
+    for (_, job) in &events {
+        let fraction = job["progress"]["fraction"].as_f64().unwrap_or(-1.0);
+        assert!((0.0..=1.0).contains(&fraction), "{job}");
+        assert!(job["progress"]["stage"].is_string(), "{job}");
+        assert_eq!(job["id"], id.as_str());
+    }
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["error"], Value::Null, "{done}");
     assert!(done["finished_at"].is_string(), "{done}");
@@ -494,6 +514,21 @@ fn a_training_job_gives_the_same_model_as_the_cli_and_registers_it() {
         sha256(&cli)
     );
     assert_eq!(s.versions(), vec!["20231114_221320".to_owned()]);
+    let m = s.metrics();
+    assert_eq!(
+        metric(
+            &m,
+            "mcp_train_http_upload_bytes_total",
+            &["route=\"/api/training/jobs\""]
+        ),
+        Some(body.len() as f64),
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "mcp_train_training_jobs", &["status=\"completed\""]),
+        Some(1.0),
+        "{m}"
+    );
 
     let got = s.get(&location);
     assert_eq!(got.status, 200);
@@ -610,7 +645,13 @@ fn invalid_exports_and_parameters_are_refused_before_a_job_starts() {
         "drop_invalid=maybe",
         "created_at_micros=soon",
     ] {
-        let r = s.post(&format!("/api/training/jobs?{query}"), &good);
+        // Raw: the server may answer before it reads the body.
+        let head = format!(
+            "POST /api/training/jobs?{query} HTTP/1.1\nHost: {}\nContent-Length: {}",
+            s.addr,
+            good.len()
+        );
+        let r = raw(s.addr, &head, &good);
         assert_eq!(r.status, 400, "{query}: {}", r.text());
         r.assert_error(400, "invalid_parameter");
     }
@@ -636,6 +677,17 @@ fn cancelled_jobs_register_no_model() {
     assert_eq!(r.status, 202, "{}", r.text());
     let queued = r.json()["id"].as_str().expect("id").to_owned();
 
+    let jobs = s.get("/api/training/jobs").json();
+    assert_eq!(
+        jobs["jobs"][0]["id"],
+        queued.as_str(),
+        "newest first: {jobs}"
+    );
+    assert_eq!(
+        jobs["jobs"][1]["id"],
+        running.as_str(),
+        "newest first: {jobs}"
+    );
     let job = s.wait_for_job(&running, &["running"], Duration::from_secs(30));
     assert!(job["started_at"].is_string(), "{job}");
     let q = s.get(&format!("/api/training/jobs/{queued}")).json();
@@ -1254,4 +1306,58 @@ fn without_a_web_app_the_api_works_and_the_root_says_how_to_build_it() {
     );
     assert_eq!(s.get("/api/health").status, 200);
     assert_eq!(s.versions(), Vec::<String>::new());
+}
+
+/// A POST the server refuses before its body has arrived (401 here) must not leave the client
+/// a dead keep-alive connection: either the response says `Connection: close`, or the
+/// connection still serves the next request. Otherwise a client that reuses connections fails
+/// its next request with an unexpected EOF.
+#[test]
+fn a_post_refused_before_its_body_arrives_leaves_a_usable_connection() {
+    use std::io::{Read, Write};
+    let w = Work::new();
+    let s = fresh(&w, &["--token", "tok"]);
+    let body = vec![b'x'; 200_000];
+    for path in ["/api/models", "/api/training/jobs?seed=abc"] {
+        let mut c = std::net::TcpStream::connect(s.addr).expect("connects");
+        c.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let auth = if path.contains('?') {
+            "Authorization: Bearer tok\r\n"
+        } else {
+            ""
+        };
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Length: {}\r\n\r\n",
+            s.addr,
+            body.len()
+        );
+        c.write_all(head.as_bytes()).expect("writes the head");
+        // The answer comes before the body is sent.
+        let mut first = vec![0u8; 4096];
+        let n = c.read(&mut first).expect("reads the refusal");
+        let first = String::from_utf8_lossy(&first[..n]).to_ascii_lowercase();
+        assert!(
+            first.starts_with("http/1.1 401") || first.starts_with("http/1.1 400"),
+            "{path}: {first}"
+        );
+        if first.contains("connection: close") {
+            continue;
+        }
+        // Kept alive: then the body is read (or skipped) and the next request answered.
+        let sent = c.write_all(&body).and_then(|()| {
+            c.write_all(format!("GET /api/health HTTP/1.1\r\nHost: {}\r\n\r\n", s.addr).as_bytes())
+        });
+        let mut second = vec![0u8; 4096];
+        let answer = sent.and_then(|()| c.read(&mut second));
+        let second = match answer {
+            Ok(n) => String::from_utf8_lossy(&second[..n]).into_owned(),
+            Err(e) => format!("error: {e}"),
+        };
+        assert!(
+            second.starts_with("HTTP/1.1 200"),
+            "POST {path} was refused without `Connection: close`, but the connection does not \
+             serve the next request (got {second:?}); the refusal was:\n{first}"
+        );
+    }
 }

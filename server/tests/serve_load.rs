@@ -253,11 +253,93 @@ fn two_servers_on_one_data_dir_agree_under_concurrent_writes() {
         "{deployed}"
     );
 
+    // Training on both at once, and the CLI registering into the same directory: everyone
+    // sees all three models.
+    let export_bytes = std::fs::read(&e).expect("export");
+    let jobs: Vec<_> = [(&a, 1_711_000_000i64), (&b, 1_711_000_060)]
+        .into_iter()
+        .map(|(server, at)| {
+            let r = server.post(
+                &format!("/api/training/jobs?created_at_micros={}", at * 1_000_000),
+                &export_bytes,
+            );
+            assert_eq!(r.status, 202, "{}", r.text());
+            r.json()["id"].as_str().expect("id").to_owned()
+        })
+        .collect();
+    let cli = common::run(
+        &[
+            "train",
+            &e,
+            "--quiet",
+            "--register",
+            "--registry",
+            &w.s("data"),
+            "--out",
+            &w.s("cli.json"),
+        ],
+        &[("SOURCE_DATE_EPOCH", "1711000120")],
+    );
+    common::ok(&cli);
+    for (server, id) in [(&a, &jobs[0]), (&b, &jobs[1])] {
+        let done = server.wait_for_job(
+            id,
+            &["completed", "failed", "cancelled"],
+            std::time::Duration::from_secs(60),
+        );
+        assert_eq!(done["status"], "completed", "{done}");
+    }
+    for v in ["20240321_054640", "20240321_054740", "20240321_054840"] {
+        assert_eq!(a.get(&format!("/api/models/{v}")).status, 200, "{v} on a");
+        assert_eq!(b.get(&format!("/api/models/{v}")).status, 200, "{v} on b");
+    }
+
     // Deletes on one server are seen by the other.
     let gone = &models[5].0;
     assert_eq!(a.delete(&format!("/api/models/{gone}")).status, 200);
     b.get(&format!("/api/models/{gone}"))
         .assert_error(404, "not_found");
     assert_eq!(a.versions(), b.versions());
-    assert_eq!(assert_listed_models_are_complete(&b).len(), 15);
+    assert_eq!(assert_listed_models_are_complete(&b).len(), 18);
+}
+
+#[test]
+fn racing_uploads_of_one_version_register_it_once() {
+    let w = Work::new();
+    let e = export(&w, "export.json", 300, 1);
+    let model = Arc::new(train(&w, &e, 1, 1_712_000_000));
+    let rival = Arc::new(train(&w, &e, 2, 1_712_000_000));
+    let s = Arc::new(Server::start(&w.path("data"), &dist(&w), &[]));
+    let handles: Vec<_> = (0..12)
+        .map(|i| {
+            let (s, model, rival) = (Arc::clone(&s), Arc::clone(&model), Arc::clone(&rival));
+            thread::spawn(move || {
+                let body = if i % 4 == 3 { &rival } else { &model };
+                let r = s.post("/api/models", body);
+                (i % 4 == 3, r.status, r.text())
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles
+        .into_iter()
+        .map(|h| h.join().expect("upload thread"))
+        .collect();
+    let created: Vec<_> = results.iter().filter(|r| r.1 == 201).collect();
+    assert_eq!(created.len(), 1, "{results:#?}");
+    let winner_is_rival = created[0].0;
+    for (is_rival, status, text) in &results {
+        let expected = if *is_rival == winner_is_rival {
+            [200, 201]
+        } else {
+            [409, 409]
+        };
+        assert!(expected.contains(status), "{is_rival} {status} {text}");
+    }
+    let m = s.get(&format!("/api/models/{}/model", version_of(&model)));
+    let winner: &[u8] = if winner_is_rival { &rival } else { &model };
+    assert!(
+        m.body == winner,
+        "the registered bytes are not the winner's"
+    );
+    assert_eq!(s.versions().len(), 1);
 }

@@ -146,7 +146,7 @@ impl Server {
     }
 
     pub fn get(&self, path: &str) -> Reply {
-        call(ureq::get(&self.url(path)), None)
+        call(agent().get(&self.url(path)), None)
     }
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         let mut req = agent().get(&self.url(path));
@@ -295,6 +295,9 @@ fn agent() -> ureq::Agent {
             ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(120))
                 .redirects(0)
+                // A fresh connection per request: whether the server keeps a connection usable
+                // after refusing a body is tested on its own (serve.rs), not in every test.
+                .max_idle_connections(0)
                 .build()
         })
         .clone()
