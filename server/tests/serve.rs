@@ -410,6 +410,25 @@ fn deploy_archives_the_previous_model_and_checks_the_precondition() {
         "deploying did not change the package's deployment time"
     );
 
+    // An archived model can be deployed again; its package then carries the new time.
+    std::thread::sleep(Duration::from_millis(1100));
+    let d = s.post_json(
+        &format!("/api/models/{va}/deploy"),
+        &json!({ "expected_deployed": vb }),
+    );
+    assert_eq!(d.status, 200, "{}", d.text());
+    let d = d.json();
+    assert_eq!(d["changed"], true);
+    assert_eq!(d["model"]["status"], "deployed");
+    assert_eq!(d["model"]["archived_at"], Value::Null, "{d}");
+    assert_eq!(d["previous"]["version"], vb.as_str());
+    let redeployed = s.get(&format!("/api/models/{va}/package"));
+    assert_package_verifies(&redeployed.body, &va);
+    assert!(
+        redeployed.body != after.body,
+        "redeploying kept the old package"
+    );
+
     s.post("/api/models/20200101_000000/deploy", b"")
         .assert_error(404, "not_found");
     s.post(&format!("/api/models/{va}/deploy"), b"{not json")
@@ -1243,6 +1262,12 @@ fn path_traversal_never_serves_a_file_outside_the_data_dir_or_dist() {
         std::fs::read_to_string(w.path("secret.txt")).expect("secret"),
         secret
     );
+    // Nor do the raw paths end up in the metrics' labels.
+    let m = s.metrics();
+    assert!(
+        !m.contains("secret") && !m.contains("passwd") && !m.contains(".."),
+        "raw paths in /metrics:\n{m}"
+    );
     // Uploads cannot name their own path either: the version inside model.json is checked.
     let mut evil: Value = serde_json::from_slice(&model).expect("model");
     evil["version"] = json!("../../evil");
@@ -1318,6 +1343,7 @@ fn a_post_refused_before_its_body_arrives_leaves_a_usable_connection() {
     let w = Work::new();
     let s = fresh(&w, &["--token", "tok"]);
     let body = vec![b'x'; 200_000];
+    let mut problems = Vec::new();
     for path in ["/api/models", "/api/training/jobs?seed=abc"] {
         let mut c = std::net::TcpStream::connect(s.addr).expect("connects");
         c.set_read_timeout(Some(Duration::from_secs(5)))
@@ -1354,10 +1380,49 @@ fn a_post_refused_before_its_body_arrives_leaves_a_usable_connection() {
             Ok(n) => String::from_utf8_lossy(&second[..n]).into_owned(),
             Err(e) => format!("error: {e}"),
         };
+        if !second.starts_with("HTTP/1.1 200") {
+            problems.push(format!(
+                "POST {path} was refused without `Connection: close`, but the connection does \
+                 not serve the next request (got {second:?}); the refusal was:\n{first}"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_lost_data_directory_degrades_health_and_leaks_no_detail() {
+    let w = Work::new();
+    let e = export(&w, "export.json", 300, 1);
+    let model = train(&w, &e, 1, EPOCH);
+    let s = fresh(&w, &[]);
+    assert_eq!(s.post("/api/models", &model).status, 201);
+    // The directory goes away and a plain file takes its place.
+    std::fs::rename(w.path("data"), w.path("moved")).expect("moves the data dir");
+    std::fs::write(w.path("data"), "not a directory").expect("writes a file");
+    let h = s.get("/api/health");
+    assert_eq!(h.status, 200, "{}", h.text());
+    let h = h.json();
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert_eq!(h["storage"]["status"], "unavailable", "{h}");
+    assert!(h["storage"]["message"].is_string(), "{h}");
+    let data_dir = w.path("data").to_string_lossy().into_owned();
+    for r in [
+        s.get("/api/models"),
+        s.get("/api/models/20231114_221320/model"),
+        s.post("/api/models", &model),
+    ] {
+        assert!(r.status >= 500, "{} {}", r.status, r.text());
+        let body = r.assert_error(r.status, "internal");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
         assert!(
-            second.starts_with("HTTP/1.1 200"),
-            "POST {path} was refused without `Connection: close`, but the connection does not \
-             serve the next request (got {second:?}); the refusal was:\n{first}"
+            !message.contains(&data_dir) && !message.contains("os error"),
+            "an internal error leaks its detail: {message}"
         );
     }
+    // Back in place: everything works again, the model intact.
+    std::fs::remove_file(w.path("data")).expect("removes the file");
+    std::fs::rename(w.path("moved"), w.path("data")).expect("moves it back");
+    assert_eq!(s.get("/api/health").json()["status"], "ok");
+    assert!(s.get("/api/models/20231114_221320/model").body == model);
 }
