@@ -16,10 +16,10 @@ bin="$PWD/target/release/mcp-train"
 work="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-"$bin" synth --records 20000 --seed 7 --out "$work/export.json" --quiet
+"$bin" synth --records 20000 --seed 7 --out "$work/export.json" --quiet >/dev/null
 for i in $(seq 1 "$models"); do
   SOURCE_DATE_EPOCH=$((1700000000 + i)) "$bin" train "$work/export.json" --seed "$i" \
-    --register --registry "$work/data" --out "$work/model.json" --quiet >/dev/null
+    --register --registry "$work/data" --out "$work/model.json" --quiet >/dev/null 2>&1
 done
 version=$(MCP_TRAIN_DATA="$work/data" "$bin" models deploy latest --json |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["model"]["version"])')

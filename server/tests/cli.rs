@@ -437,3 +437,43 @@ fn unwritable_output_is_an_io_error() {
         stderr(&o)
     );
 }
+
+#[test]
+fn serve_refuses_bad_settings_with_one_line() {
+    let o = bin()
+        .args(["serve", "--private", "--addr", "127.0.0.1:0"])
+        .env_remove("MCP_TRAIN_TOKEN")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run mcp-train: {e}"));
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("--private needs a token"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(&["serve", "--addr", "not-an-address"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--addr"), "{}", stderr(&o));
+
+    // A port already taken: the cause, in one line, exit 2.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let addr = taken
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_string();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let o = bin()
+        .args(["serve", "--addr", &addr, "--data-dir"])
+        .arg(&data)
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run mcp-train: {e}"));
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains(&format!("cannot listen on {addr}")),
+        "{}",
+        stderr(&o)
+    );
+}
