@@ -103,3 +103,5 @@ impl Work {
 pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).expect("reads")).expect("json")
 }
+
+pub mod server;
