@@ -128,6 +128,7 @@ pub fn app(state: AppState, dist: PathBuf, cors_origins: &[String]) -> Router {
         .route("/api/training/jobs/{id}/events", get(jobs::events))
         .route("/api/{*rest}", any(api_not_found))
         .route("/api", any(api_not_found))
+        .route("/api/", any(api_not_found))
         .route("/metrics", get(prometheus))
         .route("/", get(index))
         .route("/index.html", get(index));
@@ -144,6 +145,7 @@ pub fn app(state: AppState, dist: PathBuf, cors_origins: &[String]) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .layer(middleware::from_fn(upload::close_if_unread))
         .with_state(state);
     if !cors_origins.is_empty() {
         router = router.layer(cors(cors_origins));

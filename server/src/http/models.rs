@@ -113,7 +113,13 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                // If-None-Match compares weakly: W/"x" names the same bytes as "x".
+                let t = t.trim();
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+            })
+        })
 }
 
 /// A download: the bytes with their type, name, length and ETag (304 when the client has them).

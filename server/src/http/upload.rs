@@ -7,9 +7,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
@@ -138,4 +143,43 @@ fn process_alive(pid: u32) -> bool {
         // Without /proc, keep the file: a stale file costs disk space, a removed live one an upload.
         true
     }
+}
+
+/// Answers that leave part of a request body unread (a 401 before an upload, a 400 for a bad
+/// parameter, a 413 from `Content-Length`) say `Connection: close`: the connection cannot carry
+/// another request until the rest of the body is drained, so a client that reuses connections
+/// must not send its next request on this one.
+pub async fn close_if_unread(request: Request, next: Next) -> Response {
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    if !has_body {
+        return next.run(request).await;
+    }
+    let finished = Arc::new(AtomicBool::new(false));
+    let (parts, body) = request.into_parts();
+    let flag = finished.clone();
+    let tracked = futures_util::stream::unfold(
+        (body.into_data_stream(), flag),
+        |(mut data, flag)| async move {
+            match data.next().await {
+                Some(item) => Some((item, (data, flag))),
+                None => {
+                    flag.store(true, Ordering::SeqCst);
+                    None
+                }
+            }
+        },
+    );
+    let request = Request::from_parts(parts, Body::from_stream(tracked));
+    let mut response = next.run(request).await;
+    if !finished.load(Ordering::SeqCst) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
