@@ -23,7 +23,7 @@ pub fn Models() -> impl IntoView {
         <section data-testid="models-page">
             <h1>"Models"</h1>
             <p class="lede">
-                "Models trained in this browser. Deploying one builds its deployment package — model, scaler, manifest with every file's SHA-256 and self-test scores, Python validation scripts — and downloads it."
+                "Models trained in this browser (and, with a server, the ones shared there). Deploying one builds its deployment package — model, scaler, manifest with every file's SHA-256 and self-test scores, Python validation scripts — and downloads it."
             </p>
             <div class:models-split=with_server>
             <div class="card" data-testid="local-models">

@@ -101,7 +101,7 @@ pub fn Training() -> impl IntoView {
         <section data-testid="training-page">
             <h1>"Training"</h1>
             <p class="lede">
-                "Choose an export of your access points' logs. It is read and validated in a background worker of this tab; nothing is uploaded."
+                "Choose an export of your access points' logs. It is read and validated in a background worker of this tab; nothing is uploaded unless you choose Train on server."
             </p>
             <div class="grid-2">
                 <div class="card">
