@@ -31,6 +31,9 @@ use super::error::{error_chain, ApiError, ApiResult};
 use super::upload::{self, Limit, Staged};
 use super::{blocking, now_micros, AppState};
 
+/// Finished jobs kept in memory; older finished ones are forgotten (their models stay registered).
+const KEPT_FINISHED_JOBS: usize = 200;
+
 /// Least time between two progress updates of a job (stage changes are always published).
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -484,7 +487,18 @@ pub async fn create(
         export: Mutex::new(Some(staged)),
         created_at_micros,
     });
-    state.jobs.handles().insert(0, handle.clone());
+    {
+        let mut handles = state.jobs.handles();
+        handles.insert(0, handle.clone());
+        let mut finished = 0;
+        handles.retain(|h| {
+            if !h.state.borrow().status.finished() {
+                return true;
+            }
+            finished += 1;
+            finished <= KEPT_FINISHED_JOBS
+        });
+    }
     let queued = state
         .jobs
         .queue
