@@ -1435,3 +1435,97 @@ fn a_lost_data_directory_degrades_health_and_leaks_no_detail() {
     assert_eq!(s.get("/api/health").json()["status"], "ok");
     assert!(s.get("/api/models/20231114_221320/model").body == model);
 }
+
+#[test]
+fn every_api_error_is_json_even_those_the_framework_answers() {
+    let w = Work::new();
+    let s = fresh(&w, &[]);
+    // A path segment that is not UTF-8, a duplicate query field, a method the route lacks, a
+    // deploy body over its limit: all in the error envelope.
+    raw_get(s.addr, "/api/models/%ff").assert_error(400, "bad_request");
+    raw_get(s.addr, "/api/models?status=ready&status=archived").assert_error(400, "bad_request");
+    let put = raw(
+        s.addr,
+        &format!(
+            "PUT /api/models HTTP/1.1\nHost: {}\nContent-Length: 0",
+            s.addr
+        ),
+        &[],
+    );
+    put.assert_error(405, "method_not_allowed");
+    assert!(
+        put.header("allow").is_some_and(|a| a.contains("POST")),
+        "{:?}",
+        put.header("allow")
+    );
+    let big = vec![b' '; 3 * 1024 * 1024];
+    let r = raw(
+        s.addr,
+        &format!(
+            "POST /api/models/20240101_000000/deploy HTTP/1.1\nHost: {}\nContent-Length: {}",
+            s.addr,
+            big.len()
+        ),
+        &big,
+    );
+    r.assert_error(413, "payload_too_large");
+    // Job parameters given twice are refused rather than one silently winning.
+    s.post("/api/training/jobs?seed=1&seed=2", b"{}")
+        .assert_error(400, "invalid_parameter");
+}
+
+#[test]
+fn unknown_methods_share_one_metrics_label() {
+    let w = Work::new();
+    let s = fresh(&w, &[]);
+    for method in ["FOO1", "FOO2", "BARBAZ"] {
+        let r = raw(
+            s.addr,
+            &format!("{method} /api/models HTTP/1.1\nHost: {}", s.addr),
+            &[],
+        );
+        assert!(r.status >= 400, "{method}: {}", r.status);
+    }
+    let metrics = s.metrics();
+    assert!(
+        !metrics.contains("FOO1") && !metrics.contains("BARBAZ"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
+}
+
+#[test]
+fn the_bearer_scheme_is_case_insensitive_and_a_token_flag_is_trimmed() {
+    let w = Work::new();
+    let s = fresh(&w, &["--token", "s3cret\n"]);
+    let model = train(&w, &export(&w, "e.json", 400, 3), 3, 1_700_000_000);
+    let r = s.request(
+        "POST",
+        "/api/models",
+        &[("Authorization", "BEARER s3cret")],
+        Some(&model),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+#[test]
+fn cors_origins_are_checked_at_start() {
+    let w = Work::new();
+    let o = common::command(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--cors-origin",
+            "example.test",
+        ],
+        &[("RUST_LOG", "off")],
+    )
+    .arg("--data-dir")
+    .arg(w.path("data"))
+    .output()
+    .expect("runs");
+    let (code, line) = common::failure(&o);
+    assert_eq!(code, 2);
+    assert!(line.contains("--cors-origin"), "{line}");
+}

@@ -347,6 +347,7 @@ impl<S: RegistryStore> Registry<S> {
         expected: Option<Option<&str>>,
     ) -> Result<Transition, RegistryError> {
         self.change(|index| {
+            index.get(version)?;
             if let Some(expected) = expected {
                 let actual = index.deployed().map(|m| m.version.as_str());
                 if actual != expected {

@@ -24,7 +24,8 @@ pub struct Auth {
 impl Auth {
     pub fn new(token: Option<&str>, private: bool) -> Auth {
         Auth {
-            token_sha256: token.map(|t| Sha256::digest(t.as_bytes()).into()),
+            // Trimmed like the presented token: a token read from a file keeps no newline.
+            token_sha256: token.map(|t| Sha256::digest(t.trim().as_bytes()).into()),
             private,
         }
     }
@@ -74,10 +75,12 @@ pub async fn require_token(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            let (scheme, token) = v.trim_start().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then_some(token.trim())
+        });
     match presented {
         Some(token) if auth.accepts(token.as_bytes()) => next.run(request).await,
         Some(_) => ApiError::unauthorized("the bearer token is not valid").into_response(),

@@ -2,7 +2,9 @@
 //! `{"error": {"code", "message"}}`. Internal failures are logged in full and answered with a
 //! generic message, so no path, OS error or stack detail reaches a client.
 
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use mcp_train_core::registry::RegistryError;
@@ -118,5 +120,59 @@ impl IntoResponse for ApiError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+/// Gives every error under `/api` the JSON envelope, also those axum answers by itself (a path
+/// segment or query string that does not parse, a method the route does not have, a JSON body
+/// over its limit), which come as plain text or empty.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api");
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !api || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            format!("{method} is not allowed here (see /api/openapi.json)"),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", non_empty(text, reason)),
+        s if s.is_server_error() => {
+            tracing::error!(status = s.as_u16(), body = %text, "an error without details");
+            ("internal", "internal error (see the server log)".to_owned())
+        }
+        _ => ("bad_request", non_empty(text, reason)),
+    };
+    let mut answer = ApiError::new(status, code, message).into_response();
+    for name in [header::ALLOW, header::CONNECTION] {
+        if let Some(v) = parts.headers.get(&name) {
+            answer.headers_mut().insert(name, v.clone());
+        }
+    }
+    answer
+}
+
+fn non_empty(text: String, otherwise: String) -> String {
+    if text.is_empty() {
+        otherwise
+    } else {
+        text.chars().take(300).collect()
     }
 }

@@ -31,6 +31,8 @@ use super::error::{error_chain, ApiError, ApiResult};
 use super::upload::{self, Limit, Staged};
 use super::{blocking, now_micros, AppState};
 
+/// Jobs that may wait for the runner at once (each keeps its export on disk).
+const MAX_QUEUED_JOBS: usize = 8;
 /// Finished jobs kept in memory; older finished ones are forgotten (their models stay registered).
 const KEPT_FINISHED_JOBS: usize = 200;
 
@@ -156,7 +158,10 @@ impl Jobs {
             .iter()
             .find(|h| h.id == id)
             .cloned()
-            .ok_or_else(|| ApiError::not_found(format!("no training job {id:?}")))
+            .ok_or_else(|| {
+                let shown: String = id.chars().take(64).collect();
+                ApiError::not_found(format!("no training job {shown:?}"))
+            })
     }
 
     /// Jobs by status, for the metrics.
@@ -180,16 +185,18 @@ impl Jobs {
 
 /// Trains one job, publishing its progress; registers the model when it succeeds.
 fn run(handle: &Handle, data_dir: &std::path::Path, config: &Config) {
-    if handle.cancel.load(Ordering::SeqCst) {
+    // Taking the export is what starts the job: a cancel that took it first has marked the job
+    // cancelled, and it stays so.
+    let Some(export) = handle.take_export() else {
         return;
-    }
+    };
     let started = Instant::now();
     handle.update(|j| {
         j.status = JobStatus::Running;
         j.started_at = Some(format_iso8601(now_micros()));
     });
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        train(handle, data_dir, config, started)
+        train(handle, export, data_dir, config, started)
     }))
     .unwrap_or_else(|_| {
         Err(JobFailure {
@@ -227,6 +234,7 @@ fn run(handle: &Handle, data_dir: &std::path::Path, config: &Config) {
 
 fn train(
     handle: &Handle,
+    staged: Staged,
     data_dir: &std::path::Path,
     config: &Config,
     started: Instant,
@@ -237,12 +245,6 @@ fn train(
             code: "internal",
             message: format!("{context}: internal error (see the server log)"),
         }
-    };
-    let Some(staged) = handle.take_export() else {
-        return Err(JobFailure {
-            code: "cancelled",
-            message: "cancelled".to_owned(),
-        });
     };
     let bytes = std::fs::read(&staged.path).map_err(|e| internal("cannot read the export", &e))?;
     drop(staged);
@@ -336,14 +338,26 @@ fn options(params: &TrainParams, config: &Config, now: i64) -> pipeline::TrainOp
 
 /// The query parameters of `POST /api/training/jobs` over the configuration's defaults.
 fn parse_params(
-    query: &BTreeMap<String, String>,
+    query: &[(String, String)],
     config: &Config,
 ) -> ApiResult<(TrainParams, String, Option<i64>)> {
+    if let Some((name, _)) = query
+        .iter()
+        .enumerate()
+        .find(|(i, (name, _))| query[..*i].iter().any(|(n, _)| n == name))
+        .map(|(_, pair)| pair)
+    {
+        let shown: String = name.chars().take(64).collect();
+        return Err(ApiError::invalid_parameter(format!(
+            "parameter {shown:?} is given more than once"
+        )));
+    }
     let mut params = TrainParams::from_config(config);
     let mut file_name = "export.json".to_owned();
     let mut created_at = None;
     let bad = |name: &str, expected: &str, value: &str| {
-        ApiError::invalid_parameter(format!("{name}: expected {expected}, found {value:?}"))
+        let shown: String = value.chars().take(64).collect();
+        ApiError::invalid_parameter(format!("{name}: expected {expected}, found {shown:?}"))
     };
     for (name, value) in query {
         let v = value.trim();
@@ -431,9 +445,10 @@ fn parse_params(
                 created_at = Some(micros);
             }
             _ => {
+                let shown: String = name.chars().take(64).collect();
                 return Err(ApiError::invalid_parameter(format!(
-                    "unknown parameter {name:?} (see /api/openapi.json)"
-                )))
+                    "unknown parameter {shown:?} (see /api/openapi.json)"
+                )));
             }
         }
     }
@@ -442,17 +457,35 @@ fn parse_params(
 
 pub async fn create(
     State(state): State<AppState>,
-    Query(query): Query<BTreeMap<String, String>>,
+    Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
     let (params, file_name, created_at_micros) = parse_params(&query, &state.config)?;
+    // Refused before the export is received: each queued job keeps its export on disk.
+    let queued = state
+        .jobs
+        .handles()
+        .iter()
+        .filter(|h| h.state.borrow().status == JobStatus::Queued)
+        .count();
+    if queued >= MAX_QUEUED_JOBS {
+        let mut busy = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("{queued} training jobs are waiting already; try again when one has run"),
+        )
+        .into_response();
+        busy.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        return Ok(busy);
+    }
     let limit = Limit {
         what: "export",
         mb: state.config.training.limits.max_export_mb,
     };
     let metrics = state.metrics.clone();
-    let staged = upload::stage(&state.data_dir, &headers, body, limit, move |n| {
+    let staged = upload::stage(&state.staging, &headers, body, limit, move |n| {
         metrics.uploaded("/api/training/jobs", n)
     })
     .await?;
@@ -460,7 +493,14 @@ pub async fn create(
     let mut validation = state.config.training.validation.clone();
     validation.drop_invalid = params.drop_invalid;
     let path = staged.path.clone();
-    let (records, dropped) = blocking(move || check_export(&path, &validation)).await?;
+    let (records, dropped) = {
+        let _permit = state
+            .heavy
+            .acquire()
+            .await
+            .map_err(|e| ApiError::internal("the server is stopping", &e))?;
+        blocking(move || check_export(&path, &validation)).await?
+    };
     let id = upload::random_hex()?;
     let job = Job {
         id: id.clone(),
@@ -555,11 +595,11 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
 
 /// Cancels a queued or running job (waiting, up to a few seconds, until it has stopped), or
 /// removes a finished one from the list.
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Job>> {
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let handle = state.jobs.find(&id)?;
     if handle.snapshot().status.finished() {
         state.jobs.handles().retain(|h| h.id != id);
-        return Ok(Json(handle.snapshot()));
+        return Ok(Json(handle.snapshot()).into_response());
     }
     handle.cancel.store(true, Ordering::SeqCst);
     // A queued job never starts: mark it now and free its export.
@@ -577,10 +617,12 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Ap
         changes.wait_for(|j| j.status.finished()),
     )
     .await;
+    let job = handle.snapshot();
     if stopped.is_err() {
         tracing::warn!(job = %id, "the job has not stopped 30 s after it was cancelled");
+        return Ok((StatusCode::ACCEPTED, Json(job)).into_response());
     }
-    Ok(Json(handle.snapshot()))
+    Ok(Json(job).into_response())
 }
 
 /// Server-sent events: the job as `progress` events, then `done` once it has finished.

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -146,7 +147,22 @@ fn escape(label: &str) -> String {
 /// make a new series each.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    // A fixed set of labels: any token is a valid HTTP method, and each would be a new series.
+    let method = match *request.method() {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -158,13 +174,14 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
                 "static".to_owned()
             }
         });
-    let path = request.uri().path().to_owned();
+    let path: String = request.uri().path().chars().take(256).collect();
     let response = next.run(request).await;
     let seconds = started.elapsed().as_secs_f64();
     let status = response.status().as_u16();
-    state.metrics.record(&method, &route, status, seconds);
+    state.metrics.record(method, &route, status, seconds);
     tracing::info!(
         target: "mcp_train::request",
+        peer,
         method,
         path,
         route,

@@ -23,7 +23,7 @@ mod upload;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use axum::extract::State;
@@ -35,6 +35,7 @@ use mcp_train_core::config::Config;
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::cli::args::ServeArgs;
 use crate::cli::{Failure, Outcome};
@@ -54,6 +55,10 @@ pub struct Shared {
     pub metrics: Arc<metrics::Metrics>,
     pub jobs: jobs::Jobs,
     pub packages: Arc<models::PackageCache>,
+    /// Where this process stages uploads.
+    pub staging: upload::Staging,
+    /// Bounds the memory of reading whole uploads (validating exports, verifying packages).
+    pub heavy: tokio::sync::Semaphore,
     /// The web app's index.html with the API marker, or a page saying how to build the app.
     pub index_html: String,
 }
@@ -141,6 +146,8 @@ pub fn app(state: AppState, dist: PathBuf, cors_origins: &[String]) -> Router {
             state.clone(),
             auth::require_token,
         ))
+        .layer(middleware::from_fn(error::json_errors))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -246,7 +253,13 @@ async fn prometheus(State(state): State<AppState>) -> Response {
         .unwrap_or_else(|e| Err(e.to_string()));
     let (models, bytes) = match &storage {
         Ok((counts, bytes)) => (Some(counts), *bytes),
-        Err(_) => (None, metrics::disk_usage(&state.data_dir)),
+        Err(_) => {
+            let dir = state.data_dir.clone();
+            let bytes = tokio::task::spawn_blocking(move || metrics::disk_usage(&dir))
+                .await
+                .unwrap_or(0);
+            (None, bytes)
+        }
     };
     let page = metrics::render(&state.metrics, &state.jobs.counts(), models, bytes);
     (
@@ -276,6 +289,19 @@ fn init_logging() {
     };
 }
 
+/// `*`, or `http(s)://host[:port]` (a trailing `/` is allowed).
+fn valid_origin(origin: &str) -> bool {
+    if origin == "*" {
+        return true;
+    }
+    let host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .map(|h| h.strip_suffix('/').unwrap_or(h));
+    host.is_some_and(|h| !h.is_empty() && !h.contains(['/', ' ', '\t']))
+        && HeaderValue::from_str(origin).is_ok()
+}
+
 /// `mcp-train serve`.
 pub fn run(args: ServeArgs) -> Outcome {
     init_logging();
@@ -287,11 +313,24 @@ pub fn run(args: ServeArgs) -> Outcome {
     if args.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
         return Err(Failure::usage(anyhow::anyhow!("the token is empty")));
     }
+    if let Some(origin) = args.cors_origins.iter().find(|o| !valid_origin(o)) {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--cors-origin {origin:?}: expected an origin like https://app.example.com, or *"
+        )));
+    }
+    if args.token.is_none() && !args.addr.ip().is_loopback() {
+        tracing::warn!(addr = %args.addr, "listening beyond this machine without a token: anyone who can reach it can upload, deploy and delete models (set --token or MCP_TRAIN_TOKEN)");
+    }
     let config = crate::cli::input::load_config(args.config.as_deref())?;
     let data_dir = crate::registry::data_dir(args.data_dir.as_deref());
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-    upload::remove_abandoned(&data_dir);
+    let staging = upload::Staging::open(&data_dir).with_context(|| {
+        format!(
+            "cannot make a staging directory in {}",
+            data_dir.join(upload::UPLOADS_DIR).display()
+        )
+    })?;
     let jobs = jobs::Jobs::start(data_dir.clone(), config.clone())
         .context("cannot start the training thread")?;
     if !args.dist.join("index.html").is_file() {
@@ -306,6 +345,8 @@ pub fn run(args: ServeArgs) -> Outcome {
             metrics: Arc::default(),
             jobs,
             packages: Arc::default(),
+            staging,
+            heavy: tokio::sync::Semaphore::new(HEAVY_AT_ONCE),
         }),
     };
     let router = app(state, args.dist.clone(), &args.cors_origins);
@@ -313,11 +354,31 @@ pub fn run(args: ServeArgs) -> Outcome {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(args.addr, router, &data_dir))?;
+    let served = runtime.block_on(serve(args.addr, router, &data_dir));
+    // Work still on the blocking pool (a registry lock held by another process, a long
+    // validation) must not keep the process from stopping.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    served?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+/// Uploads read whole into memory at once (export validation, model and package checks).
+const HEAVY_AT_ONCE: usize = 2;
+/// Most connections served at once; more wait in the listen queue.
+const MAX_CONNECTIONS: usize = 1024;
+/// A client must send a request's headers within this time (slow-header clients are cut off).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// An upload that sends nothing for this long is cut off.
+const BODY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Open connections get this long to finish after Ctrl-C or SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Accepts connections until Ctrl-C or SIGTERM, each served by hyper with a header timeout,
+/// at most [`MAX_CONNECTIONS`] at once; then lets open connections finish for a few seconds.
 async fn serve(addr: SocketAddr, router: Router, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -329,22 +390,56 @@ async fn serve(addr: SocketAddr, router: Router, data_dir: &std::path::Path) -> 
         writeln!(out, "mcp-train is listening on http://{bound}/")?;
         out.flush()?;
     }
-    // On Ctrl-C or SIGTERM: stop accepting, let requests in flight finish, but give open event
-    // streams and slow uploads at most a few seconds.
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        shutdown().await;
-        tracing::info!("stopping");
-        let _ = stop.send(true);
-    });
-    let mut stopping = stopping;
-    let deadline = async move {
-        let _ = stopping.wait_for(|s| *s).await;
-        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-    };
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let stop = shutdown();
+    tokio::pin!(stop);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.context("the connection limit is gone")?,
+            () = &mut stop => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request
+            },
+        );
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tracing::info!("stopping");
     tokio::select! {
-        result = server => result.context("the server stopped")?,
-        () = deadline => tracing::warn!("connections still open 5 s after the stop signal: closing them"),
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!("connections still open {} s after the stop signal: closing them", SHUTDOWN_GRACE.as_secs());
+        }
     }
     tracing::info!("stopped");
     Ok(())

@@ -313,11 +313,16 @@ pub async fn upload(
         mb: state.config.training.limits.max_upload_mb,
     };
     let metrics = state.metrics.clone();
-    let staged = upload::stage(&state.data_dir, &headers, body, limit, move |n| {
+    let staged = upload::stage(&state.staging, &headers, body, limit, move |n| {
         metrics.uploaded("/api/models", n)
     })
     .await?;
     let at = now_micros();
+    let _permit = state
+        .heavy
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal("the server is stopping", &e))?;
     let (record, created) = with_registry(&state, move |r| {
         let bytes = std::fs::read(&staged.path)
             .map_err(|e| ApiError::internal("cannot read the staged upload", &e))?;

@@ -24,7 +24,7 @@ fn version_parameter() -> Value {
 
 fn id_parameter() -> Value {
     json!({ "name": "id", "in": "path", "required": true, "description": "A job id (32 hex digits).",
-            "schema": { "type": "string" } })
+            "schema": { "type": "string", "pattern": "^[0-9a-f]{32}$" } })
 }
 
 fn query(name: &str, description: &str, schema: Value) -> Value {
@@ -38,12 +38,20 @@ fn with_common(mut responses: Value, write: bool) -> Value {
             "500".into(),
             error_response("Internal error (details are in the server log)."),
         );
-        if write {
-            map.insert(
-                "401".into(),
-                error_response("A token is needed (or the one sent is wrong)."),
-            );
-        }
+        map.insert(
+            "401".into(),
+            error_response(if write {
+                "A token is needed (or the one sent is wrong)."
+            } else {
+                "With --private: a token is needed (or the one sent is wrong)."
+            }),
+        );
+        map.entry("400")
+            .or_insert_with(|| error_response("A request that cannot be read (`bad_request`)."));
+        map.insert(
+            "405".into(),
+            error_response("Another method is needed (`method_not_allowed`)."),
+        );
     }
     responses
 }
@@ -183,13 +191,16 @@ pub fn spec() -> Value {
                         "application/x-ndjson": { "schema": { "type": "string", "format": "binary" } } } },
                     "responses": with_common(json!({
                         "202": json_response("Accepted.", job.clone()),
+                        "503": error_response("Too many jobs wait already (`busy`, with Retry-After)."),
                         "400": error_response("A bad parameter: `invalid_parameter`."),
                         "413": error_response("Larger than limits.max_export_mb."),
                         "422": error_response("The export is invalid: `invalid_export`, naming where.") }), true) } },
             "/api/training/jobs/{id}": { "parameters": [id_parameter()],
                 "get": { "summary": "One job.", "responses": with_common(json!({ "200": json_response("The job.", job.clone()), "404": error_response("No such job.") }), false) },
                 "delete": { "summary": "Cancel a queued or running job; remove a finished one from the list.",
-                    "responses": with_common(json!({ "200": json_response("The job.", job.clone()), "404": error_response("No such job.") }), true) } },
+                    "responses": with_common(json!({ "200": json_response("The job (cancelled, or finished and removed).", job.clone()),
+                        "202": json_response("Cancelled, but not stopped yet.", job.clone()),
+                        "404": error_response("No such job.") }), true) } },
             "/api/training/jobs/{id}/events": { "parameters": [id_parameter()],
                 "get": { "summary": "Server-sent events: `progress` (the job) while it runs, then `done` (the job).",
                     "responses": with_common(json!({ "200": { "description": "An event stream.", "content": { "text/event-stream": { "schema": { "type": "string" } } } },

@@ -2,8 +2,11 @@
 //! they arrive: a body over the limit is refused (413) as soon as it is known to be — from its
 //! `Content-Length`, or when the count passes the limit — and never held in memory.
 //!
-//! A staged file is removed when its [`Staged`] is dropped. Files a killed process left behind are
-//! named after that process (`<pid>-<random>.part`) and removed when the next server starts.
+//! Each server process stages into a directory of its own, `uploads/<pid>-<random>/`, holding a
+//! lock file it keeps locked while it lives. A staged file is removed when its [`Staged`] is
+//! dropped; the directory of a process that was killed is removed by the next server to start —
+//! it can take that lock — while the directories of live servers sharing the data directory
+//! (whatever their pid namespace) stay locked and untouched.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -52,7 +55,7 @@ impl Limit {
 /// Streams `body` into a new file under `data_dir/uploads`. `counted` is told every chunk's size
 /// (the upload-bytes metric).
 pub async fn stage(
-    data_dir: &Path,
+    staging: &Staging,
     headers: &HeaderMap,
     body: Body,
     limit: Limit,
@@ -65,11 +68,7 @@ pub async fn stage(
     if declared.is_some_and(|n| n > limit.bytes()) {
         return Err(ApiError::too_large(limit.mb, limit.what));
     }
-    let dir = data_dir.join(UPLOADS_DIR);
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| ApiError::internal("cannot create the uploads directory", &e))?;
-    let path = dir.join(format!("{}-{}.part", std::process::id(), random_hex()?));
+    let path = staging.dir.join(format!("{}.part", random_hex()?));
     let mut file = tokio::fs::File::create(&path)
         .await
         .map_err(|e| ApiError::internal("cannot stage the upload", &e))?;
@@ -110,38 +109,69 @@ pub fn random_hex() -> ApiResult<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Removes staged files whose process is gone (killed mid-upload). Files of live processes —
-/// another server on the same data directory — are left alone.
-pub fn remove_abandoned(data_dir: &Path) {
-    let Ok(entries) = fs::read_dir(data_dir.join(UPLOADS_DIR)) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_suffix(".part")
-            .and_then(|n| n.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == std::process::id() || !process_alive(pid) {
-            match fs::remove_file(entry.path()) {
-                Ok(()) => tracing::info!(file = %name, "removed an abandoned upload"),
-                Err(e) => {
-                    tracing::warn!(file = %name, error = %e, "cannot remove an abandoned upload")
-                }
-            }
-        }
+/// The lock file inside a process's staging directory.
+const LOCK_FILE: &str = ".lock";
+
+/// This process's staging directory, locked for as long as the value lives.
+#[derive(Debug)]
+pub struct Staging {
+    dir: PathBuf,
+    _lock: fs::File,
+}
+
+impl Staging {
+    /// Removes the staging directories of processes that are gone, then makes and locks this
+    /// process's own.
+    pub fn open(data_dir: &Path) -> std::io::Result<Staging> {
+        let root = data_dir.join(UPLOADS_DIR);
+        fs::create_dir_all(&root)?;
+        remove_abandoned(&root);
+        let mut bytes = [0u8; 8];
+        getrandom::getrandom(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let dir = root.join(format!("{}-{suffix}", std::process::id()));
+        fs::create_dir(&dir)?;
+        let lock = fs::File::create(dir.join(LOCK_FILE))?;
+        lock.lock()?;
+        Ok(Staging { dir, _lock: lock })
     }
 }
 
-fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        Path::new("/proc").join(pid.to_string()).exists()
-    } else {
-        // Without /proc, keep the file: a stale file costs disk space, a removed live one an upload.
-        true
+/// Removes every staging directory under `root` whose lock is free: its process is gone (the OS
+/// releases a dead process's locks), so what it staged can never be used.
+fn remove_abandoned(root: &Path) {
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let lock = fs::OpenOptions::new()
+            .write(true)
+            .open(path.join(LOCK_FILE));
+        let abandoned = match &lock {
+            Ok(lock) => lock.try_lock().is_ok(),
+            // No lock file: a process killed before it made one — or one starting right now,
+            // so only when the directory is not brand new.
+            Err(e) => {
+                e.kind() == std::io::ErrorKind::NotFound
+                    && entry
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() > 60))
+            }
+        };
+        if abandoned {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            match fs::remove_dir_all(&path) {
+                Ok(()) => tracing::info!(dir = %name, "removed the uploads of a stopped server"),
+                Err(e) => {
+                    tracing::warn!(dir = %name, error = %e, "cannot remove the uploads of a stopped server")
+                }
+            }
+        }
     }
 }
 
