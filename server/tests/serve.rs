@@ -1529,3 +1529,37 @@ fn cors_origins_are_checked_at_start() {
     assert_eq!(code, 2);
     assert!(line.contains("--cors-origin"), "{line}");
 }
+
+#[test]
+fn sigterm_stops_promptly_with_a_job_running_and_its_event_stream_open() {
+    let w = Work::new();
+    let big = std::fs::read(export(&w, "big.json", 40_000, 3)).expect("big export");
+    let mut s = fresh(&w, &[]);
+    let r = s.post("/api/training/jobs?detector=lof", &big);
+    assert_eq!(r.status, 202, "{}", r.text());
+    let id = r.json()["id"].as_str().expect("id").to_owned();
+    s.wait_for_job(&id, &["running"], Duration::from_secs(30));
+    // A client following the job: its stream must end when the server stops, not hold it up.
+    let follower = {
+        let url = s.url(&format!("/api/training/jobs/{id}/events"));
+        std::thread::spawn(move || {
+            let response = ureq::get(&url).call().expect("event stream");
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut response.into_reader(), &mut text);
+            text
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let code = s.terminate(Duration::from_secs(4));
+    assert_eq!(
+        code,
+        Some(0),
+        "not stopped 4 s after SIGTERM:\n{}",
+        s.stderr()
+    );
+    let events = follower.join().expect("follower");
+    assert!(events.contains("event: progress"), "{events}");
+    assert!(s.stderr().contains("stopped"), "{}", s.stderr());
+    eprintln!("stopped {:?} after SIGTERM", started.elapsed());
+}

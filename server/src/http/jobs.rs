@@ -633,15 +633,23 @@ pub async fn events(
     let handle = state.jobs.find(&id)?;
     let receiver = handle.state.subscribe();
     // State: the receiver, and whether the stream is over; the first item is the job as it is.
+    // The stream also ends when the server stops, so open streams do not hold up the stop (a
+    // client reconnects or falls back to polling).
+    let stopping = state.stopping.clone();
     let events = stream::unfold(
-        (receiver, false, true),
-        |(mut rx, over, first)| async move {
+        (receiver, stopping, false, true),
+        |(mut rx, mut stopping, over, first)| async move {
             if over {
                 return None;
             }
-            if !first && rx.changed().await.is_err() {
-                // The job was dropped (never happens while the server runs): end the stream.
-                return None;
+            if !first {
+                tokio::select! {
+                    changed = rx.changed() => {
+                        // The job was dropped (never happens while the server runs): end.
+                        changed.ok()?;
+                    }
+                    _ = stopping.wait_for(|s| *s) => return None,
+                }
             }
             let job = rx.borrow_and_update().clone();
             let done = job.status.finished();
@@ -649,7 +657,7 @@ pub async fn events(
                 .event(if done { "done" } else { "progress" })
                 .json_data(&job)
                 .unwrap_or_else(|_| Event::default().event("progress"));
-            Some((Ok(event), (rx, done, false)))
+            Some((Ok(event), (rx, stopping, done, false)))
         },
     );
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))

@@ -57,6 +57,8 @@ pub struct Shared {
     pub packages: Arc<models::PackageCache>,
     /// Where this process stages uploads.
     pub staging: upload::Staging,
+    /// Turns true when the server starts stopping (event streams end).
+    pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Bounds the memory of reading whole uploads (validating exports, verifying packages).
     pub heavy: tokio::sync::Semaphore,
     /// The web app's index.html with the API marker, or a page saying how to build the app.
@@ -336,6 +338,7 @@ pub fn run(args: ServeArgs) -> Outcome {
     if !args.dist.join("index.html").is_file() {
         tracing::warn!(dist = %args.dist.display(), "no web app to serve (build it with scripts/web.sh build); the API works");
     }
+    let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
     let state = AppState {
         inner: Arc::new(Shared {
             index_html: index_html(&args.dist),
@@ -346,6 +349,7 @@ pub fn run(args: ServeArgs) -> Outcome {
             jobs,
             packages: Arc::default(),
             staging,
+            stopping: stop_receiver,
             heavy: tokio::sync::Semaphore::new(HEAVY_AT_ONCE),
         }),
     };
@@ -354,7 +358,7 @@ pub fn run(args: ServeArgs) -> Outcome {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let served = runtime.block_on(serve(args.addr, router, &data_dir));
+    let served = runtime.block_on(serve(args.addr, router, &data_dir, stop_sender));
     // Work still on the blocking pool (a registry lock held by another process, a long
     // validation) must not keep the process from stopping.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
@@ -375,7 +379,12 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Accepts connections until Ctrl-C or SIGTERM, each served by hyper with a header timeout,
 /// at most [`MAX_CONNECTIONS`] at once; then lets open connections finish for a few seconds.
-async fn serve(addr: SocketAddr, router: Router, data_dir: &std::path::Path) -> anyhow::Result<()> {
+async fn serve(
+    addr: SocketAddr,
+    router: Router,
+    data_dir: &std::path::Path,
+    stopping: tokio::sync::watch::Sender<bool>,
+) -> anyhow::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
 
@@ -435,6 +444,7 @@ async fn serve(addr: SocketAddr, router: Router, data_dir: &std::path::Path) -> 
     }
     drop(listener);
     tracing::info!("stopping");
+    let _ = stopping.send(true);
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {
