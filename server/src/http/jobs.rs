@@ -484,21 +484,13 @@ pub async fn create(
         what: "export",
         mb: state.config.training.limits.max_export_mb,
     };
-    let metrics = state.metrics.clone();
-    let staged = upload::stage(&state.staging, &headers, body, limit, move |n| {
-        metrics.uploaded("/api/training/jobs", n)
-    })
-    .await?;
+    let staged = upload::stage(&state, "/api/training/jobs", limit, &headers, body).await?;
     // Validate before accepting, so a broken export is a 422 now rather than a failed job later.
     let mut validation = state.config.training.validation.clone();
     validation.drop_invalid = params.drop_invalid;
     let path = staged.path.clone();
     let (records, dropped) = {
-        let _permit = state
-            .heavy
-            .acquire()
-            .await
-            .map_err(|e| ApiError::internal("the server is stopping", &e))?;
+        let _permit = state.heavy_work().await?;
         blocking(move || check_export(&path, &validation)).await?
     };
     let id = upload::random_hex()?;

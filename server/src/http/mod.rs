@@ -60,9 +60,19 @@ pub struct Shared {
     /// Turns true when the server starts stopping (event streams end).
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Bounds the memory of reading whole uploads (validating exports, verifying packages).
-    pub heavy: tokio::sync::Semaphore,
+    heavy: tokio::sync::Semaphore,
     /// The web app's index.html with the API marker, or a page saying how to build the app.
     pub index_html: String,
+}
+
+impl Shared {
+    /// A turn to read a whole upload into memory; waits while [`HEAVY_AT_ONCE`] others do.
+    pub async fn heavy_work(&self) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
+        self.heavy
+            .acquire()
+            .await
+            .map_err(|e| ApiError::internal("the server is stopping", &e))
+    }
 }
 
 impl std::ops::Deref for AppState {

@@ -312,17 +312,9 @@ pub async fn upload(
         what: "model or package",
         mb: state.config.training.limits.max_upload_mb,
     };
-    let metrics = state.metrics.clone();
-    let staged = upload::stage(&state.staging, &headers, body, limit, move |n| {
-        metrics.uploaded("/api/models", n)
-    })
-    .await?;
+    let staged = upload::stage(&state, "/api/models", limit, &headers, body).await?;
     let at = now_micros();
-    let _permit = state
-        .heavy
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal("the server is stopping", &e))?;
+    let _permit = state.heavy_work().await?;
     let (record, created) = with_registry(&state, move |r| {
         let bytes = std::fs::read(&staged.path)
             .map_err(|e| ApiError::internal("cannot read the staged upload", &e))?;

@@ -22,6 +22,7 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
 use super::error::{ApiError, ApiResult};
+use super::AppState;
 
 /// The staging directory, inside the data directory.
 pub const UPLOADS_DIR: &str = "uploads";
@@ -52,14 +53,14 @@ impl Limit {
     }
 }
 
-/// Streams `body` into a new file under `data_dir/uploads`. `counted` is told every chunk's size
-/// (the upload-bytes metric).
+/// Streams `body` into a new file in this process's staging directory, counting its bytes in
+/// the upload metric of `route`.
 pub async fn stage(
-    staging: &Staging,
+    state: &AppState,
+    route: &'static str,
+    limit: Limit,
     headers: &HeaderMap,
     body: Body,
-    limit: Limit,
-    counted: impl Fn(u64),
 ) -> ApiResult<Staged> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -68,7 +69,7 @@ pub async fn stage(
     if declared.is_some_and(|n| n > limit.bytes()) {
         return Err(ApiError::too_large(limit.mb, limit.what));
     }
-    let path = staging.dir.join(format!("{}.part", random_hex()?));
+    let path = state.staging.dir.join(format!("{}.part", random_hex()?));
     let mut file = tokio::fs::File::create(&path)
         .await
         .map_err(|e| ApiError::internal("cannot stage the upload", &e))?;
@@ -80,7 +81,7 @@ pub async fn stage(
             tracing::info!(error = %e, "upload interrupted");
             ApiError::bad_request(format!("the {} upload was interrupted", limit.what))
         })?;
-        counted(chunk.len() as u64);
+        state.metrics.uploaded(route, chunk.len() as u64);
         staged.size += chunk.len() as u64;
         if staged.size > limit.bytes() {
             return Err(ApiError::too_large(limit.mb, limit.what));
