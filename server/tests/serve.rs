@@ -576,17 +576,8 @@ fn a_training_job_gives_the_same_model_as_the_cli_and_registers_it() {
             .map(|r| format!("{r}\n"))
             .collect()
     };
-    let r = s.post(
-        "/api/training/jobs?file_name=wifi.ndjson&detector=lof&n_neighbors=10&contamination=0.1&created_at_micros=1700000060000000",
-        ndjson.as_bytes(),
-    );
-    assert_eq!(r.status, 202, "{}", r.text());
-    let id = r.json()["id"].as_str().expect("id").to_owned();
-    let done = s.wait_for_job(
-        &id,
-        &["completed", "failed", "cancelled"],
-        Duration::from_secs(60),
-    );
+    let id = s.start_job("/api/training/jobs?file_name=wifi.ndjson&detector=lof&n_neighbors=10&contamination=0.1&created_at_micros=1700000060000000", ndjson.as_bytes());
+    let done = s.finished_job(&id, Duration::from_secs(60));
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["model"]["detector"], "lof", "{done}");
     assert_eq!(done["model"]["lineage_file"], "wifi.ndjson", "{done}");
@@ -641,11 +632,7 @@ fn invalid_exports_and_parameters_are_refused_before_a_job_starts() {
     let job = r.json();
     assert_eq!(job["params"]["drop_invalid"], true);
     let id = job["id"].as_str().expect("id").to_owned();
-    let done = s.wait_for_job(
-        &id,
-        &["completed", "failed", "cancelled"],
-        Duration::from_secs(60),
-    );
+    let done = s.finished_job(&id, Duration::from_secs(60));
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["dropped"], 1, "{done}");
 
@@ -689,12 +676,8 @@ fn cancelled_jobs_register_no_model() {
     let big = std::fs::read(export(&w, "big.json", 40_000, 3)).expect("big export");
     let small = std::fs::read(export(&w, "small.json", 300, 4)).expect("small export");
     let s = fresh(&w, &[]);
-    let r = s.post("/api/training/jobs?detector=lof", &big);
-    assert_eq!(r.status, 202, "{}", r.text());
-    let running = r.json()["id"].as_str().expect("id").to_owned();
-    let r = s.post("/api/training/jobs", &small);
-    assert_eq!(r.status, 202, "{}", r.text());
-    let queued = r.json()["id"].as_str().expect("id").to_owned();
+    let running = s.start_job("/api/training/jobs?detector=lof", &big);
+    let queued = s.start_job("/api/training/jobs", &small);
 
     let jobs = s.get("/api/training/jobs").json();
     assert_eq!(
@@ -1535,9 +1518,7 @@ fn sigterm_stops_promptly_with_a_job_running_and_its_event_stream_open() {
     let w = Work::new();
     let big = std::fs::read(export(&w, "big.json", 40_000, 3)).expect("big export");
     let mut s = fresh(&w, &[]);
-    let r = s.post("/api/training/jobs?detector=lof", &big);
-    assert_eq!(r.status, 202, "{}", r.text());
-    let id = r.json()["id"].as_str().expect("id").to_owned();
+    let id = s.start_job("/api/training/jobs?detector=lof", &big);
     s.wait_for_job(&id, &["running"], Duration::from_secs(30));
     // A client following the job: its stream must end when the server stops, not hold it up.
     let follower = {

@@ -195,12 +195,10 @@ fn kill_9_during_training_restarts_with_the_registry_intact() {
 
     let mut s = Server::start(&data, &web, &[]);
     assert_eq!(s.post("/api/models", &model).status, 201);
-    let r = s.post(
+    let id = s.start_job(
         "/api/training/jobs?detector=lof&created_at_micros=1740000000000000",
         &big,
     );
-    assert_eq!(r.status, 202, "{}", r.text());
-    let id = r.json()["id"].as_str().expect("id").to_owned();
     s.wait_for_job(&id, &["running"], Duration::from_secs(30));
     // A second upload of an export, cut off while it streams to disk.
     let addr = s.addr;
@@ -242,17 +240,11 @@ fn kill_9_during_training_restarts_with_the_registry_intact() {
     s.get(&format!("/api/training/jobs/{id}"))
         .assert_error(404, "not_found");
     // Training works again, and its model joins the registry.
-    let r = s.post(
+    let id = s.start_job(
         "/api/training/jobs?created_at_micros=1740000060000000",
         &small,
     );
-    assert_eq!(r.status, 202, "{}", r.text());
-    let id = r.json()["id"].as_str().expect("id").to_owned();
-    let done = s.wait_for_job(
-        &id,
-        &["completed", "failed", "cancelled"],
-        Duration::from_secs(60),
-    );
+    let done = s.finished_job(&id, Duration::from_secs(60));
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["model"]["version"], "20250219_212100", "{done}");
     assert_eq!(assert_listed_models_are_complete(&s).len(), 2);

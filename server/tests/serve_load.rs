@@ -259,12 +259,10 @@ fn two_servers_on_one_data_dir_agree_under_concurrent_writes() {
     let jobs: Vec<_> = [(&a, 1_711_000_000i64), (&b, 1_711_000_060)]
         .into_iter()
         .map(|(server, at)| {
-            let r = server.post(
+            server.start_job(
                 &format!("/api/training/jobs?created_at_micros={}", at * 1_000_000),
                 &export_bytes,
-            );
-            assert_eq!(r.status, 202, "{}", r.text());
-            r.json()["id"].as_str().expect("id").to_owned()
+            )
         })
         .collect();
     let cli = common::run(
@@ -282,11 +280,7 @@ fn two_servers_on_one_data_dir_agree_under_concurrent_writes() {
     );
     common::ok(&cli);
     for (server, id) in [(&a, &jobs[0]), (&b, &jobs[1])] {
-        let done = server.wait_for_job(
-            id,
-            &["completed", "failed", "cancelled"],
-            std::time::Duration::from_secs(60),
-        );
+        let done = server.finished_job(id, std::time::Duration::from_secs(60));
         assert_eq!(done["status"], "completed", "{done}");
     }
     for v in ["20240321_054640", "20240321_054740", "20240321_054840"] {

@@ -252,6 +252,18 @@ impl Server {
         panic!("GET {path}: the stream ended without `event: done`; got {events:?}");
     }
 
+    /// Posts an export to `path` (`/api/training/jobs?…`), expects 202; returns the job's id.
+    pub fn start_job(&self, path: &str, export: &[u8]) -> String {
+        let r = self.post(path, export);
+        assert_eq!(r.status, 202, "{}", r.text());
+        r.json()["id"].as_str().expect("the job's id").to_owned()
+    }
+
+    /// Waits until the job has finished (completed, failed or cancelled); returns the job.
+    pub fn finished_job(&self, id: &str, timeout: Duration) -> Value {
+        self.wait_for_job(id, &["completed", "failed", "cancelled"], timeout)
+    }
+
     /// Waits until the job's status is one of `statuses`; returns the job.
     pub fn wait_for_job(&self, id: &str, statuses: &[&str], timeout: Duration) -> Value {
         let deadline = Instant::now() + timeout;
