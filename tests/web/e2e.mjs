@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  checkSide, runTests,
   cliPath, jobStatus, launchBrowser, openPage, pickExport, run, sel, serveDist, setField,
   sha256, startTraining, waitJob,
 } from './lib.mjs';
@@ -483,62 +484,25 @@ async function main() {
   page.setDefaultTimeout(30_000);
   watch(page);
 
-  const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
-  const wanted = new Set();
-  const want = (t) => {
-    if (wanted.has(t.name)) return;
-    wanted.add(t.name);
-    t.needs.forEach((n) => want(tests.find((x) => x.name === n)));
-  };
-  tests.filter((t) => !only || only.test(t.name)).forEach(want);
-
-  const passed = new Set();
-  let failed = 0;
-  for (const t of tests.filter((x) => wanted.has(x.name))) {
-    const missing = t.needs.filter((n) => !passed.has(n));
-    const start = Date.now();
-    if (missing.length) {
-      failed++;
-      console.log(`not ok - ${t.name} (not run: needs "${missing.join('", "')}")`);
-      continue;
-    }
-    try {
-      await t.fn({ page, server });
-      passed.add(t.name);
-      console.log(`ok - ${t.name} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
-    } catch (e) {
-      failed++;
-      const shot = path.join(work, `failure-${failed}.png`);
-      await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-      console.log(`not ok - ${t.name} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
-      // eslint-disable-next-line no-control-regex
-      const text = String(e.stack || e).replace(/\x1b\[[0-9;]*m/g, '');
-      console.log(text.split('\n').filter((l) => l.trim()).slice(0, 12).map((l) => `    ${l}`).join('\n'));
-      console.log(`    page ${page.url()} · screenshot ${shot}`);
-    }
-  }
+  const result = await runTests(tests, { page, args: { page, server }, work });
 
   // Last: nothing went wrong on the side (console errors, uncaught exceptions, requests that left
   // the sub-path — which would break hosting under a path).
-  const name = 'no console errors, page errors, failed requests or requests outside the sub-path';
-  const side = [...problems, ...server.outside.map((p) => `request outside ${server.url}: ${p}`)];
-  if (side.length === 0) {
-    passed.add(name);
-    console.log(`ok - ${name}`);
-  } else {
-    failed++;
-    console.log(`not ok - ${name}\n${side.slice(0, 20).map((p) => `    ${p.split('\n').slice(0, 6).join('\n      ')}`).join('\n')}`);
-  }
+  checkSide(
+    'no console errors, page errors, failed requests or requests outside the sub-path',
+    [...problems, ...server.outside.map((p) => `request outside ${server.url}: ${p}`)],
+    result,
+  );
 
   await browser.close();
   await server.close();
-  if (failed === 0 && !process.env.E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
+  if (result.failed === 0 && !process.env.E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
   else {
     fs.rmSync(path.dirname(ctx.big), { recursive: true, force: true }); // tens of MB, made again by synth
     console.log(`kept ${work}`);
   }
-  console.log(`web e2e: ${passed.size} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-  process.exitCode = failed === 0 ? 0 : 1;
+  console.log(`web e2e: ${result.passed.size} passed, ${result.failed} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  process.exitCode = result.failed === 0 ? 0 : 1;
 }
 
 // A hung browser must not hang CI: give up after E2E_TIMEOUT seconds (default 600).

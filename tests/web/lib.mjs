@@ -235,3 +235,62 @@ export async function startServe(bin, args, { logFile, timeout = 60_000 } = {}) 
   };
   return { url, api: `${url}api`, log: logFile, child, close };
 }
+
+/**
+ * Runs `tests` ({ name, needs: [names], fn(args) }) in order and prints `ok - …` / `not ok - …`.
+ * E2E_ONLY (a regular expression) picks tests, with the tests they need; a test whose needs did
+ * not pass is not run. A failure prints its error and saves a screenshot of `page` in `work`;
+ * `where` adds to the failure's last line (e.g. where the server's log is).
+ * Returns the names that passed and the number of failures.
+ */
+export async function runTests(tests, { page, args, work, where = '' }) {
+  const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
+  const wanted = new Set();
+  const want = (t) => {
+    if (wanted.has(t.name)) return;
+    wanted.add(t.name);
+    t.needs.forEach((n) => want(tests.find((x) => x.name === n)));
+  };
+  tests.filter((t) => !only || only.test(t.name)).forEach(want);
+
+  const passed = new Set();
+  let failed = 0;
+  for (const t of tests.filter((x) => wanted.has(x.name))) {
+    const missing = t.needs.filter((n) => !passed.has(n));
+    const start = Date.now();
+    if (missing.length) {
+      failed++;
+      console.log(`not ok - ${t.name} (not run: needs "${missing.join('", "')}")`);
+      continue;
+    }
+    try {
+      await t.fn(args);
+      passed.add(t.name);
+      console.log(`ok - ${t.name} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed++;
+      const shot = path.join(work, `failure-${failed}.png`);
+      await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+      console.log(`not ok - ${t.name} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
+      // eslint-disable-next-line no-control-regex
+      const text = String(e.stack || e).replace(/\x1b\[[0-9;]*m/g, '');
+      console.log(text.split('\n').filter((l) => l.trim()).slice(0, 12).map((l) => `    ${l}`).join('\n'));
+      console.log(`    page ${page.url()} · screenshot ${shot}${where}`);
+    }
+  }
+  return { passed, failed };
+}
+
+/**
+ * The last check of a run, `name`: nothing went wrong on the side (`problems`: console errors,
+ * page errors, failed requests…). Adds to `result` ({ passed, failed }) like a test.
+ */
+export function checkSide(name, problems, result) {
+  if (problems.length === 0) {
+    result.passed.add(name);
+    console.log(`ok - ${name}`);
+  } else {
+    result.failed++;
+    console.log(`not ok - ${name}\n${problems.slice(0, 20).map((p) => `    ${p.split('\n').slice(0, 6).join('\n      ')}`).join('\n')}`);
+  }
+}
