@@ -10,6 +10,14 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/tools.sh
 . scripts/tools.sh
 
+# Compiled artifacts live outside the clone (unless CARGO_TARGET_DIR says otherwise), so every
+# clone on this machine — CI's fresh ones included — reuses what an earlier run compiled instead of
+# building every profile from scratch. Test outputs for the summary go there too.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcp-train/target}"
+mkdir -p "$CARGO_TARGET_DIR"
+out="$CARGO_TARGET_DIR"
+echo "compiled artifacts in $CARGO_TARGET_DIR"
+
 step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain"
@@ -42,17 +50,17 @@ cargo build -p mcp-train-core --release --locked --target wasm32-unknown-unknown
 step "wasm32: the same training gives the same model bytes as natively (node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p mcp-train-core --locked --target wasm32-unknown-unknown --test determinism 2>&1 \
-  | tee target/test-output-wasm.txt
+  | tee "$out"/test-output-wasm.txt
 
 step "tests"
-cargo test --workspace --locked 2>&1 | tee target/test-output.txt
+cargo test --workspace --locked 2>&1 | tee "$out"/test-output.txt
 
 step "web app: trunk build --release → dist/"
 scripts/web.sh build
 
 step "web: IndexedDB storage tests in headless Chromium (wasm-bindgen-test)"
 scripts/web.sh deps
-webdriver_json=target/wasm-bindgen-test-webdriver.json
+webdriver_json="$out"/wasm-bindgen-test-webdriver.json
 cat > "$webdriver_json" <<'JSON'
 {"goog:chromeOptions": {"binary": "/usr/bin/chromium",
   "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]}}
@@ -60,27 +68,27 @@ JSON
 CHROMEDRIVER="$(command -v chromedriver)" WASM_BINDGEN_TEST_WEBDRIVER_JSON="$webdriver_json" \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p mcp-train-web --locked --target wasm32-unknown-unknown --test idb 2>&1 \
-  | tee target/test-output-idb.txt
+  | tee "$out"/test-output-idb.txt
 
 # The browser test drives dist/ in headless Chromium and compares with the CLI (the debug build
 # `cargo test` has just made: same bytes, and no release build to wait for). Its result joins the
 # summary below even when it fails; the exit status then says so.
 web_status=0
-MCP_TRAIN_PROFILE=debug scripts/web.sh e2e 2>&1 | tee target/test-output-web.txt || web_status=$?
+MCP_TRAIN_PROFILE=debug scripts/web.sh e2e 2>&1 | tee "$out"/test-output-web.txt || web_status=$?
 # Failed before the browser test could report (e.g. an install): count that as one failure.
-grep -q '^web e2e:' target/test-output-web.txt || echo 'web e2e: 0 passed, 1 failed' >> target/test-output-web.txt
+grep -q '^web e2e:' "$out"/test-output-web.txt || echo 'web e2e: 0 passed, 1 failed' >> "$out"/test-output-web.txt
 
 # The same dist/ served by `mcp-train serve` (the debug binary): share, download, train on the server.
 server_status=0
-MCP_TRAIN_PROFILE=debug scripts/web.sh e2e-server 2>&1 | tee target/test-output-web-server.txt || server_status=$?
-grep -q '^web e2e-server:' target/test-output-web-server.txt ||
-  echo 'web e2e-server: 0 passed, 1 failed' >> target/test-output-web-server.txt
+MCP_TRAIN_PROFILE=debug scripts/web.sh e2e-server 2>&1 | tee "$out"/test-output-web-server.txt || server_status=$?
+grep -q '^web e2e-server:' "$out"/test-output-web-server.txt ||
+  echo 'web e2e-server: 0 passed, 1 failed' >> "$out"/test-output-web-server.txt
 [ "$web_status" = 0 ] && web_status=$server_status
 
 # One closing line for the whole run, summed over every test binary and the browser test.
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
      /^web e2e(-server)?:/ { p += $3; f += $5 }
      END { printf "\nall tests: %d passed, %d failed, %d ignored\n", p, f, i }' \
-  target/test-output.txt target/test-output-wasm.txt target/test-output-idb.txt target/test-output-web.txt \
-  target/test-output-web-server.txt
+  "$out"/test-output.txt "$out"/test-output-wasm.txt "$out"/test-output-idb.txt "$out"/test-output-web.txt \
+  "$out"/test-output-web-server.txt
 exit "$web_status"
