@@ -149,7 +149,7 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// What every handler shares.
+/// What every handler shares: the settings, the jobs, the metrics, caches. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
     inner: Arc<Shared>,
@@ -157,22 +157,22 @@ pub struct AppState {
 
 #[derive(Debug)]
 pub struct Shared {
-    pub data_dir: PathBuf,
-    pub config: Config,
-    pub auth: auth::Auth,
-    pub metrics: Arc<metrics::Metrics>,
-    pub jobs: Arc<jobs::Jobs>,
-    pub packages: Arc<models::PackageCache>,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) config: Config,
+    pub(crate) auth: auth::Auth,
+    pub(crate) metrics: Arc<metrics::Metrics>,
+    pub(crate) jobs: Arc<jobs::Jobs>,
+    pub(crate) packages: Arc<models::PackageCache>,
     /// Where this process stages uploads.
-    pub staging: upload::Staging,
+    pub(crate) staging: upload::Staging,
     /// Turns true when the server starts stopping (event streams end).
-    pub stopping: tokio::sync::watch::Receiver<bool>,
+    pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
     /// What [`AppState::stop`] sends `stopping` through.
     stop: tokio::sync::watch::Sender<bool>,
     /// Bounds the memory of reading whole uploads (validating exports, verifying packages).
     heavy: tokio::sync::Semaphore,
     /// The web app's index.html with the API marker, or a page saying how to build the app.
-    pub index_html: String,
+    pub(crate) index_html: String,
     /// The web app's files.
     dist: PathBuf,
     /// Origins allowed to call the API from other sites.
@@ -181,7 +181,7 @@ pub struct Shared {
 
 impl Shared {
     /// A turn to read a whole upload into memory; waits while [`HEAVY_AT_ONCE`] others do.
-    pub async fn heavy_work(&self) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
+    pub(crate) async fn heavy_work(&self) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
         self.heavy
             .acquire()
             .await
