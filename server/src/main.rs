@@ -3,10 +3,11 @@
 //! Raw arguments become validated settings in one place ([`cli::args`]); each subcommand lives in
 //! its own module; failures print one line (`error: …`) and exit with a documented code:
 //! 0 success, 1 the input is invalid (or a verification failed), 2 usage or I/O error.
+//!
+//! The server and the file-system layer are the library's (`src/lib.rs`); `mcp-train serve` is
+//! a small adapter over them.
 
 mod cli;
-mod http;
-mod registry;
 
 use std::process::ExitCode;
 

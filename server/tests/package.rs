@@ -2,7 +2,7 @@
 //! `zipfile` and its scripts run with `python3`, as an agent's operator would; `mcp-train verify`
 //! on good, tampered and hostile packages.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -11,11 +11,9 @@ use serde_json::Value;
 
 // The file-system store itself, so the tests can open the registry as the binary does, and
 // child processes can hammer it faster than whole `train` runs would.
-#[path = "../src/registry.rs"]
-#[allow(dead_code)]
-mod registry;
+use mcp_train::fs::registry;
 
-mod common;
+use crate::common;
 
 use common::{command, failure, ok, run, stdout_json, text, Work};
 
@@ -563,7 +561,8 @@ fn writer_process() {
 fn spawn_writer(dir: &Path, model: &Path, count: u64) -> Child {
     Command::new(std::env::current_exe().expect("test binary"))
         .args([
-            "writer_process",
+            // Its name in the one test binary (tests/tests.rs).
+            "registry::writer_process",
             "--exact",
             "--nocapture",
             "--test-threads=1",

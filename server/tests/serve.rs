@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-mod common;
+use crate::common;
 
 use common::server::{
     assert_package_verifies, dist, export, metric, post_chunked, raw, raw_get, sha256, train,

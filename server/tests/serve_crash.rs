@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
 use common::server::{
     assert_listed_models_are_complete, dist, export, sha256, train, version_of, Server,

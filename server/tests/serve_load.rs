@@ -7,7 +7,7 @@ use std::thread;
 
 use serde_json::json;
 
-mod common;
+use crate::common;
 
 use common::server::{
     assert_listed_models_are_complete, assert_package_verifies, dist, export, metric, sha256,

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
 use common::{failed, json, ok, run, text, Work};
 

@@ -6,8 +6,7 @@ use anyhow::Context;
 use mcp_train_core::features::extract_with_progress;
 
 use super::args::FeaturesArgs;
-use super::input::{display, Output};
-use super::validate::{parse, read_export};
+use super::input::{display, parse, read_export, Output};
 use super::{progress, render, Failure, Outcome};
 
 pub fn run(args: FeaturesArgs, quiet: bool) -> Outcome {

@@ -1,46 +1,23 @@
-//! Reading inputs and writing outputs: files or stdin/stdout, configuration directories.
+//! Reading inputs and writing outputs: files or stdin/stdout, exports with the configured
+//! limits.
 
 use std::fs;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use mcp_train_core::config::{
-    Config, DEFAULT_MODEL_CONFIG, DEFAULT_TRAINING_CONFIG, MODEL_CONFIG_FILE, TRAINING_CONFIG_FILE,
+use mcp_train::fs::config_dir::load_config;
+use mcp_train_core::config::Config;
+use mcp_train_core::export::{
+    parse_export_with_progress, ExportError, ParsedExport, ValidateOptions,
 };
 
-use super::Failure;
+use super::args::ExportArgs;
+use super::{progress, Failure};
 
 /// Whether a path means stdin/stdout.
 fn is_dash(path: &Path) -> bool {
     path.as_os_str() == "-"
-}
-
-/// Loads the configuration: files in `dir` override the built-in defaults, file by file.
-pub fn load_config(dir: Option<&Path>) -> Result<Config, Failure> {
-    let Some(dir) = dir else {
-        return Ok(Config::defaults());
-    };
-    if !dir.is_dir() {
-        return Err(Failure::usage(anyhow::anyhow!(
-            "config directory {} does not exist",
-            dir.display()
-        )));
-    }
-    let read = |name: &str, default: &str| -> Result<String, Failure> {
-        let path = dir.join(name);
-        match fs::read_to_string(&path) {
-            Ok(text) => Ok(text),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(default.to_owned()),
-            Err(e) => Err(Failure::usage(
-                anyhow::Error::new(e).context(format!("cannot read {}", path.display())),
-            )),
-        }
-    };
-    let model = read(MODEL_CONFIG_FILE, DEFAULT_MODEL_CONFIG)?;
-    let training = read(TRAINING_CONFIG_FILE, DEFAULT_TRAINING_CONFIG)?;
-    Config::from_yaml(&model, &training)
-        .map_err(|e| Failure::usage(anyhow::anyhow!("config {}/{e}", dir.display())))
 }
 
 /// Reads a whole input file (or stdin for "-"), refusing more than `limit_mb` MiB.
@@ -76,6 +53,28 @@ pub fn read_input(path: &Path, limit_mb: u64) -> Result<Vec<u8>, Failure> {
         return Err(too_big(bytes.len() as u64));
     }
     Ok(bytes)
+}
+
+/// Reads the file named in `args` with the configured limits.
+pub fn read_export(args: &ExportArgs) -> Result<(Vec<u8>, ValidateOptions, Config), Failure> {
+    let config = load_config(args.config.as_deref())?;
+    let mut options = config.training.validation.clone();
+    options.drop_invalid |= args.drop_invalid;
+    let bytes = read_input(&args.file, config.training.limits.max_export_mb)?;
+    Ok((bytes, options, config))
+}
+
+/// Parses with a spinner counting records.
+pub fn parse<'a>(
+    bytes: &'a [u8],
+    options: &ValidateOptions,
+    quiet: bool,
+) -> Result<ParsedExport<'a>, ExportError> {
+    let spinner = progress::spinner(quiet, "reading records");
+    let tick = spinner.clone();
+    let result = parse_export_with_progress(bytes, options, move |n| tick.set_position(n as u64));
+    spinner.finish_and_clear();
+    result
 }
 
 /// A name for messages: the path, or "stdin".

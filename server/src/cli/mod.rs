@@ -1,20 +1,24 @@
 //! Subcommands and the plumbing they share.
 
-pub(crate) mod args;
+mod args;
 mod features;
-pub(crate) mod input;
+mod input;
 mod models;
 mod package;
 mod progress;
 mod render;
+mod serve;
 mod synth;
-pub(crate) mod train;
+mod train;
 mod validate;
 
 use std::fmt;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
+use mcp_train::fs::registry::INDEX_FILE;
+use mcp_train_core::registry::RegistryError;
 
 use args::{Cli, Command};
 
@@ -39,6 +43,25 @@ impl Failure {
         Failure {
             code: 2,
             error: error.into(),
+        }
+    }
+
+    /// A registry error in the data directory `dir`: storage problems are I/O errors (2);
+    /// everything else — an unknown version, a refused deletion, a damaged registry — is
+    /// invalid input (1).
+    pub fn registry(dir: &Path, e: RegistryError) -> Self {
+        match e {
+            RegistryError::Storage(_) => Failure::usage(e),
+            RegistryError::Deployed { .. } => Failure::invalid(anyhow::anyhow!(
+                "{e} (deploy another model or archive it first, or use --force)"
+            )),
+            RegistryError::CorruptIndex { .. } => Failure::invalid(
+                anyhow::Error::new(e).context(dir.join(INDEX_FILE).display().to_string()),
+            ),
+            RegistryError::NotFound { .. } | RegistryError::Empty | RegistryError::NoneDeployed => {
+                Failure::invalid(anyhow::anyhow!("{e} ({})", dir.display()))
+            }
+            _ => Failure::invalid(e),
         }
     }
 }
@@ -82,7 +105,7 @@ pub fn run() -> ExitCode {
         Command::Models(a) => models::run(a),
         Command::Package(a) => package::package(a),
         Command::Verify(a) => package::verify(a),
-        Command::Serve(a) => crate::http::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

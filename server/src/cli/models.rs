@@ -4,46 +4,29 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
+use mcp_train::fs::clock;
+use mcp_train::fs::config_dir::load_config;
+use mcp_train::fs::registry::{self, FsStore};
 use mcp_train_core::package;
 use mcp_train_core::pipeline::{Detector, InputSchema, ModelArtifact};
 use mcp_train_core::registry::{ModelRecord, Registry, RegistryError, Transition};
 use serde_json::json;
 
 use super::args::{ModelsArgs, ModelsCommand};
-use super::input::load_config;
 use super::{render, Failure, Outcome};
-use crate::registry::{self, FsStore, INDEX_FILE};
-
-/// A registry error as a failure: storage problems are I/O errors (2); everything else — an
-/// unknown version, a refused deletion, a damaged registry — is invalid input (1).
-pub fn failure(dir: &Path, e: RegistryError) -> Failure {
-    match e {
-        RegistryError::Storage(_) => Failure::usage(e),
-        RegistryError::Deployed { .. } => Failure::invalid(anyhow!(
-            "{e} (deploy another model or archive it first, or use --force)"
-        )),
-        RegistryError::CorruptIndex { .. } => Failure::invalid(
-            anyhow::Error::new(e).context(dir.join(INDEX_FILE).display().to_string()),
-        ),
-        RegistryError::NotFound { .. } | RegistryError::Empty | RegistryError::NoneDeployed => {
-            Failure::invalid(anyhow!("{e} ({})", dir.display()))
-        }
-        _ => Failure::invalid(e),
-    }
-}
 
 pub fn run(args: ModelsArgs) -> Outcome {
     let dir = registry::data_dir(args.registry.as_deref());
     let mut registry = registry::open(&dir);
-    let fail = |e| failure(&dir, e);
+    let fail = |e| Failure::registry(&dir, e);
     let json = args.json;
     match args.command {
         ModelsCommand::List => list(&registry, json).map_err(fail)?,
         ModelsCommand::Show { name } => show(&registry, &name, json).map_err(fail)?,
         ModelsCommand::Deploy { name } => {
             let version = registry.resolve(&name).map_err(fail)?.version;
-            let (now, _) = super::train::now()?;
+            let now = clock::reproducible_now()?.micros;
             // Build the package before the status changes, so a model that cannot be packaged
             // is never deployed.
             let stored = registry.get(&version).map_err(fail)?;
@@ -60,7 +43,7 @@ pub fn run(args: ModelsArgs) -> Outcome {
         }
         ModelsCommand::Archive { name } => {
             let version = registry.resolve(&name).map_err(fail)?.version;
-            let (now, _) = super::train::now()?;
+            let now = clock::reproducible_now()?.micros;
             let change = registry.archive(&version, now).map_err(fail)?;
             print_transition(&change, "archived", json, None);
         }
@@ -277,7 +260,7 @@ fn show(registry: &Registry<FsStore>, name: &str, json: bool) -> Result<(), Regi
     );
     match &e.metrics {
         Some(m) => {
-            let _ = writeln!(text, "metrics    {}", super::train::metrics_line(m));
+            let _ = writeln!(text, "metrics    {}", render::metrics_line(m));
         }
         None => {
             let _ = writeln!(text, "metrics    none (no labels: unsupervised training)");

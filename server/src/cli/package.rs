@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use mcp_train::fs::registry;
 use mcp_train_core::package::{self, zip::read_zip, FileStatus, Verification, PACKAGE_LIMITS};
 use mcp_train_core::pipeline::ModelArtifact;
 use mcp_train_core::registry::{is_valid_version, ModelRecord, ModelStatus};
@@ -14,7 +15,6 @@ use mcp_train_core::time::parse_iso8601;
 use super::args::{PackageArgs, VerifyArgs};
 use super::input::{display, read_input, Output};
 use super::{Failure, Outcome};
-use crate::registry;
 
 /// Largest model file read, in MiB.
 const MAX_MODEL_MB: u64 = 4096;
@@ -40,7 +40,7 @@ fn model_bytes(args: &PackageArgs) -> Result<(Vec<u8>, Option<i64>), Failure> {
     }
     let dir = registry::data_dir(args.registry.as_deref());
     let registry = registry::open(&dir);
-    let fail = |e| super::models::failure(&dir, e);
+    let fail = |e| Failure::registry(&dir, e);
     let record = registry.resolve(&name).map_err(fail)?;
     let stored = registry.get(&record.version).map_err(fail)?;
     Ok((stored.bytes, deployed_micros(&stored.record)))

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use mcp_train_core::evaluate::{ClassificationMetrics, ThresholdCheck};
 use mcp_train_core::export::{IssueGroup, ValidationReport};
 
 /// `1234567` → `1,234,567`.
@@ -172,6 +173,44 @@ pub fn report(name: &str, report: &ValidationReport) -> String {
     }
     groups(&mut out, "Warnings", &report.warnings);
     out
+}
+
+/// Classification metrics on one line.
+pub fn metrics_line(m: &ClassificationMetrics) -> String {
+    let opt = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.3}"));
+    format!(
+        "accuracy {:.3} · precision {:.3} · recall {:.3} · F1 {:.3} · ROC AUC {} · AP {} (TP {} FP {} FN {} TN {})",
+        m.accuracy,
+        m.precision,
+        m.recall,
+        m.f1,
+        opt(m.roc_auc),
+        opt(m.average_precision),
+        m.confusion_matrix.true_positive,
+        m.confusion_matrix.false_positive,
+        m.confusion_matrix.false_negative,
+        m.confusion_matrix.true_negative
+    )
+}
+
+/// Threshold checks on one line: each metric, its value, the bound and pass or FAIL.
+pub fn checks_line(checks: &[ThresholdCheck]) -> String {
+    checks
+        .iter()
+        .map(|c| {
+            let mark = match c.passed {
+                Some(true) => "pass",
+                Some(false) => "FAIL",
+                None => "n/a",
+            };
+            let value = c.value.map_or("n/a".to_owned(), |v| format!("{v:.3}"));
+            format!(
+                "{} {value} {} {} {mark}",
+                c.metric, c.comparison, c.threshold
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 #[cfg(test)]

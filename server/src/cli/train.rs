@@ -4,44 +4,21 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::Context;
+use mcp_train::fs::clock::{self, Stopwatch};
+use mcp_train::fs::config_dir::load_config;
+use mcp_train::fs::registry;
 use mcp_train_core::config::{AutoOr, DetectorKind};
-use mcp_train_core::evaluate::{ClassificationMetrics, ThresholdCheck};
 use mcp_train_core::pipeline::{
     self, Hooks, InputSchema, ModelArtifact, ScoreInput, TrainInput, TrainOptions,
 };
 
 use super::args::{DetectorArg, EvaluateArgs, ScoreArgs, ScoreFormat, TrainArgs};
-use super::input::{display, load_config, read_input, Output};
+use super::input::{display, read_input, Output};
+use super::render::{checks_line, metrics_line};
 use super::{progress, render, Failure, Outcome};
-
-/// "Now", from `SOURCE_DATE_EPOCH` (seconds) when set, so builds can be reproduced byte for byte.
-/// Returns the time in microseconds and whether it is frozen.
-pub(super) fn now() -> Result<(i64, bool), Failure> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(text) => {
-            let seconds: i64 = text.trim().parse().map_err(|_| {
-                Failure::usage(anyhow::anyhow!(
-                    "SOURCE_DATE_EPOCH must be whole seconds since 1970, found {text:?}"
-                ))
-            })?;
-            let micros = seconds.checked_mul(1_000_000).ok_or_else(|| {
-                Failure::usage(anyhow::anyhow!(
-                    "SOURCE_DATE_EPOCH {seconds} is out of range"
-                ))
-            })?;
-            Ok((micros, true))
-        }
-        Err(_) => {
-            let since = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_err(|e| Failure::usage(anyhow::anyhow!("system clock before 1970: {e}")))?;
-            Ok((i64::try_from(since.as_micros()).unwrap_or(i64::MAX), false))
-        }
-    }
-}
 
 fn contamination(text: &str) -> Result<AutoOr<f64>, Failure> {
     if text.eq_ignore_ascii_case("auto") {
@@ -63,45 +40,12 @@ pub fn load_model(path: &Path) -> Result<ModelArtifact, Failure> {
         .map_err(Failure::invalid)
 }
 
-pub(super) fn metrics_line(m: &ClassificationMetrics) -> String {
-    let opt = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.3}"));
-    format!(
-        "accuracy {:.3} · precision {:.3} · recall {:.3} · F1 {:.3} · ROC AUC {} · AP {} (TP {} FP {} FN {} TN {})",
-        m.accuracy,
-        m.precision,
-        m.recall,
-        m.f1,
-        opt(m.roc_auc),
-        opt(m.average_precision),
-        m.confusion_matrix.true_positive,
-        m.confusion_matrix.false_positive,
-        m.confusion_matrix.false_negative,
-        m.confusion_matrix.true_negative
-    )
-}
-
-fn checks_line(checks: &[ThresholdCheck]) -> String {
-    checks
-        .iter()
-        .map(|c| {
-            let mark = match c.passed {
-                Some(true) => "pass",
-                Some(false) => "FAIL",
-                None => "n/a",
-            };
-            let value = c.value.map_or("n/a".to_owned(), |v| format!("{v:.3}"));
-            format!(
-                "{} {value} {} {} {mark}",
-                c.metric, c.comparison, c.threshold
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
 pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
     let config = load_config(args.config.as_deref())?;
-    let (now_micros, frozen) = now()?;
+    let clock::Now {
+        micros: now_micros,
+        frozen,
+    } = clock::reproducible_now()?;
     let options = TrainOptions {
         detector: args.model.map(|m| match m {
             DetectorArg::IsolationForest => DetectorKind::IsolationForest,
@@ -148,13 +92,8 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
 
     let bar = progress::bar(quiet, 1000, "training");
     let started = Instant::now();
-    let clock = move || {
-        if frozen {
-            0.0
-        } else {
-            started.elapsed().as_secs_f64() * 1000.0
-        }
-    };
+    let stopwatch = Stopwatch::start(frozen);
+    let clock = move || stopwatch.elapsed_ms();
     let tick = bar.clone();
     let mut on_progress = move |p: &pipeline::Progress| {
         tick.set_message(p.stage.as_str());
@@ -177,10 +116,10 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
     // when another model holds this one) and the same bytes as the registry's copy.
     let trained_version = trained.artifact.version.clone();
     let registered = if args.register {
-        let dir = crate::registry::data_dir(args.registry.as_deref());
-        let record = crate::registry::open(&dir)
+        let dir = registry::data_dir(args.registry.as_deref());
+        let record = registry::open(&dir)
             .register(trained.artifact.clone(), now_micros)
-            .map_err(|e| super::models::failure(&dir, e))?;
+            .map_err(|e| Failure::registry(&dir, e))?;
         trained.artifact.version = record.version.clone();
         Some((dir, record))
     } else {

@@ -29,7 +29,8 @@ use tokio::sync::watch;
 
 use super::error::{error_chain, ApiError, ApiResult};
 use super::upload::{self, Limit, Staged};
-use super::{blocking, now_micros, AppState};
+use super::{blocking, AppState};
+use crate::fs::clock::now_micros;
 
 /// Jobs that may wait for the runner at once (each keeps its export on disk).
 const MAX_QUEUED_JOBS: usize = 8;
@@ -315,7 +316,7 @@ fn train(
             message: "cancelled".to_owned(),
         });
     }
-    crate::registry::open(data_dir)
+    crate::fs::registry::open(data_dir)
         .register(trained.artifact, now_micros())
         .map_err(|e| internal("cannot register the model", &error_chain(&e)))
 }

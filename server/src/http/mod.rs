@@ -11,6 +11,22 @@
 //!
 //! Every request goes through the metrics middleware (counts, latencies, one log line) and the
 //! auth middleware; registry work runs on the blocking pool, training on its own thread.
+//!
+//! [`serve`] runs the whole server from [`ServeSettings`]; [`app`] is the router alone, for
+//! tests that send it requests without a socket:
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), mcp_train::http::ServeError> {
+//! use mcp_train::http::{app, AppState, ServeSettings};
+//! use tower::ServiceExt;
+//!
+//! let state = AppState::new(&ServeSettings::new("mcp-train-data"))?;
+//! let request = axum::http::Request::get("/api/health").body(axum::body::Body::empty());
+//! let response = app(state).oneshot(request.expect("a request")).await;
+//! assert_eq!(response.map(|r| r.status().as_u16()).ok(), Some(200));
+//! # Ok(())
+//! # }
+//! ```
 
 mod auth;
 mod error;
@@ -21,11 +37,10 @@ mod openapi;
 mod upload;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use anyhow::Context;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -37,11 +52,104 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
-use crate::cli::args::ServeArgs;
-use crate::cli::{Failure, Outcome};
 use error::{ApiError, ApiResult};
 
-/// What every handler shares.
+/// How to run the server: where it listens, the registry it serves, who may do what.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// Address to listen on (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// The registry's data directory (created if missing); uploads are staged inside it.
+    pub data_dir: PathBuf,
+    /// The built web app; without `index.html` there, `/` says how to build it.
+    pub dist: PathBuf,
+    /// The bearer token every write must carry; none leaves writes open.
+    pub token: Option<String>,
+    /// Reads of the API and the metrics need the token too (never `/api/health`).
+    pub private: bool,
+    /// Origins allowed to call the API from another site; `*` allows any.
+    pub cors_origins: Vec<String>,
+    /// Training defaults and upload limits.
+    pub config: Config,
+}
+
+impl ServeSettings {
+    /// Settings for a server over `data_dir`: on 127.0.0.1:8080, the app from `dist`, no token,
+    /// no cross-site callers, the built-in configuration.
+    pub fn new(data_dir: impl Into<PathBuf>) -> ServeSettings {
+        ServeSettings {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.into(),
+            dist: PathBuf::from("dist"),
+            token: None,
+            private: false,
+            cors_origins: Vec::new(),
+            config: Config::defaults(),
+        }
+    }
+
+    /// Refuses settings that cannot be meant: private reads without a token, an empty token, a
+    /// CORS origin that is not one.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        if self.private && self.token.is_none() {
+            return Err(SettingsError::PrivateWithoutToken);
+        }
+        if self.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(SettingsError::EmptyToken);
+        }
+        if let Some(origin) = self.cors_origins.iter().find(|o| !valid_origin(o)) {
+            return Err(SettingsError::CorsOrigin {
+                origin: origin.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Settings that [`ServeSettings::check`] refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("private reads need a token")]
+    PrivateWithoutToken,
+    #[error("the token is empty")]
+    EmptyToken,
+    #[error("{origin:?} is not an origin: expected one like https://app.example.com, or *")]
+    CorsOrigin { origin: String },
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("cannot create the data directory {}", dir.display())]
+    DataDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot make a staging directory in {}", dir.display())]
+    Staging {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the training thread")]
+    TrainingThread(#[source] std::io::Error),
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("cannot listen on {addr}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The listening socket or stdout failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// What every handler shares: the settings, the jobs, the metrics, caches. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
     inner: Arc<Shared>,
@@ -49,29 +157,79 @@ pub struct AppState {
 
 #[derive(Debug)]
 pub struct Shared {
-    pub data_dir: PathBuf,
-    pub config: Config,
-    pub auth: auth::Auth,
-    pub metrics: Arc<metrics::Metrics>,
-    pub jobs: jobs::Jobs,
-    pub packages: Arc<models::PackageCache>,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) config: Config,
+    pub(crate) auth: auth::Auth,
+    pub(crate) metrics: Arc<metrics::Metrics>,
+    pub(crate) jobs: Arc<jobs::Jobs>,
+    pub(crate) packages: Arc<models::PackageCache>,
     /// Where this process stages uploads.
-    pub staging: upload::Staging,
+    pub(crate) staging: upload::Staging,
     /// Turns true when the server starts stopping (event streams end).
-    pub stopping: tokio::sync::watch::Receiver<bool>,
+    pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
+    /// What [`AppState::stop`] sends `stopping` through.
+    stop: tokio::sync::watch::Sender<bool>,
     /// Bounds the memory of reading whole uploads (validating exports, verifying packages).
     heavy: tokio::sync::Semaphore,
     /// The web app's index.html with the API marker, or a page saying how to build the app.
-    pub index_html: String,
+    pub(crate) index_html: String,
+    /// The web app's files.
+    dist: PathBuf,
+    /// Origins allowed to call the API from other sites.
+    cors_origins: Vec<String>,
 }
 
 impl Shared {
     /// A turn to read a whole upload into memory; waits while [`HEAVY_AT_ONCE`] others do.
-    pub async fn heavy_work(&self) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
+    pub(crate) async fn heavy_work(&self) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
         self.heavy
             .acquire()
             .await
             .map_err(|e| ApiError::internal("the server is stopping", &e))
+    }
+}
+
+impl AppState {
+    /// The state of a server with these settings: creates the data directory and this process's
+    /// staging directory in it, and starts the training thread (it ends when the last clone of
+    /// the state is dropped). The settings are not checked here: [`serve`] does that.
+    pub fn new(settings: &ServeSettings) -> Result<AppState, ServeError> {
+        let data_dir = settings.data_dir.clone();
+        std::fs::create_dir_all(&data_dir).map_err(|source| ServeError::DataDir {
+            dir: data_dir.clone(),
+            source,
+        })?;
+        let staging = upload::Staging::open(&data_dir).map_err(|source| ServeError::Staging {
+            dir: data_dir.join(upload::UPLOADS_DIR),
+            source,
+        })?;
+        let jobs = Arc::new(
+            jobs::Jobs::start(data_dir.clone(), settings.config.clone())
+                .map_err(ServeError::TrainingThread)?,
+        );
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        Ok(AppState {
+            inner: Arc::new(Shared {
+                index_html: index_html(&settings.dist),
+                metrics: Arc::new(metrics::Metrics::new()),
+                data_dir,
+                config: settings.config.clone(),
+                auth: auth::Auth::new(settings.token.as_deref(), settings.private),
+                jobs,
+                packages: Arc::default(),
+                staging,
+                stopping,
+                stop,
+                heavy: tokio::sync::Semaphore::new(HEAVY_AT_ONCE),
+                dist: settings.dist.clone(),
+                cors_origins: settings.cors_origins.clone(),
+            }),
+        })
+    }
+
+    /// Tells whatever waits on `stopping` (event streams) that the server is stopping.
+    fn stop(&self) {
+        self.stop.send_replace(true);
     }
 }
 
@@ -80,14 +238,6 @@ impl std::ops::Deref for AppState {
     fn deref(&self) -> &Shared {
         &self.inner
     }
-}
-
-/// Microseconds since the epoch, now.
-pub fn now_micros() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// Runs blocking work (disk, locks, CPU) on the blocking pool.
@@ -103,7 +253,7 @@ pub async fn blocking<T: Send + 'static>(
 const API_MARKER: &str = r#"<meta name="mcp-train-api" content="/api">"#;
 
 /// index.html with the API marker inserted at the top of `<head>`.
-fn index_html(dist: &std::path::Path) -> String {
+fn index_html(dist: &Path) -> String {
     match std::fs::read_to_string(dist.join("index.html")) {
         Ok(html) => match html.find("<head>") {
             Some(at) => {
@@ -122,8 +272,10 @@ fn index_html(dist: &std::path::Path) -> String {
     }
 }
 
-/// The whole app.
-pub fn app(state: AppState, dist: PathBuf, cors_origins: &[String]) -> Router {
+/// The whole app: the API, the metrics and the web app's files, behind the middleware.
+pub fn app(state: AppState) -> Router {
+    let cors_origins = state.cors_origins.clone();
+    let dist = state.dist.clone();
     let api = Router::new()
         .route("/api/health", get(health))
         .route("/api/openapi.json", get(openapi::document))
@@ -167,7 +319,7 @@ pub fn app(state: AppState, dist: PathBuf, cors_origins: &[String]) -> Router {
         .layer(middleware::from_fn(upload::close_if_unread))
         .with_state(state);
     if !cors_origins.is_empty() {
-        router = router.layer(cors(cors_origins));
+        router = router.layer(cors(&cors_origins));
     }
     router
 }
@@ -214,7 +366,7 @@ async fn api_not_found() -> ApiError {
 fn storage(
     state: &AppState,
 ) -> Result<(std::collections::BTreeMap<&'static str, usize>, u64), String> {
-    let models = crate::registry::open(&state.data_dir)
+    let models = crate::fs::registry::open(&state.data_dir)
         .list()
         .map_err(|e| error::error_chain(&e))?;
     let mut counts: std::collections::BTreeMap<&'static str, usize> =
@@ -258,47 +410,28 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     }))
 }
 
+/// `GET /metrics`: the request metrics and, read now, the jobs, the models and the bytes on disk.
 async fn prometheus(State(state): State<AppState>) -> Response {
     let probe = state.clone();
-    let storage = tokio::task::spawn_blocking(move || storage(&probe))
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
-    let (models, bytes) = match &storage {
-        Ok((counts, bytes)) => (Some(counts), *bytes),
-        Err(_) => {
-            let dir = state.data_dir.clone();
-            let bytes = tokio::task::spawn_blocking(move || metrics::disk_usage(&dir))
-                .await
-                .unwrap_or(0);
-            (None, bytes)
-        }
-    };
-    let page = metrics::render(&state.metrics, &state.jobs.counts(), models, bytes);
-    (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        page,
-    )
-        .into_response()
-}
-
-/// Logs to stderr: text lines, or JSON lines with `MCP_TRAIN_LOG=json`; `RUST_LOG` filters.
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    let json = std::env::var("MCP_TRAIN_LOG").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    let page = tokio::task::spawn_blocking(move || {
+        let storage = storage(&probe);
+        let (models, bytes) = match &storage {
+            Ok((counts, bytes)) => (Some(counts), *bytes),
+            Err(_) => (None, metrics::disk_usage(&probe.data_dir)),
+        };
+        probe.metrics.encode(&probe.jobs.counts(), models, bytes)
+    })
+    .await;
+    match page {
+        Ok(Ok(page)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+            page,
+        )
+            .into_response(),
+        Ok(Err(e)) => ApiError::internal("cannot write the metrics", &e).into_response(),
+        Err(e) => ApiError::internal("cannot write the metrics", &e).into_response(),
+    }
 }
 
 /// `*`, or `http(s)://host[:port]` (a trailing `/` is allowed).
@@ -314,66 +447,27 @@ fn valid_origin(origin: &str) -> bool {
         && HeaderValue::from_str(origin).is_ok()
 }
 
-/// `mcp-train serve`.
-pub fn run(args: ServeArgs) -> Outcome {
-    init_logging();
-    if args.private && args.token.is_none() {
-        return Err(Failure::usage(anyhow::anyhow!(
-            "--private needs a token (--token or MCP_TRAIN_TOKEN)"
-        )));
+/// Runs the server until Ctrl-C or SIGTERM: checks the settings, opens the data directory,
+/// starts the training thread, listens on `settings.addr` and prints
+/// `mcp-train is listening on http://ADDR/` on stdout once it does.
+pub fn serve(settings: ServeSettings) -> Result<(), ServeError> {
+    settings.check()?;
+    if settings.token.is_none() && !settings.addr.ip().is_loopback() {
+        tracing::warn!(addr = %settings.addr, "listening beyond this machine without a token: anyone who can reach it can upload, deploy and delete models (set --token or MCP_TRAIN_TOKEN)");
     }
-    if args.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
-        return Err(Failure::usage(anyhow::anyhow!("the token is empty")));
+    let state = AppState::new(&settings)?;
+    if !settings.dist.join("index.html").is_file() {
+        tracing::warn!(dist = %settings.dist.display(), "no web app to serve (build it with scripts/web.sh build); the API works");
     }
-    if let Some(origin) = args.cors_origins.iter().find(|o| !valid_origin(o)) {
-        return Err(Failure::usage(anyhow::anyhow!(
-            "--cors-origin {origin:?}: expected an origin like https://app.example.com, or *"
-        )));
-    }
-    if args.token.is_none() && !args.addr.ip().is_loopback() {
-        tracing::warn!(addr = %args.addr, "listening beyond this machine without a token: anyone who can reach it can upload, deploy and delete models (set --token or MCP_TRAIN_TOKEN)");
-    }
-    let config = crate::cli::input::load_config(args.config.as_deref())?;
-    let data_dir = crate::registry::data_dir(args.data_dir.as_deref());
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-    let staging = upload::Staging::open(&data_dir).with_context(|| {
-        format!(
-            "cannot make a staging directory in {}",
-            data_dir.join(upload::UPLOADS_DIR).display()
-        )
-    })?;
-    let jobs = jobs::Jobs::start(data_dir.clone(), config.clone())
-        .context("cannot start the training thread")?;
-    if !args.dist.join("index.html").is_file() {
-        tracing::warn!(dist = %args.dist.display(), "no web app to serve (build it with scripts/web.sh build); the API works");
-    }
-    let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
-    let state = AppState {
-        inner: Arc::new(Shared {
-            index_html: index_html(&args.dist),
-            data_dir: data_dir.clone(),
-            config,
-            auth: auth::Auth::new(args.token.as_deref(), args.private),
-            metrics: Arc::default(),
-            jobs,
-            packages: Arc::default(),
-            staging,
-            stopping: stop_receiver,
-            heavy: tokio::sync::Semaphore::new(HEAVY_AT_ONCE),
-        }),
-    };
-    let router = app(state, args.dist.clone(), &args.cors_origins);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
-    let served = runtime.block_on(serve(args.addr, router, &data_dir, stop_sender));
+        .map_err(ServeError::Runtime)?;
+    let served = runtime.block_on(listen(settings.addr, state));
     // Work still on the blocking pool (a registry lock held by another process, a long
     // validation) must not keep the process from stopping.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
-    served?;
-    Ok(std::process::ExitCode::SUCCESS)
+    served
 }
 
 /// Uploads read whole into memory at once (export validation, model and package checks).
@@ -389,20 +483,16 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Accepts connections until Ctrl-C or SIGTERM, each served by hyper with a header timeout,
 /// at most [`MAX_CONNECTIONS`] at once; then lets open connections finish for a few seconds.
-async fn serve(
-    addr: SocketAddr,
-    router: Router,
-    data_dir: &std::path::Path,
-    stopping: tokio::sync::watch::Sender<bool>,
-) -> anyhow::Result<()> {
+async fn listen(addr: SocketAddr, state: AppState) -> Result<(), ServeError> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+        .map_err(|source| ServeError::Listen { addr, source })?;
     let bound = listener.local_addr()?;
-    tracing::info!(addr = %bound, data_dir = %data_dir.display(), "listening");
+    tracing::info!(addr = %bound, data_dir = %state.data_dir.display(), "listening");
+    let router = app(state.clone());
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -415,7 +505,11 @@ async fn serve(
     tokio::pin!(stop);
     loop {
         let slot = tokio::select! {
-            slot = slots.clone().acquire_owned() => slot.context("the connection limit is gone")?,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                // Never closed while the loop runs.
+                Err(_) => break,
+            },
             () = &mut stop => break,
         };
         let (stream, peer) = tokio::select! {
@@ -454,7 +548,7 @@ async fn serve(
     }
     drop(listener);
     tracing::info!("stopping");
-    let _ = stopping.send(true);
+    state.stop();
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {

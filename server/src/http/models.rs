@@ -19,8 +19,9 @@ use serde_json::json;
 
 use super::error::{ApiError, ApiResult};
 use super::upload::{self, Limit};
-use super::{blocking, now_micros, AppState};
-use crate::registry::FsStore;
+use super::{blocking, AppState};
+use crate::fs::clock::now_micros;
+use crate::fs::registry::FsStore;
 
 /// Refuses anything but `YYYYMMDD_HHMMSS` before any file is touched.
 pub fn check_version(version: &str) -> ApiResult<()> {
@@ -42,7 +43,7 @@ async fn with_registry<T: Send + 'static>(
     f: impl FnOnce(&mut Registry<FsStore>) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     let dir = state.data_dir.clone();
-    blocking(move || f(&mut crate::registry::open(&dir))).await
+    blocking(move || f(&mut crate::fs::registry::open(&dir))).await
 }
 
 #[derive(Debug, Deserialize)]

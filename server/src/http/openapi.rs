@@ -206,7 +206,7 @@ pub fn spec() -> Value {
                     "responses": with_common(json!({ "200": { "description": "An event stream.", "content": { "text/event-stream": { "schema": { "type": "string" } } } },
                         "404": error_response("No such job.") }), false) } },
             "/metrics": { "get": { "summary": "Prometheus metrics: requests, latencies, upload bytes, jobs, models, storage bytes.",
-                "responses": { "200": { "description": "Prometheus text format.", "content": { "text/plain": { "schema": { "type": "string" } } } } } } }
+                "responses": { "200": { "description": "OpenMetrics text (Prometheus scrapes it).", "content": { "application/openmetrics-text": { "schema": { "type": "string" } } } } } } }
         }
     })
 }

@@ -1,6 +1,5 @@
 //! What the end-to-end tests share: running the binary, checking how it exited, and a scratch
 //! directory per test.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

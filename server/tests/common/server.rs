@@ -1,7 +1,6 @@
 //! What the server tests share: `mcp-train serve` as a child process on a loopback port, an HTTP
 //! client that returns every status as a value, raw requests for what a well-behaved client
 //! would never send, and the fixtures (exports, models) the tests upload.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,0 +1,15 @@
+//! The library of the `mcp-train` binary: the HTTP server and the file-system layer it shares
+//! with the command line.
+//!
+//! - [`http`]: `mcp-train serve` — [`http::ServeSettings`] and [`http::serve`] run the server,
+//!   [`http::app`] is its router (tests send it requests with `tower::ServiceExt::oneshot`,
+//!   no socket needed).
+//! - [`fs`]: what touches the machine — the model registry in a data directory, configuration
+//!   directories, the clock (`SOURCE_DATE_EPOCH`).
+//!
+//! The command line (`src/main.rs` and `src/cli/`) is the binary's own: it turns flags into
+//! these settings and calls. Nothing here depends on it. The training, packaging and registry
+//! logic itself is in `mcp-train-core`.
+
+pub mod fs;
+pub mod http;

@@ -1,0 +1,25 @@
+//! The integration tests of the `mcp-train` package, one test binary (`cargo test -p mcp-train
+//! --test tests`): one module per area, sharing `common`. Most run the real binary as a person
+//! or a client would; `router` sends requests to the server's router in-process.
+
+/// Running the binary, scratch directories, and the server harness.
+mod common;
+
+/// The command line as a person runs it: exit codes, messages, inputs and outputs.
+mod cli;
+/// Deployment packages: `package`, `verify`, and the packaged Python scripts run by Python.
+mod package;
+/// Every real export in `../shared/data/`, when it is there.
+mod real_data;
+/// The registry on disk: `train --register`, `models`, writers killed or racing.
+mod registry;
+/// The HTTP API in-process (no socket): parameters, the error envelope, auth, metrics.
+mod router;
+/// `mcp-train serve` over HTTP, against docs/API.md.
+mod serve;
+/// `kill -9` in the middle of uploads, deploys and training.
+mod serve_crash;
+/// Concurrent uploads and downloads, several servers on one data directory.
+mod serve_load;
+/// `train`, `evaluate` and `score`.
+mod train;
