@@ -35,6 +35,7 @@ pub fn curve_points(curve: &Curve) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The curves' (square) viewBox and plot area.
 const CURVE_FRAME: Frame = Frame {
     width: 360.0,
     height: 360.0,

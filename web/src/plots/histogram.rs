@@ -6,9 +6,11 @@ use mcp_train_core::display;
 use mcp_train_core::evaluate::Histogram;
 
 use super::scale::{axis_ticks, count_axis, ordered, place, LinearScale, PlacedTick};
-use super::COLOR_THRESHOLD;
-use super::{fmt_coord, Frame, COLOR_ANOMALY, COLOR_AXIS, COLOR_BAR, COLOR_GRID, COLOR_TEXT};
+use super::{
+    fmt_coord, Frame, COLOR_ANOMALY, COLOR_AXIS, COLOR_BAR, COLOR_GRID, COLOR_TEXT, COLOR_THRESHOLD,
+};
 
+/// The histogram's viewBox and plot area.
 pub(super) const HISTOGRAM_FRAME: Frame = Frame {
     width: 640.0,
     height: 300.0,

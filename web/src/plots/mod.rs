@@ -48,42 +48,42 @@ pub fn fmt_coord(v: f64) -> String {
 
 /// A viewBox and the plot area inside it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Frame {
-    pub(crate) width: f64,
-    pub(crate) height: f64,
-    pub(crate) left: f64,
-    pub(crate) right: f64,
-    pub(crate) top: f64,
-    pub(crate) bottom: f64,
+struct Frame {
+    width: f64,
+    height: f64,
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
 }
 
 impl Frame {
     /// Left edge of the plot area.
-    pub(crate) fn x0(&self) -> f64 {
+    fn x0(&self) -> f64 {
         self.left
     }
     /// Right edge of the plot area.
-    pub(crate) fn x1(&self) -> f64 {
+    fn x1(&self) -> f64 {
         self.width - self.right
     }
     /// Top edge of the plot area.
-    pub(crate) fn y0(&self) -> f64 {
+    fn y0(&self) -> f64 {
         self.top
     }
     /// Bottom edge of the plot area.
-    pub(crate) fn y1(&self) -> f64 {
+    fn y1(&self) -> f64 {
         self.height - self.bottom
     }
-    pub(crate) fn view_box(&self) -> String {
+    fn view_box(&self) -> String {
         format!("0 0 {} {}", fmt_coord(self.width), fmt_coord(self.height))
     }
 }
 
 // Default colours (presentation attributes; CSS classes override them).
-pub(crate) const COLOR_BAR: &str = "#4c78a8";
-pub(crate) const COLOR_ANOMALY: &str = "#e45756";
-pub(crate) const COLOR_AXIS: &str = "#777";
-pub(crate) const COLOR_GRID: &str = "#e4e4e4";
-pub(crate) const COLOR_TEXT: &str = "#333";
-pub(crate) const COLOR_THRESHOLD: &str = "#222";
-pub(crate) const COLOR_DIAGONAL: &str = "#999";
+const COLOR_BAR: &str = "#4c78a8";
+const COLOR_ANOMALY: &str = "#e45756";
+const COLOR_AXIS: &str = "#777";
+const COLOR_GRID: &str = "#e4e4e4";
+const COLOR_TEXT: &str = "#333";
+const COLOR_THRESHOLD: &str = "#222";
+const COLOR_DIAGONAL: &str = "#999";
