@@ -22,6 +22,7 @@
 //! ```
 
 pub mod config;
+pub mod display;
 pub mod evaluate;
 pub mod export;
 pub mod features;

@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::pages::{dashboard::Dashboard, job::JobDetails, models::ModelDetails, models::Models};
 use crate::pages::{settings::SettingsPage, training::Training};
-use crate::state::AppState;
+use crate::state::{AppState, Notice};
 
 /// A page. Routes live in the URL's hash (`#/models`), so `dist/` works from any static host and
 /// under any sub-path, with no server-side fallback.
@@ -58,7 +58,7 @@ pub fn App() -> impl IntoView {
     let state = AppState::load_new();
     provide_context(state);
     // The first task should not wait for a worker to load.
-    crate::client::prepare_spare();
+    crate::worker::client::prepare_spare();
     let route = RwSignal::new(current_route());
     let on_hash = Closure::<dyn FnMut()>::new(move || {
         route.set(current_route());
@@ -100,32 +100,8 @@ pub fn App() -> impl IntoView {
                 }}
             </span>
         </header>
-        <Show when=move || state.storage_error.with(Option::is_some)>
-            <div class="banner banner-error" role="alert" data-testid="app-error">
-                <span>{move || state.storage_error.get().unwrap_or_default()}</span>
-                <button class="link" on:click=move |_| state.storage_error.set(None)>
-                    "Dismiss"
-                </button>
-            </div>
-        </Show>
-        <Show when=move || state.notice.with(Option::is_some)>
-            <div
-                class=move || {
-                    if state.notice.with(|n| n.as_ref().is_some_and(|n| n.error)) {
-                        "banner banner-error"
-                    } else {
-                        "banner banner-ok"
-                    }
-                }
-                role="status"
-                data-testid="notice"
-            >
-                <span>{move || state.notice.get().map(|n| n.text).unwrap_or_default()}</span>
-                <button class="link" on:click=move |_| state.notice.set(None)>
-                    "Dismiss"
-                </button>
-            </div>
-        </Show>
+        <StorageBanner error=state.storage_error />
+        <NoticeArea notice=state.notice />
         <main>
             {move || match route.get() {
                 Route::Dashboard => view! { <Dashboard /> }.into_any(),
@@ -145,6 +121,47 @@ pub fn App() -> impl IntoView {
                 }
             }}
         </main>
+    }
+}
+
+/// The storage problem, if any, until dismissed. Gets only the one signal it shows and clears
+/// (as leptos' todomvc passes a child only what it needs), not the whole state.
+#[component]
+fn StorageBanner(error: RwSignal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || error.with(Option::is_some)>
+            <div class="banner banner-error" role="alert" data-testid="app-error">
+                <span>{move || error.get().unwrap_or_default()}</span>
+                <button class="link" on:click=move |_| error.set(None)>
+                    "Dismiss"
+                </button>
+            </div>
+        </Show>
+    }
+}
+
+/// The outcome of the last action, until dismissed.
+#[component]
+fn NoticeArea(notice: RwSignal<Option<Notice>>) -> impl IntoView {
+    view! {
+        <Show when=move || notice.with(Option::is_some)>
+            <div
+                class=move || {
+                    if notice.with(|n| n.as_ref().is_some_and(|n| n.error)) {
+                        "banner banner-error"
+                    } else {
+                        "banner banner-ok"
+                    }
+                }
+                role="status"
+                data-testid="notice"
+            >
+                <span>{move || notice.get().map(|n| n.text).unwrap_or_default()}</span>
+                <button class="link" on:click=move |_| notice.set(None)>
+                    "Dismiss"
+                </button>
+            </div>
+        </Show>
     }
 }
 

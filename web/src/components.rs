@@ -74,7 +74,7 @@ pub fn ProgressBar(
         <div class="progress-line">
             <progress max="1" value=move || fraction.get().clamp(0.0, 1.0)></progress>
             <span class="muted">
-                {move || format!("{} · {:.0}%", label.get(), fraction.get().clamp(0.0, 1.0) * 100.0)}
+                {move || format!("{} · {}", label.get(), crate::format::percent_with(fraction.get().clamp(0.0, 1.0), 0))}
             </span>
         </div>
     }

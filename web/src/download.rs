@@ -4,7 +4,7 @@ use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 
-use crate::client::js_error;
+use crate::js_error::js_error;
 
 /// Offers `bytes` as a download named `file_name`.
 pub fn save(file_name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {

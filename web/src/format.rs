@@ -1,37 +1,10 @@
-//! Numbers, sizes and times as the pages show them.
+//! Numbers, sizes and times as the pages show them. Counts, sizes and percentages read as they do
+//! in the CLI: they come from the core's one formatting module, `mcp_train_core::display`.
 
+/// `1,234,567`: the core's `display::thousands`, under the name the pages use.
+pub use mcp_train_core::display::thousands as count;
+pub use mcp_train_core::display::{bytes, percent, percent_with};
 use mcp_train_core::time::{format_iso8601, parse_iso8601};
-
-/// `1,234,567`.
-pub fn count(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `27.9 MB`, `512 B`.
-pub fn bytes(n: f64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if !n.is_finite() || n < 1000.0 {
-        return format!("{} B", n.max(0.0) as u64);
-    }
-    let mut value = n;
-    let mut unit = "B";
-    for u in UNITS {
-        if value < 1000.0 {
-            break;
-        }
-        value /= 1000.0;
-        unit = u;
-    }
-    format!("{value:.1} {unit}")
-}
 
 /// `0.934`, or `n/a`.
 pub fn metric(value: Option<f64>) -> String {
@@ -76,19 +49,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_get_thousands_separators() {
-        assert_eq!(count(0), "0");
-        assert_eq!(count(999), "999");
-        assert_eq!(count(1000), "1,000");
-        assert_eq!(count(1_234_567), "1,234,567");
-    }
-
-    #[test]
-    fn sizes_use_decimal_units() {
-        assert_eq!(bytes(512.0), "512 B");
-        assert_eq!(bytes(27_948_170.0), "27.9 MB");
-        assert_eq!(bytes(1.5e9), "1.5 GB");
-        assert_eq!(bytes(f64::NAN), "0 B");
+    fn counts_and_sizes_read_as_in_the_cli() {
+        assert_eq!(count(20_000), "20,000");
+        assert_eq!(bytes(5_600_000.0), "5.6 MB");
+        assert_eq!(percent_with(0.05, 2), "5.00%");
     }
 
     #[test]

@@ -2,16 +2,23 @@
 //! binary) over the same core the CLI uses. The page keeps state and the IndexedDB registry; every
 //! heavy step (reading and validating an export, training, packaging, verifying) runs in a worker
 //! spawned per task, so the page stays responsive and a cancel can terminate the work at once.
+//!
+//! - [`app`], [`pages`], [`components`], [`plots`]: what the user sees.
+//! - [`state`]: what the pages share (registry mirror, jobs, settings, the server connection),
+//!   persisted through [`idb`] (IndexedDB).
+//! - [`worker`]: the page side and the worker side of running a task in a Web Worker.
+//! - [`server`]: the client of an `mcp-train serve` HTTP API.
+//! - [`clock`], [`format`], [`download`], [`js_error`]: small pieces the others share.
 
 pub mod app;
-pub mod client;
+pub mod clock;
 pub mod components;
 pub mod download;
 pub mod format;
 pub mod idb;
+pub mod js_error;
 pub mod pages;
 pub mod plots;
-pub mod protocol;
 pub mod server;
 pub mod state;
 pub mod worker;

@@ -18,7 +18,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, Headers, ReadableStreamDefaultReader, RequestCache, RequestInit, Response};
 
-use crate::client::js_error;
+use crate::js_error::js_error;
 
 /// The `name` of the `<meta>` element a server adds to `index.html`.
 pub const META_NAME: &str = "mcp-train-api";

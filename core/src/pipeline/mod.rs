@@ -197,7 +197,6 @@ pub fn generator() -> String {
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
     // Fed in slices rather than in one call: browsers compile wasm first with a quick baseline
     // compiler and only optimise a function for its *next* call, so one call over a 300 MB
     // export would run unoptimised throughout (about 18 MB/s in Chromium instead of ~200).
@@ -205,13 +204,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     for chunk in bytes.chunks(64 * 1024) {
         hasher.update(chunk);
     }
-    hasher
-        .finalize()
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    crate::display::hex(&hasher.finalize())
 }
 
 fn prepare(

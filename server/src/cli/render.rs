@@ -2,25 +2,11 @@
 
 use std::fmt::Write;
 
+use mcp_train_core::display::percent;
+/// Counts in the terminal read as everywhere else: `1,234,567`.
+pub use mcp_train_core::display::thousands;
 use mcp_train_core::evaluate::{ClassificationMetrics, ThresholdCheck};
 use mcp_train_core::export::{IssueGroup, ValidationReport};
-
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn percent(share: f64) -> String {
-    format!("{:.1}%", share * 100.0)
-}
 
 fn duration(seconds: f64) -> String {
     if seconds >= 86_400.0 {

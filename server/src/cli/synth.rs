@@ -62,11 +62,11 @@ pub fn run(args: SynthArgs, quiet: bool) -> Outcome {
         println!("{text}");
     } else {
         eprintln!(
-            "wrote {} records ({} anomalies in {} incidents, {:.1} MB) to {}",
+            "wrote {} records ({} anomalies in {} incidents, {}) to {}",
             render::thousands(summary.records),
             render::thousands(summary.anomalies),
             summary.incidents.len(),
-            summary.bytes as f64 / 1e6,
+            mcp_train_core::display::megabytes(summary.bytes),
             display(&args.out)
         );
     }

@@ -107,7 +107,7 @@ pub fn random_hex() -> ApiResult<String> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes)
         .map_err(|e| ApiError::internal("no randomness from the OS", &e))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(mcp_train_core::display::hex(&bytes))
 }
 
 /// The lock file inside a process's staging directory.
@@ -129,7 +129,7 @@ impl Staging {
         remove_abandoned(&root);
         let mut bytes = [0u8; 8];
         getrandom::getrandom(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-        let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let suffix = mcp_train_core::display::hex(&bytes);
         let dir = root.join(format!("{}-{suffix}", std::process::id()));
         fs::create_dir(&dir)?;
         let lock = fs::File::create(dir.join(LOCK_FILE))?;

@@ -2,5 +2,5 @@
 
 fn main() {
     console_error_panic_hook::set_once();
-    mcp_train_web::worker::run();
+    mcp_train_web::worker::runner::start();
 }

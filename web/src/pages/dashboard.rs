@@ -76,7 +76,7 @@ pub fn Dashboard() -> impl IntoView {
                                 let result = match j.status {
                                     JobStatus::Completed => j.result.as_ref().map(|r| format!("model {}", r.version)).unwrap_or_default(),
                                     JobStatus::Failed => j.error.clone().unwrap_or_default(),
-                                    JobStatus::Pending | JobStatus::Running => format!("{} · {:.0}%", j.stage, j.progress * 100.0),
+                                    JobStatus::Pending | JobStatus::Running => format!("{} · {}", j.stage, format::percent_with(j.progress, 0)),
                                     JobStatus::Cancelled => String::new(),
                                 };
                                 view! {

@@ -152,7 +152,7 @@ fn Statistics(result: JobResult) -> impl IntoView {
         ("Dropped records", format::count(t.dropped_records)),
         (
             "Anomaly ratio",
-            format!("{:.2}%", result.evaluation.anomaly_ratio * 100.0),
+            format::percent_with(result.evaluation.anomaly_ratio, 2),
         ),
         (
             "Threshold (offset)",

@@ -8,12 +8,12 @@ use mcp_train_core::registry::{ModelRecord, ModelStatus};
 use mcp_train_core::time::parse_iso8601;
 use web_sys::{Blob, File};
 
-use crate::client::{self, Outcome};
 use crate::components::{FileDrop, ProgressBar, StatusBadge};
 use crate::download;
 use crate::format;
-use crate::protocol::{Task, WorkerEvent};
 use crate::state::{AppState, Connection, Settings};
+use crate::worker::client::{self, Outcome};
+use crate::worker::protocol::{Task, WorkerEvent};
 
 #[component]
 pub fn Models() -> impl IntoView {

@@ -6,11 +6,11 @@ use mcp_train_core::config::{AutoOr, Config, DetectorKind, MaxSamples};
 use mcp_train_core::export::{IssueGroup, ValidationReport};
 use web_sys::File;
 
-use crate::client::{self, Canceller, Outcome};
 use crate::components::{FileDrop, ProgressBar, StatusBadge};
 use crate::format;
-use crate::protocol::{Task, TrainParams, WorkerEvent};
 use crate::state::{AppState, Connection, Job, JobStatus};
+use crate::worker::client::{self, Canceller, Outcome};
+use crate::worker::protocol::{Task, TrainParams, WorkerEvent};
 
 /// Where the chosen file is.
 #[derive(Debug, Clone)]

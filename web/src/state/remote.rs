@@ -11,8 +11,8 @@ use mcp_train_core::time::parse_iso8601;
 use web_sys::File;
 
 use super::{AppState, Job, JobResult, JobStatus, ServerJobInfo, Settings};
-use crate::protocol::TrainParams;
 use crate::server::{self, ApiError, Deployment, Health, Server, ServerJob, ServerJobStatus};
+use crate::worker::protocol::TrainParams;
 
 /// Where the connection to a server is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

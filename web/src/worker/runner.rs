@@ -1,6 +1,6 @@
-//! The worker side: reads the blob it is given, runs one task on the core, posts progress and
-//! the result. A worker runs one task and is then terminated by the page, which frees its memory
-//! (a wasm memory never shrinks) and makes cancelling immediate.
+//! The worker side, the code the `worker` binary runs: reads the blob it is given, runs one task
+//! on the core, posts progress and the result. A worker runs one task and is then terminated by
+//! the page, which frees its memory (a wasm memory never shrinks) and makes cancelling immediate.
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use mcp_train_core::export::{parse_export, ValidateOptions};
@@ -10,8 +10,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
 
-use crate::client::js_error;
-use crate::protocol::{Task, WorkerEvent};
+use super::protocol::{Task, WorkerEvent};
+use crate::clock::Stopwatch;
+use crate::js_error::js_error;
 
 /// Bytes read from the blob at a time: big enough to be quick, small enough that the JS copy of
 /// a chunk is never a second copy of the file.
@@ -19,8 +20,8 @@ const READ_CHUNK: f64 = 8.0 * 1024.0 * 1024.0;
 /// The share of a training's progress bar that reading the file takes.
 const READ_SHARE: f64 = 0.1;
 
-/// Installs the message handler; called by the `worker` binary's `main`.
-pub fn run() {
+/// Installs the message handler and says it is ready; called by the `worker` binary's `main`.
+pub fn start() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         let (event, bytes) = match handle(&event.data()) {
@@ -93,8 +94,8 @@ fn handle(data: &JsValue) -> Result<(WorkerEvent, Option<Vec<u8>>), String> {
             frozen,
         } => {
             let options = params.to_options(now_micros);
-            let started = now_ms();
-            let clock = move || if frozen { 0.0 } else { now_ms() - started };
+            let stopwatch = Stopwatch::start(frozen);
+            let clock = move || stopwatch.elapsed_ms();
             let mut report_progress = |p: &Progress| {
                 progress(
                     p.stage.as_str(),
@@ -176,7 +177,7 @@ fn read_blob(blob: &Blob, mut progress: impl FnMut(f64)) -> Result<Vec<u8>, Stri
     bytes.try_reserve_exact(size as usize).map_err(|_| {
         format!(
             "the file ({}) does not fit in this tab's memory; train it with the mcp-train CLI",
-            crate::format::bytes(size)
+            mcp_train_core::display::bytes(size)
         )
     })?;
     let reader =
@@ -227,9 +228,4 @@ fn post(event: &WorkerEvent, bytes: Option<Vec<u8>>) {
     if let Err(e) = posted {
         web_sys::console::error_1(&e);
     }
-}
-
-fn now_ms() -> f64 {
-    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    scope.performance().map_or(0.0, |p| p.now())
 }

@@ -1,5 +1,5 @@
-//! The page side of the worker protocol: run one task in a fresh worker, follow its progress,
-//! cancel it by terminating the worker.
+//! The page side of the worker protocol, the worker's client: run one task in a fresh worker,
+//! follow its progress, cancel it by terminating the worker.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -10,7 +10,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
 
-use crate::protocol::{Task, WorkerEvent, WORKER_SCRIPT};
+use super::protocol::{Task, WorkerEvent, WORKER_SCRIPT};
+use crate::js_error::js_error;
 
 /// How a task ended.
 // One per task, moved once: boxing the report would buy nothing.
@@ -210,15 +211,4 @@ fn failed_answer(message: String) -> JsValue {
     let json = serde_json::to_string(&WorkerEvent::Failed { message }).unwrap_or_default();
     let _ = Reflect::set(&answer, &"event".into(), &json.into());
     answer.into()
-}
-
-/// A thrown JS value as text.
-pub fn js_error(value: &JsValue) -> String {
-    if let Some(e) = value.dyn_ref::<web_sys::DomException>() {
-        return format!("{}: {}", e.name(), e.message());
-    }
-    if let Some(e) = value.dyn_ref::<js_sys::Error>() {
-        return String::from(e.message());
-    }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
 }
