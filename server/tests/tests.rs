@@ -7,8 +7,12 @@ mod common;
 
 /// The command line as a person runs it: exit codes, messages, inputs and outputs.
 mod cli;
+/// The OpenAPI document against real responses and the parameter bounds the server enforces.
+mod openapi;
 /// Deployment packages: `package`, `verify`, and the packaged Python scripts run by Python.
 mod package;
+/// README.md's console transcripts, replayed.
+mod readme;
 /// Every real export in `../shared/data/`, when it is there.
 mod real_data;
 /// The registry on disk: `train --register`, `models`, writers killed or racing.

@@ -1,4 +1,4 @@
-//! Evaluation (SPEC §5): score statistics, the seeded train/test split, classification metrics
+//! Evaluation: score statistics, the seeded train/test split, classification metrics
 //! on labelled rows, curves and histograms for plots, threshold checks against the
 //! configuration, and label-free feature importance.
 //!

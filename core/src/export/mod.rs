@@ -1,4 +1,5 @@
-//! Export parsing and validation (SPEC §2).
+//! Export parsing and validation: the input format that README.md (`mcp-train validate`) describes
+//! for users, checked record by record.
 //!
 //! Three shapes are accepted — the export object `{"export_metadata": …, "data": [...]}`, a bare
 //! array of records, and NDJSON (one record per line) — with or without a UTF-8 byte-order mark.

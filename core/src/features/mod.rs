@@ -1,4 +1,4 @@
-//! Feature extraction (SPEC §3): from an [`Export`](crate::export::Export) to the `wifi-v1`
+//! Feature extraction: from an [`Export`](crate::export::Export) to the `wifi-v1`
 //! feature matrix.
 //!
 //! Records are sorted by timestamp (stable), then each becomes one row of features in six

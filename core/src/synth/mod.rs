@@ -2,12 +2,12 @@
 //!
 //! A seeded simulation of a small Wi-Fi site — several OpenWrt access points (`hostapd`, kernel),
 //! a gateway (`dnsmasq`, `netifd`) and a fixed pool of known clients, some of which ship their own
-//! `wpa_supplicant` logs — writes an export in the SPEC §2 format. Normal traffic (label 0)
-//! follows a day/night and weekday/weekend rhythm and includes the ordinary failures of real
-//! networks: a mistyped password, a lost EAPOL frame, a station dropped for inactivity. Labelled
-//! incidents (label 1) are bursts of four kinds — deauthentication flood, PSK brute force,
-//! handshake-timeout storm, night-time flood of never-seen MACs — interleaved with the normal
-//! traffic at their time.
+//! `wpa_supplicant` logs — writes an export in the format [`crate::export`] reads. Normal
+//! traffic (label 0) follows a day/night and weekday/weekend rhythm and includes the ordinary
+//! failures of real networks: a mistyped password, a lost EAPOL frame, a station dropped for
+//! inactivity. Labelled incidents (label 1) are bursts of four kinds — deauthentication flood,
+//! PSK brute force, handshake-timeout storm, night-time flood of never-seen MACs — interleaved
+//! with the normal traffic at their time.
 //!
 //! The output depends only on the configuration: the same configuration gives the same bytes on
 //! every platform (ChaCha8 RNG, `libm`, no clock). It is streamed to the writer in chunks, so a
