@@ -25,12 +25,28 @@ fn fuzz(target: Target, default_inputs: u64) {
     assert_eq!(Target::parse(target.name()), Some(target));
     assert!(Target::ALL.contains(&target));
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fuzz-findings");
-    let report = engine::run(target, inputs(default_inputs), 20_261_203, Some(&out), 5, |_| {});
+    let report = engine::run(
+        target,
+        inputs(default_inputs),
+        20_261_203,
+        Some(&out),
+        5,
+        |_| {},
+    );
     let findings: Vec<String> = report
         .findings
         .iter()
         .map(|f| format!("input {}: {} ({:?})", f.input_number, f.message, f.saved))
         .collect();
+    eprintln!(
+        "{}: {} inputs in {:.1} s ({:.0} inputs/s), {} outcome kinds, {} findings",
+        target.name(),
+        report.inputs,
+        report.seconds,
+        report.per_second(),
+        report.outcomes.len(),
+        report.findings.len()
+    );
     // Printed as well: a panic message may be swallowed by another run's quiet panic hook.
     for finding in &findings {
         eprintln!("{}: {finding}", target.name());
@@ -79,7 +95,10 @@ fn json_errors_on_a_line_break_name_a_real_column() {
             b"[{\"message\": \"a\nb\"}]",
             "not valid JSON at line 1, column 16: control character",
         ),
-        (b"[\n", "not valid JSON at line 1, column 2: EOF while parsing a list"),
+        (
+            b"[\n",
+            "not valid JSON at line 1, column 2: EOF while parsing a list",
+        ),
         (
             b"{\"records\": [\n  {\"message\": \"x\n\"}]}",
             "not valid JSON at line 2, column 16: control character",
@@ -90,7 +109,10 @@ fn json_errors_on_a_line_break_name_a_real_column() {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(err.starts_with(expected), "{err:?} should start with {expected:?}");
+        assert!(
+            err.starts_with(expected),
+            "{err:?} should start with {expected:?}"
+        );
         assert!(engine::replay(Target::Export, input).is_ok());
     }
 }

@@ -59,7 +59,9 @@ pub fn run(
     };
     // The panic hook is global: runs on several threads (tests) take turns.
     static RUNNING: Mutex<()> = Mutex::new(());
-    let _turn = RUNNING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = RUNNING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     // The default hook would print every caught panic; keep the message for the report instead.
     let last_panic = Arc::new(Mutex::new(String::new()));
     let previous_hook = panic::take_hook();

@@ -42,7 +42,9 @@ fn main() -> ExitCode {
             _ => None,
         };
         if parsed.is_none() {
-            eprintln!("fuzz: bad option {flag} {value:?} (see the header of core/examples/fuzz/main.rs)");
+            eprintln!(
+                "fuzz: bad option {flag} {value:?} (see the header of core/examples/fuzz/main.rs)"
+            );
             return ExitCode::from(2);
         }
     }
@@ -58,7 +60,11 @@ fn main() -> ExitCode {
             println!("{}: {outcome:?}", target.name());
             failed |= outcome.is_err();
         }
-        return if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS };
+        return if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        };
     }
 
     let mut found = 0;

@@ -113,7 +113,9 @@ impl Mutator {
                 let mut v = INTERESTING_U32[rng.gen_range(0..INTERESTING_U32.len())];
                 if rng.gen_bool(0.3) {
                     // Sizes and offsets near the real ones are the lies that get furthest.
-                    v = (len as u32).wrapping_add(rng.gen_range(0..64)).wrapping_sub(32);
+                    v = (len as u32)
+                        .wrapping_add(rng.gen_range(0..64))
+                        .wrapping_sub(32);
                 }
                 input[i..i + 4].copy_from_slice(&v.to_le_bytes());
             }
@@ -250,7 +252,12 @@ fn replacement(rng: &mut ChaCha8Rng, old: &Value) -> Value {
         (Value::String(s), 0 | 1) => {
             let mut s = s.clone();
             match rng.gen_range(0..4u8) {
-                0 => s.truncate(s.char_indices().map(|(i, _)| i).nth(s.len() / 2).unwrap_or(0)),
+                0 => s.truncate(
+                    s.char_indices()
+                        .map(|(i, _)| i)
+                        .nth(s.len() / 2)
+                        .unwrap_or(0),
+                ),
                 1 => s.push_str(&s.clone()),
                 2 => s.insert(0, ['é', '\u{0}', 'Z', ' ', '"', '1'][rng.gen_range(0..6)]),
                 _ => s = s.to_uppercase(),

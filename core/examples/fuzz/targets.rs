@@ -140,7 +140,10 @@ fn run_export(input: &[u8]) -> Result<String, String> {
         };
         let parsed = match parse_export(input, &options) {
             Ok(parsed) => parsed,
-            Err(err @ (ExportError::Syntax { line, column, .. } | ExportError::NotAnExport { line, column, .. })) => {
+            Err(
+                err @ (ExportError::Syntax { line, column, .. }
+                | ExportError::NotAnExport { line, column, .. }),
+            ) => {
                 if line == 0 || column == 0 {
                     return Err(format!("error without a location: {err}"));
                 }
@@ -176,9 +179,10 @@ fn run_zip(input: &[u8]) -> Result<String, String> {
     let read = read_zip(input, &ZipLimits::default());
     // What the reader accepts, the writer writes again and the reader reads back the same.
     if let Ok(entries) = &read {
-        let again = write_zip(entries).map_err(|e| format!("read, but cannot be rewritten: {e}"))?;
-        let mut reread =
-            read_zip(&again, &ZipLimits::default()).map_err(|e| format!("rewritten, unreadable: {e}"))?;
+        let again =
+            write_zip(entries).map_err(|e| format!("read, but cannot be rewritten: {e}"))?;
+        let mut reread = read_zip(&again, &ZipLimits::default())
+            .map_err(|e| format!("rewritten, unreadable: {e}"))?;
         let mut sorted = entries.clone();
         sorted.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
         reread.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
@@ -197,7 +201,11 @@ fn run_zip(input: &[u8]) -> Result<String, String> {
     let Ok(verification) = verified else {
         return Ok(format!(
             "refused: {}",
-            kind(&read.err().map_or_else(|| "empty".to_owned(), |e| e.to_string()))
+            kind(
+                &read
+                    .err()
+                    .map_or_else(|| "empty".to_owned(), |e| e.to_string())
+            )
         ));
     };
     if verification.ok != verification.problems.is_empty() {
@@ -212,13 +220,19 @@ fn run_zip(input: &[u8]) -> Result<String, String> {
         let again = write_zip(&entries).map_err(|e| e.to_string())?;
         let second = verify(&again).map_err(|e| format!("verified package re-verifies: {e}"))?;
         if !second.ok || second.model_version != verification.model_version {
-            return Err(format!("verified package fails after a rewrite: {:?}", second.problems));
+            return Err(format!(
+                "verified package fails after a rewrite: {:?}",
+                second.problems
+            ));
         }
         return Ok("verified".to_owned());
     }
     Ok(format!(
         "problems: {}",
-        verification.problems.first().map_or(String::new(), |p| kind(&p.to_string()))
+        verification
+            .problems
+            .first()
+            .map_or(String::new(), |p| kind(&p.to_string()))
     ))
 }
 
@@ -237,7 +251,13 @@ fn run_csv(input: &[u8]) -> Result<String, String> {
                 if located && !err.to_string().contains("line ") {
                     return Err(format!("error without a line: {err}"));
                 }
-                if let CsvError::Quote { line, character, column, .. } = err {
+                if let CsvError::Quote {
+                    line,
+                    character,
+                    column,
+                    ..
+                } = err
+                {
                     if line == 0 || character == 0 || column == 0 {
                         return Err(format!("quote error with a zero location: {err}"));
                     }
@@ -246,7 +266,11 @@ fn run_csv(input: &[u8]) -> Result<String, String> {
             }
         };
         if csv.names.is_empty() || csv.data.len() != csv.names.len() * csv.n_rows() {
-            return Err(format!("{} values for {} columns", csv.data.len(), csv.names.len()));
+            return Err(format!(
+                "{} values for {} columns",
+                csv.data.len(),
+                csv.names.len()
+            ));
         }
         if csv.data.iter().any(|v| !v.is_finite()) {
             return Err("a value that is not finite".to_owned());
@@ -276,7 +300,9 @@ fn run_csv(input: &[u8]) -> Result<String, String> {
         let again = read_features_csv(&written, label_column)
             .map_err(|e| format!("our own CSV of what was read is refused: {e}"))?;
         if again != csv {
-            return Err(format!("written again, it reads back differently: {again:?}"));
+            return Err(format!(
+                "written again, it reads back differently: {again:?}"
+            ));
         }
         return Ok(format!("read (label column: {label:?})"));
     }

@@ -263,7 +263,11 @@ impl<'a> Records<'a> {
 
     /// The next record that is not blank; `row` (0 for the header) and `columns` name the place
     /// of a malformed quote.
-    fn next(&mut self, row: usize, columns: &[String]) -> Result<Option<csv::ByteRecord>, CsvError> {
+    fn next(
+        &mut self,
+        row: usize,
+        columns: &[String],
+    ) -> Result<Option<csv::ByteRecord>, CsvError> {
         let mut record = csv::ByteRecord::new();
         loop {
             let start = self.reader.position().clone();
@@ -480,8 +484,17 @@ mod tests {
     fn what_our_writer_quotes_reads_back_exactly() {
         // Commas, quotes, LF, CRLF and a lone CR in names make the writer quote them; a name
         // holding a line break used to split the header in two.
-        let names = ["a,b", "say \"hi\"", "two\nlines", "cr\r\nlf", "lone\rcr", "plain"];
-        let data = vec![1.0, -2.5, 3e-9, 0.0, -0.0, 1e300, 7.0, 8.0, 9.0, 10.0, 11.0, 12.5];
+        let names = [
+            "a,b",
+            "say \"hi\"",
+            "two\nlines",
+            "cr\r\nlf",
+            "lone\rcr",
+            "plain",
+        ];
+        let data = vec![
+            1.0, -2.5, 3e-9, 0.0, -0.0, 1e300, 7.0, 8.0, 9.0, 10.0, 11.0, 12.5,
+        ];
         let labels = vec![Some(true), None];
         let mut bytes = Vec::new();
         matrix(&names, data.clone(), labels.clone())
@@ -505,7 +518,10 @@ mod tests {
         );
         // Blank and whitespace-only lines are skipped, and still counted as lines.
         let e = read_features_csv(b"a,b\r\n\r\n1,2\r\n  \r\n3,x\r\n", None).unwrap_err();
-        assert!(e.to_string().contains("row 2 (line 5), column \"b\""), "{e}");
+        assert!(
+            e.to_string().contains("row 2 (line 5), column \"b\""),
+            "{e}"
+        );
         let e = read_features_csv(b"a,b\n1,2\n\xff,1\n", None).unwrap_err();
         assert_eq!(e, CsvError::NotUtf8 { line: 3 });
     }
@@ -545,10 +561,16 @@ mod tests {
         ];
         for (input, expected) in cases {
             let e = read_features_csv(input, None).unwrap_err().to_string();
-            assert!(e.starts_with(expected), "{e:?} should start with {expected:?}");
+            assert!(
+                e.starts_with(expected),
+                "{e:?} should start with {expected:?}"
+            );
         }
         // Spaces around a quoted cell are trimmed like any other cell's.
         let csv = read_features_csv(b"\"a\" , b\n\"1\"  ,2\n", None).unwrap();
-        assert_eq!((csv.names, csv.data), (vec!["a".to_owned(), "b".to_owned()], vec![1.0, 2.0]));
+        assert_eq!(
+            (csv.names, csv.data),
+            (vec!["a".to_owned(), "b".to_owned()], vec![1.0, 2.0])
+        );
     }
 }

@@ -708,8 +708,7 @@ fn rejects_data_that_inflates_past_its_declared_size() {
         read(&assemble(&[liar])),
         Err(ZipError::Corrupt {
             name: "model.json".into(),
-            reason: "it inflates to more than the 1000 bytes the central directory declares"
-                .into()
+            reason: "it inflates to more than the 1000 bytes the central directory declares".into()
         })
     );
     let mut short = Raw::deflated("a.txt", &b"a".repeat(100));
@@ -836,7 +835,8 @@ mod oracle {
             );
             let mut data = Vec::new();
             // Reading to the end checks the CRC-32.
-            file.read_to_end(&mut data).expect("inflates with a good crc");
+            file.read_to_end(&mut data)
+                .expect("inflates with a good crc");
             assert_eq!(file.size(), data.len() as u64);
             entries.push((file.name().to_owned(), data, file.crc32(), file.unix_mode()));
         }
