@@ -33,15 +33,21 @@ fn main() -> ExitCode {
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_default();
         let parsed = match flag.as_str() {
-            "--target" if value == "all" => Some(()),
-            "--target" => Target::parse(&value).map(|t| targets = vec![t]),
-            "--inputs" => value.replace('_', "").parse().ok().map(|n| inputs = n),
-            "--seed" => value.parse().ok().map(|s| seed = s),
-            "--out" => Some(out = PathBuf::from(&value)),
-            "--replay" => Some(replay = Some(PathBuf::from(&value))),
-            _ => None,
+            "--target" if value == "all" => true,
+            "--target" => Target::parse(&value).map(|t| targets = vec![t]).is_some(),
+            "--inputs" => value.replace('_', "").parse().map(|n| inputs = n).is_ok(),
+            "--seed" => value.parse().map(|s| seed = s).is_ok(),
+            "--out" => {
+                out = PathBuf::from(&value);
+                true
+            }
+            "--replay" => {
+                replay = Some(PathBuf::from(&value));
+                true
+            }
+            _ => false,
         };
-        if parsed.is_none() {
+        if !parsed {
             eprintln!(
                 "fuzz: bad option {flag} {value:?} (see the header of core/examples/fuzz/main.rs)"
             );

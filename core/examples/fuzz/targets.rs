@@ -322,7 +322,7 @@ fn run_model(input: &[u8]) -> Result<String, String> {
     let n = model.scaler.n_features();
     let rows: Vec<f64> = [0.0, 1.0, -1e6, 1e12]
         .iter()
-        .flat_map(|&v| std::iter::repeat(v).take(n))
+        .flat_map(|&v| std::iter::repeat_n(v, n))
         .collect();
     match model.score_rows(&rows) {
         Ok(scores) if scores.iter().any(|(s, d)| !s.is_finite() || !d.is_finite()) => {
