@@ -293,8 +293,9 @@ fn run_csv(input: &[u8]) -> Result<String, String> {
             .write_csv(&mut written, labels.is_some())
             .map_err(|e| e.to_string())?;
         let label_column = labels.as_ref().map(|_| "label");
-        // A feature column called "label" would be taken for the label column on the way back.
-        if labels.is_none() && csv.names.iter().any(|n| n == "label") {
+        // Our writer calls its label column "label": a feature column of that name cannot be
+        // written beside it, and without labels it would be taken for them on the way back.
+        if csv.names.iter().any(|n| n == "label") {
             return Ok("read".to_owned());
         }
         let again = read_features_csv(&written, label_column)
