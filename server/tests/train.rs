@@ -302,6 +302,92 @@ fn bring_your_own_features_csv() {
     assert!(text(&o.stderr).contains("trained on a features CSV"));
 }
 
+/// Regression: header names holding commas, quotes and line breaks, which our own CSV writer
+/// quotes, used to split the header (the reader cut lines before it looked at quotes). Written
+/// by `features` and core's writer, read by `train --features-csv` and `score`.
+#[test]
+fn features_csv_with_quoted_names_round_trips_through_train_and_score() {
+    use mcp_train_core::features::{
+        FeatureConfig, FeatureMatrix, FeatureSchema, ProcessVocabulary,
+    };
+    use mcp_train_core::pipeline::read_features_csv;
+
+    let w = Work::new();
+    let export = w.synth("export.json", "600", "5");
+    ok(&run(
+        &[
+            "features",
+            &export,
+            "--include-label",
+            "--out",
+            &w.s("f.csv"),
+        ],
+        &[],
+    ));
+    let features = std::fs::read(w.path("f.csv")).expect("read f.csv");
+    let read = read_features_csv(&features, None).expect("features output reads");
+    let mut names = read.names.clone();
+    names[0] = "rate, per \"minute\"\nlast 5".to_owned();
+    names[1] = "two\r\nlines".to_owned();
+    let rows = read.n_rows();
+    let matrix = FeatureMatrix {
+        schema: FeatureSchema {
+            features: names.clone(),
+            ..FeatureSchema::new(&FeatureConfig::default(), ProcessVocabulary::default())
+        },
+        data: read.data.clone(),
+        record_index: (0..rows).collect(),
+        timestamps: vec![0; rows],
+        labels: read.labels.clone().expect("a label column"),
+    };
+    let mut quoted = Vec::new();
+    matrix.write_csv(&mut quoted, true).expect("write");
+    assert!(quoted.starts_with(b"\"rate, per \"\"minute\"\"\nlast 5\",\"two\r\nlines\","));
+    std::fs::write(w.path("quoted.csv"), &quoted).expect("write quoted.csv");
+
+    ok(&run(
+        &[
+            "train",
+            "--features-csv",
+            &w.s("quoted.csv"),
+            "--out",
+            &w.s("model.json"),
+        ],
+        &[],
+    ));
+    let model = json(&w.path("model.json"));
+    let stored: Vec<&str> = model["input"]["features"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(stored, names, "every name, quotes and line breaks included");
+    ok(&run(
+        &[
+            "score",
+            &w.s("model.json"),
+            "--features-csv",
+            &w.s("quoted.csv"),
+            "--out",
+            &w.s("s.csv"),
+        ],
+        &[],
+    ));
+    let scored = std::fs::read_to_string(w.path("s.csv")).unwrap_or_default();
+    assert_eq!(scored.lines().count(), rows + 1);
+
+    // A quote that never closes is an error naming where it opened, not one long cell.
+    std::fs::write(w.path("open.csv"), "a,b\n1,\"2\n3,4\n").expect("write");
+    let o = run(&["train", "--features-csv", &w.s("open.csv")], &[]);
+    assert_eq!(failed(&o), 1);
+    assert!(
+        text(&o.stderr).contains(
+            "row 1 (line 2, character 3), column \"b\": the quote opened here is never closed"
+        ),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
 #[test]
 fn bad_models_are_refused_with_a_reason() {
     let w = Work::new();

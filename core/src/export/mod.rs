@@ -195,8 +195,8 @@ fn parse<'a>(
                 validator: &mut validator,
             }
             .deserialize(&mut de)
-            .map_err(|e| located(&e, "records"))?;
-            de.end().map_err(|e| located(&e, "records"))?;
+            .map_err(|e| located(&e, body, "records"))?;
+            de.end().map_err(|e| located(&e, body, "records"))?;
             (ExportFormat::Array, None)
         }
         b'{' => {
@@ -205,10 +205,10 @@ fn parse<'a>(
                 validator: &mut validator,
             }
             .deserialize(&mut de)
-            .map_err(|e| located(&e, "export"))?;
+            .map_err(|e| located(&e, body, "export"))?;
             match top {
                 TopLevel::Export { metadata } => {
-                    de.end().map_err(|e| located(&e, "export"))?;
+                    de.end().map_err(|e| located(&e, body, "export"))?;
                     (ExportFormat::Object, metadata)
                 }
                 TopLevel::Record => {
@@ -279,8 +279,13 @@ fn parse_ndjson<'a>(body: &'a [u8], validator: &mut Validator<'a>) {
                     pos = end;
                 }
                 Some(Err(e)) => {
+                    let (at_line, column) = error_position(&e, slice);
+                    validator.push_unreadable(
+                        base_line + at_line.saturating_sub(1),
+                        column,
+                        serde_message(&e),
+                    );
                     let error_line = base_line + e.line().saturating_sub(1);
-                    validator.push_unreadable(error_line, e.column(), serde_message(&e));
                     // Resume at the start of the line after the error.
                     let newlines_before = e.line().saturating_sub(1);
                     match memchr::memchr_iter(b'\n', slice).nth(newlines_before) {
@@ -313,8 +318,8 @@ fn serde_message(e: &serde_json::Error) -> String {
 
 /// Turns a serde_json error into a located export error: syntax problems are "not JSON", type
 /// problems (such as `data` not being an array) are "not an export".
-fn located(e: &serde_json::Error, what: &str) -> ExportError {
-    let (line, column) = (e.line(), e.column());
+fn located(e: &serde_json::Error, body: &[u8], what: &str) -> ExportError {
+    let (line, column) = error_position(e, body);
     let message = serde_message(e);
     match e.classify() {
         serde_json::error::Category::Data => ExportError::NotAnExport {
@@ -327,6 +332,24 @@ fn located(e: &serde_json::Error, what: &str) -> ExportError {
             column,
             message,
         },
+    }
+}
+
+/// serde_json's 1-based line and column of an error in `body`, except where serde_json says
+/// column 0: it puts an error on a line break (a raw newline inside a string, a document cut off
+/// after one) at column 0 of the next line. Found by fuzzing; the line break itself is reported,
+/// at the end of its own line.
+fn error_position(e: &serde_json::Error, body: &[u8]) -> (usize, usize) {
+    let (line, column) = (e.line(), e.column());
+    if column > 0 {
+        return (line, column);
+    }
+    match line
+        .checked_sub(2)
+        .and_then(|n| memchr::memchr_iter(b'\n', body).nth(n))
+    {
+        Some(newline) => line_column(body, newline),
+        None => (line.max(1), 1),
     }
 }
 

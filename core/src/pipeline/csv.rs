@@ -2,7 +2,17 @@
 //!
 //! For users whose features come from elsewhere. The header names the columns; one column may
 //! hold labels (0/1, true/false, or empty for unlabelled). Every other cell must be a finite
-//! number. Errors name the row and column.
+//! number. Errors name the row, the line and the column.
+//!
+//! The file is RFC 4180 CSV, split by the `csv` crate: a quoted field may hold commas, doubled
+//! quotes and line breaks (our own [`FeatureMatrix::write_csv`] quotes names that need it), lines
+//! may end in CRLF, blank lines are skipped and cells are trimmed of spaces. The `csv` crate
+//! reads a few malformed quotes leniently; those are errors here, because each means the file
+//! does not hold what it looks like it holds: a quote that is never closed (the rest of the file
+//! would silently become one cell), text after a closing quote, and a quote after leading spaces
+//! (which the crate reads as text, not as quoting).
+//!
+//! [`FeatureMatrix::write_csv`]: crate::features::FeatureMatrix::write_csv
 
 use std::fmt;
 
@@ -55,50 +65,67 @@ pub enum CsvError {
     },
     #[error("features CSV has a header but no data rows")]
     NoRows,
+    /// A malformed quote; `row` 0 is the header, `character` counts from 1 on `line`, `column`
+    /// is 1-based and `name` is that column's name when the header has it.
+    #[error("features CSV {} (line {line}, character {character}), {}: {problem}",
+        Place(*row), Column(*column, name.as_deref()))]
+    Quote {
+        row: usize,
+        line: usize,
+        character: usize,
+        column: usize,
+        name: Option<String>,
+        problem: QuoteProblem,
+    },
 }
 
-/// Splits one CSV line into cells, trimmed of spaces. Lines without quotes (every numeric row)
-/// borrow their cells; quoted lines (RFC 4180) are unescaped into new strings.
-fn cells(line: &str) -> Vec<std::borrow::Cow<'_, str>> {
-    if memchr::memchr(b'"', line.as_bytes()).is_none() {
-        // Commas are ASCII, so every slice between them is on a character boundary.
-        let mut out = Vec::new();
-        let mut start = 0;
-        for comma in memchr::memchr_iter(b',', line.as_bytes()) {
-            out.push(std::borrow::Cow::Borrowed(line[start..comma].trim()));
-            start = comma + 1;
-        }
-        out.push(std::borrow::Cow::Borrowed(line[start..].trim()));
-        return out;
-    }
-    quoted_cells(line)
-        .into_iter()
-        .map(std::borrow::Cow::Owned)
-        .collect()
+/// What is wrong with a quote (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuoteProblem {
+    /// The quote that opens the field is never closed.
+    Unclosed,
+    /// The closing quote is followed by more text before the next comma.
+    TextAfterClosing,
+    /// The field starts with spaces and then a quote.
+    SpaceBeforeOpening,
 }
 
-fn quoted_cells(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cell = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
+impl fmt::Display for QuoteProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            QuoteProblem::Unclosed => "the quote opened here is never closed",
+            QuoteProblem::TextAfterClosing => {
+                "text after a closing quote (inside quotes, write a quote as two: \"\")"
             }
-            ('"', true) => quoted = false,
-            ('"', false) if cell.trim().is_empty() => {
-                cell.clear();
-                quoted = true;
+            QuoteProblem::SpaceBeforeOpening => {
+                "a space before an opening quote (remove it, or the quotes are read as text)"
             }
-            (',', false) => out.push(std::mem::take(&mut cell).trim().to_owned()),
-            (c, _) => cell.push(c),
+        })
+    }
+}
+
+/// "header" or "row 3", for [`CsvError::Quote`].
+struct Place(usize);
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 => f.write_str("header"),
+            row => write!(f, "row {row}"),
         }
     }
-    out.push(cell.trim().to_owned());
-    out
+}
+
+/// `column "name"`, or `column 3` when the column has no name (yet).
+struct Column<'a>(usize, Option<&'a str>);
+
+impl fmt::Display for Column<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Some(name) => write!(f, "column {name:?}"),
+            None => write!(f, "column {}", self.0),
+        }
+    }
 }
 
 struct Shown<'a>(&'a str);
@@ -120,16 +147,12 @@ pub fn read_features_csv(
     label_column: Option<&str>,
 ) -> Result<FeaturesCsv, CsvError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut lines = bytes
-        .split(|&b| b == b'\n')
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.strip_suffix(b"\r").unwrap_or(l)));
-    let (_, header) = lines
-        .by_ref()
-        .find(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-        .ok_or(CsvError::Empty)?;
-    let header = std::str::from_utf8(header).map_err(|_| CsvError::NotUtf8 { line: 1 })?;
-    let columns: Vec<String> = cells(header).into_iter().map(|c| c.into_owned()).collect();
+    let mut records = Records::new(bytes);
+    let header = records.next(0, &[])?.ok_or(CsvError::Empty)?;
+    let mut columns = Vec::with_capacity(header.len());
+    for cell in records.cells(&header) {
+        columns.push(cell?.to_owned());
+    }
     for (i, name) in columns.iter().enumerate() {
         if name.is_empty() {
             return Err(CsvError::Header(format!("column {} has no name", i + 1)));
@@ -157,29 +180,25 @@ pub fn read_features_csv(
     let mut data = Vec::new();
     let mut labels = label_at.map(|_| Vec::new());
     let mut row = 0usize;
-    for (line, raw) in lines {
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
+    while let Some(record) = records.next(row + 1, &columns)? {
         row += 1;
-        let text = std::str::from_utf8(raw).map_err(|_| CsvError::NotUtf8 { line })?;
-        let values = cells(text);
-        if values.len() != columns.len() {
+        let line = records.line;
+        if record.len() != columns.len() {
             return Err(CsvError::Ragged {
                 row,
                 line,
-                found: values.len(),
+                found: record.len(),
                 expected: columns.len(),
             });
         }
-        for (i, value) in values.iter().enumerate() {
+        for (i, value) in records.cells(&record).enumerate() {
+            let value = value?;
             let cell_error = |message: String| CsvError::Cell {
                 row,
                 line,
                 column: columns[i].clone(),
                 message,
             };
-            let value: &str = value;
             if Some(i) == label_at {
                 let label = match value.to_ascii_lowercase().as_str() {
                     "" => None,
@@ -219,9 +238,168 @@ pub fn read_features_csv(
     })
 }
 
+/// The records of a CSV as the `csv` crate splits them, with blank lines skipped and the quotes
+/// it would read leniently refused.
+struct Records<'a> {
+    bytes: &'a [u8],
+    reader: csv::Reader<&'a [u8]>,
+    /// The line the last record returned starts on (1-based).
+    line: usize,
+}
+
+impl<'a> Records<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            // Ragged rows get our own error, which names the row.
+            .flexible(true)
+            .from_reader(bytes);
+        Records {
+            bytes,
+            reader,
+            line: 1,
+        }
+    }
+
+    /// The next record that is not blank; `row` (0 for the header) and `columns` name the place
+    /// of a malformed quote.
+    fn next(
+        &mut self,
+        row: usize,
+        columns: &[String],
+    ) -> Result<Option<csv::ByteRecord>, CsvError> {
+        let mut record = csv::ByteRecord::new();
+        loop {
+            let start = self.reader.position().clone();
+            // Reading from a slice never fails: with `flexible` and bytes (not strings), the
+            // crate's only remaining error is I/O.
+            let more = self
+                .reader
+                .read_byte_record(&mut record)
+                .map_err(|e| CsvError::Header(e.to_string()))?;
+            if !more {
+                return Ok(None);
+            }
+            let begin = record.position().unwrap_or(&start);
+            let end = to_usize(self.reader.position().byte()).min(self.bytes.len());
+            let from = to_usize(begin.byte()).min(end);
+            // The span starts where the previous record stopped: possibly on the LF of its CRLF,
+            // or on blank lines the crate skipped. The record starts after them.
+            let skipped = self.bytes[from..end]
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+            let raw = &self.bytes[from + skipped..end];
+            let newlines = memchr::memchr_iter(b'\n', &self.bytes[from..from + skipped]).count();
+            self.line = to_usize(begin.line()).saturating_add(newlines);
+            if raw.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if memchr::memchr(b'"', raw).is_some() {
+                if let Err(fault) = check_quotes(raw) {
+                    let before = &raw[..fault.at];
+                    let line_start = memchr::memrchr(b'\n', before).map_or(0, |n| n + 1);
+                    return Err(CsvError::Quote {
+                        row,
+                        line: self.line + memchr::memchr_iter(b'\n', before).count(),
+                        character: char_count(&before[line_start..]) + 1,
+                        column: fault.field + 1,
+                        name: columns.get(fault.field).cloned(),
+                        problem: fault.problem,
+                    });
+                }
+            }
+            return Ok(Some(record));
+        }
+    }
+
+    /// The cells of `record`, trimmed; a cell that is not UTF-8 is an error naming the line.
+    fn cells<'r>(
+        &self,
+        record: &'r csv::ByteRecord,
+    ) -> impl Iterator<Item = Result<&'r str, CsvError>> + 'r {
+        let line = self.line;
+        record.iter().map(move |cell| {
+            std::str::from_utf8(cell)
+                .map(str::trim)
+                .map_err(|_| CsvError::NotUtf8 { line })
+        })
+    }
+}
+
+/// Where in a record a malformed quote is: byte `at`, in the 0-based `field`.
+struct QuoteFault {
+    at: usize,
+    field: usize,
+    problem: QuoteProblem,
+}
+
+/// Walks the raw bytes of one record the way RFC 4180 reads them and finds the quotes the `csv`
+/// crate accepts leniently. Spaces around a quoted field are allowed, as they are trimmed.
+fn check_quotes(raw: &[u8]) -> Result<(), QuoteFault> {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t');
+    let mut at = 0;
+    let mut field = 0;
+    loop {
+        let start = at;
+        at += raw[at..].iter().take_while(|b| is_space(b)).count();
+        if raw.get(at) == Some(&b'"') {
+            let fault = |at, problem| QuoteFault { at, field, problem };
+            if at > start {
+                return Err(fault(at, QuoteProblem::SpaceBeforeOpening));
+            }
+            let open = at;
+            at += 1;
+            loop {
+                let Some(quote) = memchr::memchr(b'"', &raw[at..]) else {
+                    return Err(fault(open, QuoteProblem::Unclosed));
+                };
+                at += quote + 1;
+                if raw.get(at) != Some(&b'"') {
+                    break;
+                }
+                at += 1;
+            }
+            at += raw[at..].iter().take_while(|b| is_space(b)).count();
+            match raw.get(at) {
+                None | Some(b'\r' | b'\n') => return Ok(()),
+                Some(b',') => {}
+                Some(_) => return Err(fault(at, QuoteProblem::TextAfterClosing)),
+            }
+        } else {
+            // An unquoted field runs to the next comma or the end of the record; a quote inside
+            // it is just a character, as RFC 4180 readers (this crate among them) take it.
+            match raw[at..]
+                .iter()
+                .position(|b| matches!(b, b',' | b'\r' | b'\n'))
+            {
+                Some(end) if raw[at + end] == b',' => at += end,
+                _ => return Ok(()),
+            }
+        }
+        // `at` is on the comma that ends this field.
+        at += 1;
+        field += 1;
+    }
+}
+
+/// Characters in UTF-8 bytes (continuation bytes do not start one).
+fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+}
+
+/// A `csv` position (u64) as an index; the bytes are in memory, so it fits.
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::{
+        FeatureConfig, FeatureMatrix, FeatureSchema, ProcessVocabulary, EXTRACTOR_VERSION,
+        SCHEMA_NAME,
+    };
 
     #[test]
     fn reads_numbers_and_labels() {
@@ -283,5 +461,116 @@ mod tests {
             let e = read_features_csv(input, label).unwrap_err().to_string();
             assert!(e.contains(expected), "{e} should contain {expected}");
         }
+    }
+
+    fn matrix(names: &[&str], data: Vec<f64>, labels: Vec<Option<bool>>) -> FeatureMatrix {
+        let rows = labels.len();
+        FeatureMatrix {
+            schema: FeatureSchema {
+                name: SCHEMA_NAME.to_owned(),
+                extractor_version: EXTRACTOR_VERSION.to_owned(),
+                features: names.iter().map(|n| (*n).to_owned()).collect(),
+                config: FeatureConfig::default(),
+                vocabulary: ProcessVocabulary::default(),
+            },
+            data,
+            record_index: (0..rows).collect(),
+            timestamps: vec![0; rows],
+            labels,
+        }
+    }
+
+    #[test]
+    fn what_our_writer_quotes_reads_back_exactly() {
+        // Commas, quotes, LF, CRLF and a lone CR in names make the writer quote them; a name
+        // holding a line break used to split the header in two.
+        let names = [
+            "a,b",
+            "say \"hi\"",
+            "two\nlines",
+            "cr\r\nlf",
+            "lone\rcr",
+            "plain",
+        ];
+        let data = vec![
+            1.0, -2.5, 3e-9, 0.0, -0.0, 1e300, 7.0, 8.0, 9.0, 10.0, 11.0, 12.5,
+        ];
+        let labels = vec![Some(true), None];
+        let mut bytes = Vec::new();
+        matrix(&names, data.clone(), labels.clone())
+            .write_csv(&mut bytes, true)
+            .unwrap();
+        let csv = read_features_csv(&bytes, None).unwrap();
+        assert_eq!(csv.names, names);
+        assert_eq!(csv.data, data);
+        assert_eq!(csv.labels, Some(labels));
+        assert_eq!(csv.n_rows(), 2);
+    }
+
+    #[test]
+    fn quoted_cells_may_span_lines_and_errors_name_the_line_they_start_on() {
+        let csv = read_features_csv(b"a,b\r\n\"1\",\" 2 \"\r\n3,\"4\"\r\n", None).unwrap();
+        assert_eq!(csv.data, vec![1.0, 2.0, 3.0, 4.0]);
+        let e = read_features_csv(b"\"x\ny\",b\n1,2\n1,oops\n", None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "features CSV row 2 (line 4), column \"b\": \"oops\" is not a number"
+        );
+        // Blank and whitespace-only lines are skipped, and still counted as lines.
+        let e = read_features_csv(b"a,b\r\n\r\n1,2\r\n  \r\n3,x\r\n", None).unwrap_err();
+        assert!(
+            e.to_string().contains("row 2 (line 5), column \"b\""),
+            "{e}"
+        );
+        let e = read_features_csv(b"a,b\n1,2\n\xff,1\n", None).unwrap_err();
+        assert_eq!(e, CsvError::NotUtf8 { line: 3 });
+    }
+
+    #[test]
+    fn malformed_quotes_are_errors_that_name_line_character_and_column() {
+        let cases: [(&[u8], &str); 6] = [
+            (
+                b"a,b\n1,\"2\n3,4\n",
+                "features CSV row 1 (line 2, character 3), column \"b\": \
+                 the quote opened here is never closed",
+            ),
+            (
+                b"a,b\n1,\"2\"x\n",
+                "features CSV row 1 (line 2, character 6), column \"b\": \
+                 text after a closing quote",
+            ),
+            (
+                b"\"a,b\n1,2\n",
+                "features CSV header (line 1, character 1), column 1: \
+                 the quote opened here is never closed",
+            ),
+            (
+                b"a, \"b\"\n1,2\n",
+                "features CSV header (line 1, character 4), column 2: \
+                 a space before an opening quote",
+            ),
+            (
+                "é,\"b\"\"\n\"c\n1,2,3\n".as_bytes(),
+                "features CSV header (line 2, character 2), column 2: text after a closing quote",
+            ),
+            (
+                b"a,b\n1,2\n3,4,\"5\n",
+                "features CSV row 2 (line 3, character 5), column 3: \
+                 the quote opened here is never closed",
+            ),
+        ];
+        for (input, expected) in cases {
+            let e = read_features_csv(input, None).unwrap_err().to_string();
+            assert!(
+                e.starts_with(expected),
+                "{e:?} should start with {expected:?}"
+            );
+        }
+        // Spaces around a quoted cell are trimmed like any other cell's.
+        let csv = read_features_csv(b"\"a\" , b\n\"1\"  ,2\n", None).unwrap();
+        assert_eq!(
+            (csv.names, csv.data),
+            (vec!["a".to_owned(), "b".to_owned()], vec![1.0, 2.0])
+        );
     }
 }
