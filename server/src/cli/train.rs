@@ -7,13 +7,12 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use mcp_train_core::config::{AutoOr, DetectorKind};
 use mcp_train_core::evaluate::{ClassificationMetrics, ThresholdCheck};
 use mcp_train_core::pipeline::{
-    self, Hooks, InputSchema, ModelArtifact, ScoreInput, TrainInput, TrainOptions,
+    self, Hooks, InputSchema, ModelArtifact, ScoreInput, TrainChoices, TrainInput,
 };
 
-use super::args::{DetectorArg, EvaluateArgs, ScoreArgs, ScoreFormat, TrainArgs};
+use super::args::{EvaluateArgs, ScoreArgs, ScoreFormat, TrainArgs};
 use super::input::{display, load_config, read_input, Output};
 use super::{progress, render, Failure, Outcome};
 
@@ -40,18 +39,6 @@ pub(super) fn now() -> Result<(i64, bool), Failure> {
                 .map_err(|e| Failure::usage(anyhow::anyhow!("system clock before 1970: {e}")))?;
             Ok((i64::try_from(since.as_micros()).unwrap_or(i64::MAX), false))
         }
-    }
-}
-
-fn contamination(text: &str) -> Result<AutoOr<f64>, Failure> {
-    if text.eq_ignore_ascii_case("auto") {
-        return Ok(AutoOr::Auto);
-    }
-    match text.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 0.5 => Ok(AutoOr::Value(v)),
-        _ => Err(Failure::usage(anyhow::anyhow!(
-            "--contamination: expected \"auto\" or a fraction in (0, 0.5], found {text:?}"
-        ))),
     }
 }
 
@@ -102,21 +89,19 @@ fn checks_line(checks: &[ThresholdCheck]) -> String {
 pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
     let config = load_config(args.config.as_deref())?;
     let (now_micros, frozen) = now()?;
-    let options = TrainOptions {
-        detector: args.model.map(|m| match m {
-            DetectorArg::IsolationForest => DetectorKind::IsolationForest,
-            DetectorArg::Lof => DetectorKind::Lof,
-        }),
+    let choices = TrainChoices {
+        detector: args.model,
         seed: args.seed,
-        contamination: args
-            .contamination
-            .as_deref()
-            .map(contamination)
-            .transpose()?,
-        drop_invalid: args.drop_invalid,
-        now_micros,
-        config,
+        contamination: args.contamination,
+        n_estimators: args.n_estimators,
+        max_samples: args.max_samples,
+        n_neighbors: args.n_neighbors,
+        drop_invalid: args.drop_invalid.then_some(true),
     };
+    let options = choices
+        .resolve(&config)
+        .map_err(Failure::usage)?
+        .options(&config, now_micros);
     let limit = options.config.training.limits.max_export_mb;
     let (path, is_csv) = match (&args.file, &args.features_csv) {
         (Some(file), _) => (file.clone(), false),
