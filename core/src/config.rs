@@ -5,10 +5,14 @@
 //! `training_config.yaml` (validation, evaluation, registry, limits). Unknown keys are errors, so
 //! a typo never silently falls back to a default; every value is range-checked in [`Config::check`].
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::export::ValidateOptions;
 use crate::features::FeatureConfig;
+use crate::model::{IsolationForestParams, LofParams, ModelError};
 
 /// The model configuration shipped with mcp-train.
 pub const DEFAULT_MODEL_CONFIG: &str = include_str!("../../config/model_config.yaml");
@@ -29,11 +33,42 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// A parameter's text that does not parse, with what was expected (the value is shown at most
+/// 64 characters long).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("expected {expected}, found {found:?}")]
+pub struct ParseError {
+    /// What the text should have been, e.g. `"auto" or a fraction in (0, 0.5]`.
+    pub expected: String,
+    /// The text given.
+    pub found: String,
+}
+
+impl ParseError {
+    /// `text` does not parse as `expected`.
+    pub fn new(expected: impl Into<String>, text: &str) -> ParseError {
+        ParseError {
+            expected: expected.into(),
+            found: text.chars().take(64).collect(),
+        }
+    }
+}
+
 /// `"auto"` or a number.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AutoOr<T> {
     Auto,
     Value(T),
+}
+
+impl<T> AutoOr<T> {
+    /// Maps the value, keeping `Auto`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> AutoOr<U> {
+        match self {
+            AutoOr::Auto => AutoOr::Auto,
+            AutoOr::Value(v) => AutoOr::Value(f(v)),
+        }
+    }
 }
 
 impl<T: Serialize> Serialize for AutoOr<T> {
@@ -59,6 +94,95 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for AutoOr<T> {
                 "expected \"auto\" or a number, found {t:?}"
             ))),
             Raw::Value(v) => Ok(AutoOr::Value(v)),
+        }
+    }
+}
+
+/// `"auto"` or the value's own text.
+impl<T: fmt::Display> fmt::Display for AutoOr<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AutoOr::Auto => f.write_str("auto"),
+            AutoOr::Value(v) => v.fmt(f),
+        }
+    }
+}
+
+/// The expected share of anomalies in the training data: a fraction in (0, 0.5].
+///
+/// The range is checked here, once: a `Contamination` is always in range. It is written (YAML,
+/// `model.json`, job JSON) as the plain number.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Contamination(f64);
+
+/// A contamination outside (0, 0.5].
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error("{0} is not \"auto\" or a fraction in (0, 0.5]")]
+pub struct ContaminationError(pub f64);
+
+impl Contamination {
+    /// What a contamination parameter accepts, for messages.
+    pub const EXPECTED: &'static str = "\"auto\" or a fraction in (0, 0.5]";
+
+    /// The fraction.
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl TryFrom<f64> for Contamination {
+    type Error = ContaminationError;
+
+    fn try_from(v: f64) -> Result<Self, Self::Error> {
+        if v > 0.0 && v <= 0.5 {
+            Ok(Contamination(v))
+        } else {
+            Err(ContaminationError(v))
+        }
+    }
+}
+
+impl From<Contamination> for f64 {
+    fn from(c: Contamination) -> f64 {
+        c.0
+    }
+}
+
+impl fmt::Display for Contamination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// `auto` (any case) or a fraction in (0, 0.5].
+impl FromStr for AutoOr<Contamination> {
+    type Err = ParseError;
+
+    fn from_str(text: &str) -> Result<Self, ParseError> {
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("auto") {
+            return Ok(AutoOr::Auto);
+        }
+        t.parse::<f64>()
+            .ok()
+            .and_then(|v| Contamination::try_from(v).ok())
+            .map(AutoOr::Value)
+            .ok_or_else(|| ParseError::new(Contamination::EXPECTED, text))
+    }
+}
+
+impl AutoOr<Contamination> {
+    /// The unchecked form the configuration sections and detector parameters hold.
+    pub fn to_f64(self) -> AutoOr<f64> {
+        self.map(Contamination::get)
+    }
+
+    /// Checks an unchecked contamination.
+    pub fn try_from_f64(value: AutoOr<f64>) -> Result<Self, ContaminationError> {
+        match value {
+            AutoOr::Auto => Ok(AutoOr::Auto),
+            AutoOr::Value(v) => Contamination::try_from(v).map(AutoOr::Value),
         }
     }
 }
@@ -101,7 +225,57 @@ impl<'de> Deserialize<'de> for MaxSamples {
     }
 }
 
-/// Isolation Forest parameters, named as in scikit-learn.
+impl MaxSamples {
+    /// What a `max_samples` parameter accepts, for messages.
+    pub const EXPECTED: &'static str = "\"auto\", a count ≥ 1 or a fraction in (0, 1]";
+
+    /// Checks the range: a count of at least 1, a fraction in (0, 1].
+    pub fn check(self) -> Result<(), String> {
+        match self {
+            MaxSamples::Count(0) => Err("0 must be at least 1".into()),
+            MaxSamples::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
+                Err(format!("{f} is not a fraction in (0, 1]"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `auto`, the count, or the fraction — always with a decimal point, so `1.0` (every row) reads
+/// back as a fraction and not as a count of one row.
+impl fmt::Display for MaxSamples {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MaxSamples::Auto => f.write_str("auto"),
+            MaxSamples::Count(n) => n.fmt(f),
+            MaxSamples::Fraction(v) if v.fract() == 0.0 => write!(f, "{v:.1}"),
+            MaxSamples::Fraction(v) => v.fmt(f),
+        }
+    }
+}
+
+/// `auto` (any case), a whole number ≥ 1 (a count), or a fraction in (0, 1].
+impl FromStr for MaxSamples {
+    type Err = ParseError;
+
+    fn from_str(text: &str) -> Result<Self, ParseError> {
+        let t = text.trim();
+        let parsed = if t.eq_ignore_ascii_case("auto") {
+            Some(MaxSamples::Auto)
+        } else if let Ok(n) = t.parse::<u64>() {
+            Some(MaxSamples::Count(n))
+        } else {
+            t.parse::<f64>().ok().map(MaxSamples::Fraction)
+        };
+        parsed
+            .filter(|m| m.check().is_ok())
+            .ok_or_else(|| ParseError::new(MaxSamples::EXPECTED, text))
+    }
+}
+
+/// Isolation Forest parameters, named as in scikit-learn: the `model.isolation_forest` section,
+/// and the parameters a forest in `model.json` was fitted with. Unchecked as written;
+/// [`IsolationForestParams::check`] holds their bounds (and [`Config::check`] calls it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IsolationForestConfig {
@@ -113,12 +287,22 @@ pub struct IsolationForestConfig {
     pub random_state: u64,
 }
 
-/// Local Outlier Factor (novelty mode) parameters.
+/// Local Outlier Factor (novelty mode) parameters: the `model.lof` section, and the parameters
+/// a LOF model in `model.json` was fitted with. Unchecked as written; [`LofParams::check`] holds
+/// their bounds (and [`Config::check`] calls it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LofConfig {
     pub n_neighbors: u32,
     pub contamination: AutoOr<f64>,
+    /// The seed of the subsample LOF keeps of large training sets. Absent in files written
+    /// before LOF had its own seed: those read it as the shipped default, 42.
+    #[serde(default = "default_random_state")]
+    pub random_state: u64,
+}
+
+fn default_random_state() -> u64 {
+    42
 }
 
 /// Which detector to train.
@@ -127,6 +311,39 @@ pub struct LofConfig {
 pub enum DetectorKind {
     IsolationForest,
     Lof,
+}
+
+impl DetectorKind {
+    /// Every detector, in the order surfaces list them.
+    pub const ALL: [DetectorKind; 2] = [DetectorKind::IsolationForest, DetectorKind::Lof];
+    /// What a detector parameter accepts, for messages.
+    pub const EXPECTED: &'static str = "isolation_forest or lof";
+
+    /// The name in configuration files, `model.json` and the API: `isolation_forest` or `lof`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetectorKind::IsolationForest => "isolation_forest",
+            DetectorKind::Lof => "lof",
+        }
+    }
+}
+
+impl fmt::Display for DetectorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `isolation_forest` or `lof`.
+impl FromStr for DetectorKind {
+    type Err = ParseError;
+
+    fn from_str(text: &str) -> Result<Self, ParseError> {
+        DetectorKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text.trim())
+            .ok_or_else(|| ParseError::new(DetectorKind::EXPECTED, text))
+    }
 }
 
 /// The `model:` section.
@@ -272,6 +489,7 @@ impl Config {
                     lof: LofConfig {
                         n_neighbors: 20,
                         contamination: AutoOr::Auto,
+                        random_state: 42,
                     },
                 },
                 scaler: ScalerConfig {
@@ -329,42 +547,15 @@ impl Config {
             .features
             .check()
             .map_err(|e| model(format!("features.{e}")))?;
-        let forest = &self.model.model.isolation_forest;
-        if !(1..=10_000).contains(&forest.n_estimators) {
-            return Err(model(format!(
-                "model.isolation_forest.n_estimators: {} is out of range 1..=10000",
-                forest.n_estimators
-            )));
-        }
-        match forest.max_samples {
-            MaxSamples::Count(0) => {
-                return Err(model(
-                    "model.isolation_forest.max_samples: 0 must be at least 1".into(),
-                ))
-            }
-            MaxSamples::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
-                return Err(model(format!(
-                    "model.isolation_forest.max_samples: {f} is not a fraction in (0, 1]"
-                )))
-            }
-            _ => {}
-        }
-        check_contamination(forest.contamination, "model.isolation_forest.contamination")
-            .map_err(model)?;
-        if !(forest.max_features > 0.0 && forest.max_features <= 1.0) {
-            return Err(model(format!(
-                "model.isolation_forest.max_features: {} is not a fraction in (0, 1]",
-                forest.max_features
-            )));
-        }
-        let lof = &self.model.model.lof;
-        if !(1..=10_000).contains(&lof.n_neighbors) {
-            return Err(model(format!(
-                "model.lof.n_neighbors: {} is out of range 1..=10000",
-                lof.n_neighbors
-            )));
-        }
-        check_contamination(lof.contamination, "model.lof.contamination").map_err(model)?;
+        // The detectors' own checks hold every hyperparameter bound; here they only gain the
+        // key's path.
+        let section = |path: &str, e: ModelError| model(format!("model.{path}.{e}"));
+        IsolationForestParams::from(self.model.model.isolation_forest.clone())
+            .check()
+            .map_err(|e| section("isolation_forest", e))?;
+        LofParams::from(self.model.model.lof.clone())
+            .check()
+            .map_err(|e| section("lof", e))?;
 
         let validation = &self.training.validation;
         if !(0.0..=1.0).contains(&validation.min_wifi_share) {
@@ -416,15 +607,6 @@ impl Config {
             }
         }
         Ok(())
-    }
-}
-
-fn check_contamination(value: AutoOr<f64>, key: &str) -> Result<(), String> {
-    match value {
-        AutoOr::Value(c) if !(c > 0.0 && c <= 0.5) => Err(format!(
-            "{key}: {c} is not \"auto\" or a fraction in (0, 0.5]"
-        )),
-        _ => Ok(()),
     }
 }
 

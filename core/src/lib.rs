@@ -36,21 +36,19 @@
 //! ```
 //! use mcp_train_core::config::Config;
 //! use mcp_train_core::export::ValidateOptions;
-//! use mcp_train_core::pipeline::{self, Hooks, ScoreInput, TrainInput, TrainOptions};
+//! use mcp_train_core::pipeline::{self, Hooks, ScoreInput, TrainChoices, TrainInput};
 //! use mcp_train_core::synth::{write_export, SynthConfig};
 //!
 //! let synth = SynthConfig { records: 800, anomaly_ratio: 0.05, seed: 7, ..SynthConfig::default() };
 //! let mut export = Vec::new();
 //! write_export(&synth.check().unwrap(), &mut export).unwrap();
 //!
-//! let options = TrainOptions {
-//!     config: Config::defaults(),
-//!     detector: None,       // the configuration's detector: the Isolation Forest
-//!     seed: Some(7),        // every random choice
-//!     contamination: None,  // the configuration's: "auto"
-//!     drop_invalid: false,
-//!     now_micros: 1_704_067_200_000_000, // 2024-01-01T00:00:00Z: the version and creation time
-//! };
+//! // What was chosen (here only the seed, which drives every random choice); the configuration
+//! // gives the rest (the Isolation Forest, contamination "auto", …), checked in one place.
+//! let config = Config::defaults();
+//! let params = TrainChoices { seed: Some(7), ..TrainChoices::default() }.resolve(&config).unwrap();
+//! // 2024-01-01T00:00:00Z: the model's version and creation time.
+//! let options = params.options(&config, 1_704_067_200_000_000);
 //! let input = TrainInput::Export { bytes: &export, file_name: "export.json" };
 //! let hooks = Hooks { progress: &mut |_| true, elapsed_ms: &|| 0.0 };
 //! let trained = pipeline::train(input, &options, hooks).unwrap();
@@ -82,13 +80,14 @@
 //! and replays the self-test scores; any changed byte is caught and named.
 //!
 //! ```
-//! # use mcp_train_core::{config::Config, pipeline::{self, Hooks, TrainInput, TrainOptions}};
+//! # use mcp_train_core::{config::Config, pipeline::{self, Hooks, TrainChoices, TrainInput}};
 //! # use mcp_train_core::synth::{write_export, SynthConfig};
 //! # let synth = SynthConfig { records: 400, seed: 3, ..SynthConfig::default() };
 //! # let mut export = Vec::new();
 //! # write_export(&synth.check().unwrap(), &mut export).unwrap();
-//! # let options = TrainOptions { config: Config::defaults(), detector: None, seed: Some(3),
-//! #     contamination: None, drop_invalid: false, now_micros: 1_704_067_200_000_000 };
+//! # let config = Config::defaults();
+//! # let options = TrainChoices { seed: Some(3), ..TrainChoices::default() }
+//! #     .resolve(&config).unwrap().options(&config, 1_704_067_200_000_000);
 //! # let input = TrainInput::Export { bytes: &export, file_name: "export.json" };
 //! # let hooks = Hooks { progress: &mut |_| true, elapsed_ms: &|| 0.0 };
 //! # let model_json = pipeline::train(input, &options, hooks).unwrap().artifact.to_json();

@@ -8,7 +8,7 @@
 //! printed by the failing assertion: update it here in the same commit.
 
 use mcp_train_core::config::{Config, DetectorKind};
-use mcp_train_core::pipeline::{train, Hooks, Progress, TrainInput, TrainOptions};
+use mcp_train_core::pipeline::{train, Hooks, Progress, TrainChoices, TrainInput};
 use mcp_train_core::synth::{write_export, SynthConfig};
 use sha2::{Digest, Sha256};
 
@@ -19,7 +19,11 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 const ISOLATION_FOREST_SHA256: &str =
     "36bfb456ed1315a9abd90623c819eede0738dafcbdfde39c6ee6a1ec52576869";
 /// SHA-256 of `model.json` for the LOF below.
-const LOF_SHA256: &str = "2a7735917ee5dc31f0f20ad94e3f89b21e442e1bd7270baeb2613ebdda92a4a8";
+const LOF_SHA256: &str = "54c782326501b477ea9a0aa8b2a35cf47c4be333754c90890b6d957158c2e97d";
+/// SHA-256 of that `model.json` before LOF recorded its own `random_state`: the same model
+/// with the field left out.
+const LOF_SHA256_WITHOUT_RANDOM_STATE: &str =
+    "2a7735917ee5dc31f0f20ad94e3f89b21e442e1bd7270baeb2613ebdda92a4a8";
 /// SHA-256 of the deployment package of the Isolation Forest below (it embeds the Python
 /// scripts, so editing them moves this too).
 const PACKAGE_SHA256: &str = "12fd007e3b025a29d2494b39997ff2368bf560746b1487544342518153426e19";
@@ -42,14 +46,16 @@ fn model_json(detector: DetectorKind) -> Vec<u8> {
     .expect("synth config");
     let mut export = Vec::new();
     write_export(&synth, &mut export).expect("synth");
-    let options = TrainOptions {
-        config: Config::defaults(),
+    let config = Config::defaults();
+    let choices = TrainChoices {
         detector: Some(detector),
         seed: Some(11),
-        contamination: None,
-        drop_invalid: false,
-        now_micros: 1_700_000_000_000_000,
+        ..TrainChoices::default()
     };
+    let options = choices
+        .resolve(&config)
+        .expect("parameters")
+        .options(&config, 1_700_000_000_000_000);
     let mut progress = |_: &Progress| true;
     let trained = train(
         TrainInput::Export {
@@ -81,6 +87,18 @@ fn isolation_forest_model_bytes_are_the_same_on_every_platform() {
 #[test]
 fn lof_model_bytes_are_the_same_on_every_platform() {
     assert_eq!(model_sha256(DetectorKind::Lof), LOF_SHA256);
+}
+
+#[test]
+fn lof_models_changed_only_by_recording_their_seed() {
+    let json = String::from_utf8(model_json(DetectorKind::Lof)).expect("utf-8");
+    let field = "\"random_state\": 11";
+    assert_eq!(json.matches(field).count(), 1, "one LOF random_state field");
+    let at = json.find(field).expect("the field");
+    // The field and the comma and line break before it.
+    let from = json[..at].rfind(',').expect("a field before it");
+    let without = format!("{}{}", &json[..from], &json[at + field.len()..]);
+    assert_eq!(sha256(without.as_bytes()), LOF_SHA256_WITHOUT_RANDOM_STATE);
 }
 
 #[test]

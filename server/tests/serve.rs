@@ -648,6 +648,8 @@ fn invalid_exports_and_parameters_are_refused_before_a_job_starts() {
         "max_samples=0",
         "max_samples=1.5",
         "n_neighbors=0",
+        "n_neighbors=10001",
+        "n_estimators=10001",
         "drop_invalid=maybe",
         "created_at_micros=soon",
     ] {
@@ -1543,4 +1545,53 @@ fn sigterm_stops_promptly_with_a_job_running_and_its_event_stream_open() {
     assert!(events.contains("event: progress"), "{events}");
     assert!(s.stderr().contains("stopped"), "{}", s.stderr());
     eprintln!("stopped {:?} after SIGTERM", started.elapsed());
+}
+
+#[test]
+fn the_server_configuration_gives_the_parameters_a_job_leaves_out() {
+    let w = Work::new();
+    let body = std::fs::read(export(&w, "export.json", 400, 2)).expect("export");
+    let dir = w.path("trees");
+    std::fs::create_dir_all(&dir).expect("config dir");
+    let yaml = mcp_train_core::config::DEFAULT_MODEL_CONFIG.replacen(
+        "n_estimators: 100",
+        "n_estimators: 7",
+        1,
+    );
+    assert!(yaml.contains("n_estimators: 7"));
+    std::fs::write(dir.join("model_config.yaml"), yaml).expect("writes the config");
+    let s = fresh(&w, &["--config", &dir.to_string_lossy()]);
+    let trees = |done: &Value| {
+        let version = done["model"]["version"].as_str().unwrap_or_default();
+        let model = s.get(&format!("/api/models/{version}/model")).json();
+        model["detector"]["model"]["trees"].as_array().map(Vec::len)
+    };
+
+    // As the web app sends a job whose form was changed only in its seed.
+    let id = s.start_job("/api/training/jobs?seed=5", &body);
+    let done = s.finished_job(&id, Duration::from_secs(60));
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["params"]["n_estimators"], 7, "{done}");
+    assert_eq!(done["params"]["seed"], 5, "{done}");
+    assert_eq!(trees(&done), Some(7), "{done}");
+
+    // A chosen value still wins over the configuration.
+    let id = s.start_job(
+        "/api/training/jobs?n_estimators=3&created_at_micros=1700000060000000",
+        &body,
+    );
+    let done = s.finished_job(&id, Duration::from_secs(60));
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(trees(&done), Some(3), "{done}");
+
+    // Out of the core's bounds: refused before a job starts.
+    for query in ["n_neighbors=10001", "n_estimators=10001"] {
+        let r = s.post(&format!("/api/training/jobs?{query}"), &body);
+        let error = r.assert_error(400, "invalid_parameter");
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("a whole number from 1 to 10000"),
+            "{query}: {message}"
+        );
+    }
 }

@@ -453,3 +453,95 @@ fn bad_training_arguments() {
     assert!(text(&o.stderr).contains("the export is empty"));
     assert!(!w.path("m.json").exists());
 }
+
+#[test]
+fn every_parameter_flag_reaches_the_model() {
+    let w = Work::new();
+    let export = w.synth("export.json", "600", "23");
+    let o = run(
+        &[
+            "train",
+            &export,
+            "--n-estimators",
+            "7",
+            "--max-samples",
+            "64",
+            "--contamination",
+            "0.1",
+            "--seed",
+            "4",
+            "--out",
+            &w.s("forest.json"),
+        ],
+        &[],
+    );
+    ok(&o);
+    let model = json(&w.path("forest.json"));
+    let params = &model["detector"]["params"];
+    assert_eq!(
+        model["detector"]["model"]["trees"].as_array().map(Vec::len),
+        Some(7)
+    );
+    assert_eq!(params["n_estimators"], 7, "{params}");
+    assert_eq!(params["max_samples"], 64, "{params}");
+    assert_eq!(params["contamination"], 0.1, "{params}");
+    assert_eq!(params["random_state"], 4, "{params}");
+    assert_eq!(model["training"]["seed"], 4);
+
+    let o = run(
+        &[
+            "train",
+            &export,
+            "--model",
+            "lof",
+            "--n-neighbors",
+            "5",
+            "--seed",
+            "8",
+            "--out",
+            &w.s("lof.json"),
+        ],
+        &[],
+    );
+    ok(&o);
+    let model = json(&w.path("lof.json"));
+    assert_eq!(model["detector"]["type"], "lof");
+    assert_eq!(model["detector"]["params"]["n_neighbors"], 5);
+    // LOF records its own seed.
+    assert_eq!(model["detector"]["params"]["random_state"], 8);
+    assert_eq!(model["training"]["seed"], 8);
+}
+
+#[test]
+fn out_of_range_parameter_flags_are_usage_errors() {
+    let w = Work::new();
+    let export = w.synth("export.json", "300", "19");
+    for (flag, value, expected) in [
+        ("--n-neighbors", "10001", "a whole number from 1 to 10000"),
+        ("--n-neighbors", "0", "a whole number from 1 to 10000"),
+        ("--n-estimators", "10001", "a whole number from 1 to 10000"),
+        (
+            "--max-samples",
+            "1.5",
+            "a count ≥ 1 or a fraction in (0, 1]",
+        ),
+        (
+            "--contamination",
+            "0.7",
+            "\"auto\" or a fraction in (0, 0.5]",
+        ),
+        ("--model", "svm", "isolation_forest or lof"),
+    ] {
+        let o = run(
+            &["train", &export, flag, value, "--out", &w.s("m.json")],
+            &[],
+        );
+        assert_eq!(failed(&o), 2, "{flag} {value}");
+        let stderr = text(&o.stderr);
+        assert!(
+            stderr.contains(flag) && stderr.contains(expected) && stderr.contains(value),
+            "{flag} {value}: {stderr}"
+        );
+        assert!(!w.path("m.json").exists());
+    }
+}

@@ -10,7 +10,7 @@
 use std::fmt;
 
 use js_sys::{Promise, Reflect, Uint8Array};
-use mcp_train_core::pipeline::TrainParams;
+use mcp_train_core::pipeline::{TrainChoices, TrainParams};
 use mcp_train_core::registry::ModelRecord;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -544,27 +544,19 @@ pub fn api_base(input: &str) -> Result<String, String> {
     }
 }
 
-/// The query of `POST /api/training/jobs`: the form's parameters under the API's names, the
-/// export's file name, and the model's creation time when Settings fixes it.
+/// The query of `POST /api/training/jobs`: the parameters the person chose, under the API's
+/// names and in the core's text forms (the server parses them with the same parsers and takes
+/// the rest from its own configuration), the export's file name, and the model's creation time
+/// when Settings fixes it.
 pub fn train_query(
-    params: &TrainParams,
+    choices: &TrainChoices,
     file_name: &str,
     created_at_micros: Option<i64>,
 ) -> String {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(params) {
-        for (name, value) in fields {
-            let text = match value {
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Null => continue,
-                other => other.to_string(),
-            };
-            pairs.push((name, text));
-        }
-    }
-    pairs.push(("file_name".to_owned(), file_name.to_owned()));
+    let mut pairs: Vec<(&str, String)> = choices.to_pairs();
+    pairs.push(("file_name", file_name.to_owned()));
     if let Some(micros) = created_at_micros {
-        pairs.push(("created_at_micros".to_owned(), micros.to_string()));
+        pairs.push(("created_at_micros", micros.to_string()));
     }
     pairs
         .iter()
@@ -672,9 +664,13 @@ mod tests {
     fn the_train_query_uses_the_api_names_and_encodes_values() {
         let mut params = TrainParams::from_config(&Config::defaults());
         params.seed = 7;
-        params.contamination = AutoOr::Value(0.1);
+        params.contamination = "0.1".parse().expect("a contamination");
         params.max_samples = MaxSamples::Fraction(0.5);
-        let query = train_query(&params, "my export (1).json", Some(1_717_243_200_000_000));
+        let query = train_query(
+            &TrainChoices::from(&params),
+            "my export (1).json",
+            Some(1_717_243_200_000_000),
+        );
         for want in [
             "seed=7",
             "contamination=0.1",
@@ -693,10 +689,34 @@ mod tests {
         }
         params.contamination = AutoOr::Auto;
         params.max_samples = MaxSamples::Auto;
-        let query = train_query(&params, "e.json", None);
+        let query = train_query(&TrainChoices::from(&params), "e.json", None);
         assert!(query.contains("contamination=auto"), "{query}");
         assert!(query.contains("max_samples=auto"), "{query}");
         assert!(!query.contains("created_at_micros"), "{query}");
+    }
+
+    #[test]
+    fn the_train_query_sends_only_what_was_chosen() {
+        // Untouched parameters are left to the server's configuration.
+        let mut choices = TrainChoices::default();
+        assert_eq!(train_query(&choices, "e.json", None), "file_name=e.json");
+        choices.set("seed", "5").expect("a seed");
+        choices.set("n_neighbors", "30").expect("neighbours");
+        assert_eq!(
+            train_query(&choices, "e.json", None),
+            "seed=5&n_neighbors=30&file_name=e.json"
+        );
+        // What the server reads back is what was chosen.
+        let mut server = TrainChoices::default();
+        for pair in train_query(&choices, "e.json", None).split('&') {
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if name != "file_name" {
+                server
+                    .set(name, value)
+                    .expect("the server's parser accepts it");
+            }
+        }
+        assert_eq!(server, choices);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use mcp_train_core::features::{extract, FeatureMatrix, FeatureSchema, ProcessVoc
 use mcp_train_core::package::zip::{read_zip, write_zip, ZipEntry, ZipLimits};
 use mcp_train_core::package::{build, verify, PackageError};
 use mcp_train_core::pipeline::{
-    read_features_csv, train, CsvError, Hooks, ModelArtifact, Progress, TrainInput, TrainOptions,
+    read_features_csv, train, CsvError, Hooks, ModelArtifact, Progress, TrainChoices, TrainInput,
 };
 use mcp_train_core::synth::{write_export, SynthConfig};
 
@@ -409,18 +409,18 @@ pub fn models() -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut config = Config::defaults();
         config.model.model.isolation_forest.n_estimators = 8;
         config.model.model.lof.n_neighbors = 5;
-        let options = TrainOptions {
-            config,
+        let options = TrainChoices {
             detector: Some(if lof {
                 mcp_train_core::config::DetectorKind::Lof
             } else {
                 mcp_train_core::config::DetectorKind::IsolationForest
             }),
             seed: Some(7),
-            contamination: None,
-            drop_invalid: false,
-            now_micros: 1_704_067_200_000_000,
-        };
+            ..TrainChoices::default()
+        }
+        .resolve(&config)
+        .expect("parameters")
+        .options(&config, 1_704_067_200_000_000);
         let mut progress = |_: &Progress| true;
         let trained = train(
             TrainInput::FeaturesCsv {

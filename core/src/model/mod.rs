@@ -36,14 +36,24 @@ mod scaler;
 mod test_support;
 
 pub use error::ModelError;
+pub use iforest::N_ESTIMATORS_MAX;
 pub use iforest::{
     average_path_length, max_depth, IsolationForest, IsolationForestParams, IsolationTree,
     ValidIsolationForestParams,
 };
-pub use lof::{LocalOutlierFactor, LofParams, ValidLofParams};
+pub use lof::{LocalOutlierFactor, LofParams, ValidLofParams, N_NEIGHBORS_MAX};
 pub use matrix::Matrix;
 pub use percentile::percentile;
 pub use scaler::StandardScaler;
+
+/// The one bound check of a count hyperparameter (`n_estimators`, `n_neighbors`): 1 to `max`.
+pub(crate) fn check_count(n: u32, max: u32) -> Result<(), String> {
+    match n {
+        0 => Err("0 must be at least 1".into()),
+        n if n > max => Err(format!("{n} is out of range 1..={max}")),
+        _ => Ok(()),
+    }
+}
 
 /// What every fitted detector offers. Scores follow scikit-learn: `score_samples` is higher for
 /// normal rows; `decision = score − offset`; a row is an anomaly when its decision is negative.

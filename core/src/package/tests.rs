@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 use super::zip::{read_zip, write_zip, ZipEntry};
 use super::*;
 use crate::config::{Config, DetectorKind};
-use crate::pipeline::{train, Hooks, Progress, TrainInput, TrainOptions};
+use crate::pipeline::{train, Hooks, Progress, TrainChoices, TrainInput};
 use crate::synth::{write_export, SynthConfig};
 
 const NOW: i64 = 1_704_067_200_000_000; // 2024-01-01T00:00:00Z
@@ -20,14 +20,16 @@ fn model_json(detector: DetectorKind) -> Vec<u8> {
     .expect("synth config");
     let mut bytes = Vec::new();
     write_export(&config, &mut bytes).expect("synth");
-    let options = TrainOptions {
-        config: Config::defaults(),
+    let config = Config::defaults();
+    let choices = TrainChoices {
         detector: Some(detector),
         seed: Some(5),
-        contamination: None,
-        drop_invalid: false,
-        now_micros: NOW,
+        ..TrainChoices::default()
     };
+    let options = choices
+        .resolve(&config)
+        .expect("parameters")
+        .options(&config, NOW);
     let mut progress = |_: &Progress| true;
     let trained = train(
         TrainInput::Export {

@@ -22,10 +22,13 @@ pub use artifact::{
     version_string, ArtifactError, Detector, Evaluation, InputSchema, Lineage, ModelArtifact,
     Threshold, TrainingInfo, MODEL_FORMAT, MODEL_FORMAT_VERSION,
 };
-pub use csv::{read_features_csv, CsvError, FeaturesCsv, DEFAULT_LABEL_COLUMN};
-pub use params::TrainParams;
+pub use csv::{read_features_csv, CsvError, FeaturesCsv, QuoteProblem, DEFAULT_LABEL_COLUMN};
+pub use params::{
+    parse_contamination, parse_detector, parse_drop_invalid, parse_max_samples, parse_n_estimators,
+    parse_n_neighbors, parse_seed, ParamError, TrainChoices, TrainParams, TRAIN_PARAMETERS,
+};
 
-use crate::config::{AutoOr, Config, DetectorKind};
+use crate::config::{AutoOr, Config, DetectorKind, ModelSection};
 use crate::evaluate::{
     check_thresholds, classification_metrics, histogram, permutation_importance,
     precision_recall_curve, roc_curve, score_stats, train_test_split, ClassificationMetrics,
@@ -139,18 +142,14 @@ pub enum TrainInput<'a> {
     },
 }
 
-/// Choices on top of the configuration.
+/// What the pipeline trains with: one resolved configuration and "now". Surfaces build it with
+/// [`TrainParams::options`], which writes their parameters into the configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainOptions {
+    /// Everything the run reads: detector and its parameters (`model.type`, the detector's
+    /// `random_state` as the seed), features, `validation` (with `drop_invalid`) and
+    /// `evaluation` (with the split's `random_state`).
     pub config: Config,
-    /// Overrides `model.type`.
-    pub detector: Option<DetectorKind>,
-    /// Overrides every `random_state` (detector, sampling, split).
-    pub seed: Option<u64>,
-    /// Overrides the detector's contamination.
-    pub contamination: Option<AutoOr<f64>>,
-    /// Drop invalid records instead of refusing the export.
-    pub drop_invalid: bool,
     /// "Now", microseconds since the epoch (UTC): the model's creation time and version.
     pub now_micros: i64,
 }
@@ -166,8 +165,27 @@ pub enum TrainError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
-    #[error("{0}")]
-    Input(String),
+    /// Fewer than two rows to train on.
+    #[error("need at least 2 rows to train, found {found}")]
+    TooFewRows { found: usize },
+    /// A features CSV whose columns are not the model's; `column` counts from 1.
+    #[error("features CSV columns differ from the model's at column {column} (model: {model}; file: {file})")]
+    ColumnMismatch {
+        column: usize,
+        model: String,
+        file: String,
+    },
+    /// Evaluation of data without labels.
+    #[error("the data has no labels (label 0/1 or is_anomaly true/false); evaluation needs them")]
+    NoLabels,
+    /// An export given to a model trained on a features CSV.
+    #[error(
+        "this model was trained on a features CSV; score a features CSV with the same columns"
+    )]
+    ExportForCsvModel,
+    /// A features CSV given to a model trained on exports.
+    #[error("this model was trained on an export; score an export (its features are extracted with the model's schema)")]
+    CsvForExportModel,
     #[error("cancelled")]
     Cancelled,
 }
@@ -215,9 +233,8 @@ fn prepare(
     match input {
         TrainInput::Export { bytes, file_name } => {
             hooks.report(Stage::Validate, 0.0)?;
-            let mut validate = options.config.training.validation.clone();
-            validate.drop_invalid |= options.drop_invalid;
-            let parsed = parse_export_with_progress(bytes, &validate, |_| {})?;
+            let validate = &options.config.training.validation;
+            let parsed = parse_export_with_progress(bytes, validate, |_| {})?;
             let report = parsed.report.clone();
             let dropped = report.dropped.as_ref().map_or(0, |d| d.count);
             let export = parsed.into_usable()?;
@@ -312,109 +329,140 @@ fn split(labels: &[Option<bool>], test_size: f64, seed: u64) -> (Vec<usize>, Vec
     (fit, test)
 }
 
-/// Trains a model.
-pub fn train(
-    input: TrainInput<'_>,
-    options: &TrainOptions,
-    mut hooks: Hooks<'_>,
-) -> Result<Trained, TrainError> {
-    let started = (hooks.elapsed_ms)();
-    let prepared = prepare(input, options, &mut hooks)?;
-    let Prepared {
-        input,
-        data,
-        n_cols,
-        labels,
-        report,
-        lineage,
-        dropped,
-    } = prepared;
-    let n_rows = data.len().checked_div(n_cols).unwrap_or(0);
-    if n_rows < 2 {
-        return Err(TrainError::Input(format!(
-            "need at least 2 rows to train, found {n_rows}"
-        )));
-    }
-    let config = &options.config;
-    let model_config = &config.model.model;
-    let seed = options
-        .seed
-        .unwrap_or(model_config.isolation_forest.random_state);
-    let split_seed = options
-        .seed
-        .unwrap_or(config.training.evaluation.random_state);
-    let (fit_rows, test_rows) = split(&labels, config.training.evaluation.test_size, split_seed);
+/// The training rows scaled, and the scaler fitted on the rows the detector sees.
+struct Scaled {
+    scaler: StandardScaler,
+    /// Every row, scaled (row-major).
+    all: Vec<f64>,
+    /// The fit rows, scaled, when they are not all rows (labelled rows were held out).
+    fit: Option<Vec<f64>>,
+}
 
+/// Fits the scaler on the fit rows and scales every row.
+fn scale(
+    data: Vec<f64>,
+    n_cols: usize,
+    fit_rows: &[usize],
+    hooks: &mut Hooks<'_>,
+) -> Result<Scaled, TrainError> {
     hooks.report(Stage::Scale, 0.0)?;
+    let n_rows = data.len() / n_cols;
     // Without a held-out part every row trains: no copies of a matrix that may be 1 M rows.
     let all_fit = fit_rows.len() == n_rows;
     let scaler = if all_fit {
         StandardScaler::fit(Matrix::new(&data, n_cols)?)?
     } else {
-        StandardScaler::fit(Matrix::new(&take_rows(&data, n_cols, &fit_rows), n_cols)?)?
+        StandardScaler::fit(Matrix::new(&take_rows(&data, n_cols, fit_rows), n_cols)?)?
     };
-    let mut scaled = data;
-    for row in scaled.chunks_exact_mut(n_cols) {
+    let mut all = data;
+    for row in all.chunks_exact_mut(n_cols) {
         scaler.transform_row(row)?;
     }
-    let fit_scaled = if all_fit {
-        None
-    } else {
-        Some(take_rows(&scaled, n_cols, &fit_rows))
-    };
+    let fit = (!all_fit).then(|| take_rows(&all, n_cols, fit_rows));
     hooks.report(Stage::Scale, 1.0)?;
+    Ok(Scaled { scaler, all, fit })
+}
 
+/// The seed of a run: the chosen detector's `random_state`.
+fn seed(model: &ModelSection) -> u64 {
+    match model.kind {
+        DetectorKind::IsolationForest => model.isolation_forest.random_state,
+        DetectorKind::Lof => model.lof.random_state,
+    }
+}
+
+/// Fits the configured detector on `x`; returns it with its threshold method.
+fn fit(
+    model: &ModelSection,
+    x: Matrix<'_>,
+    hooks: &mut Hooks<'_>,
+) -> Result<(Detector, String), TrainError> {
     hooks.report(Stage::Fit, 0.0)?;
-    let kind = options.detector.unwrap_or(model_config.kind);
-    let fit_matrix = Matrix::new(fit_scaled.as_deref().unwrap_or(&scaled), n_cols)?;
-    let (detector, method) = match kind {
+    let fitted = match model.kind {
         DetectorKind::IsolationForest => {
-            let mut params = model_config.isolation_forest.clone();
-            params.random_state = seed;
-            if let Some(c) = options.contamination {
-                params.contamination = c;
-            }
-            let model = IsolationForestParams::from(params.clone())
+            let params = model.isolation_forest.clone();
+            let fitted = IsolationForestParams::from(params.clone())
                 .check()?
-                .fit(fit_matrix)?;
+                .fit(x)?;
             let method = contamination_method(params.contamination);
-            (Detector::IsolationForest { params, model }, method)
+            (
+                Detector::IsolationForest {
+                    params,
+                    model: fitted,
+                },
+                method,
+            )
         }
         DetectorKind::Lof => {
-            let mut params = model_config.lof.clone();
-            if let Some(c) = options.contamination {
-                params.contamination = c;
-            }
-            let model = LofParams::from(params.clone())
-                .random_state(seed)
-                .check()?
-                .fit(fit_matrix)?;
+            let params = model.lof.clone();
+            let fitted = LofParams::from(params.clone()).check()?.fit(x)?;
             let method = contamination_method(params.contamination);
-            (Detector::Lof { params, model }, method)
+            (
+                Detector::Lof {
+                    params,
+                    model: fitted,
+                },
+                method,
+            )
         }
     };
-    drop(fit_scaled);
     hooks.report(Stage::Fit, 1.0)?;
+    Ok(fitted)
+}
 
+/// Scores every (scaled) row.
+fn score_rows(
+    detector: &Detector,
+    scaled: &[f64],
+    n_cols: usize,
+    hooks: &mut Hooks<'_>,
+) -> Result<Vec<f64>, TrainError> {
     hooks.report(Stage::Score, 0.0)?;
-    let all = Matrix::new(&scaled, n_cols)?;
-    let mut scores = vec![0.0; n_rows];
-    crate::model::score_in_parallel(&detector, all, &mut scores)?;
-    let offset = detector.offset();
+    let all = Matrix::new(scaled, n_cols)?;
+    let mut scores = vec![0.0; all.n_rows()];
+    crate::model::score_in_parallel(detector, all, &mut scores)?;
     hooks.report(Stage::Score, 1.0)?;
+    Ok(scores)
+}
 
+/// What the evaluation stage needs about the run.
+struct EvaluationInput<'a> {
+    config: &'a Config,
+    detector: &'a Detector,
+    scaled: &'a [f64],
+    n_cols: usize,
+    names: &'a [String],
+    scores: &'a [f64],
+    labels: &'a [Option<bool>],
+    test_rows: &'a [usize],
+    seed: u64,
+}
+
+/// Score statistics, metrics and curves on the held-out rows, threshold checks and feature
+/// importance.
+fn evaluate_training(
+    e: EvaluationInput<'_>,
+    hooks: &mut Hooks<'_>,
+) -> Result<Evaluation, TrainError> {
     hooks.report(Stage::Evaluate, 0.0)?;
+    let (scores, labels, n_cols) = (e.scores, e.labels, e.n_cols);
+    let offset = e.detector.offset();
     let anomalies = scores.iter().filter(|&&s| s - offset < 0.0).count();
-    let anomaly_ratio = anomalies as f64 / n_rows as f64;
-    let (metrics, roc, pr) = if test_rows.is_empty() {
+    let anomaly_ratio = anomalies as f64 / scores.len() as f64;
+    let (metrics, roc, pr) = if e.test_rows.is_empty() {
         (None, None, None)
     } else {
-        let test_labels: Vec<bool> = test_rows.iter().map(|&i| labels[i] == Some(true)).collect();
-        let predicted: Vec<bool> = test_rows
+        let test_labels: Vec<bool> = e
+            .test_rows
+            .iter()
+            .map(|&i| labels[i] == Some(true))
+            .collect();
+        let predicted: Vec<bool> = e
+            .test_rows
             .iter()
             .map(|&i| scores[i] - offset < 0.0)
             .collect();
-        let anomaly_scores: Vec<f64> = test_rows.iter().map(|&i| -scores[i]).collect();
+        let anomaly_scores: Vec<f64> = e.test_rows.iter().map(|&i| -scores[i]).collect();
         (
             Some(classification_metrics(
                 &test_labels,
@@ -426,37 +474,85 @@ pub fn train(
         )
     };
     hooks.report(Stage::Evaluate, 0.5)?;
-    let names = input.feature_names().to_vec();
     let mut score_scaled = |rows: &[f64]| -> Vec<f64> {
         let mut out = vec![0.0; rows.len() / n_cols.max(1)];
         match Matrix::new(rows, n_cols) {
-            Ok(m) if detector.score_samples_into(m, &mut out).is_ok() => out,
+            Ok(m) if e.detector.score_samples_into(m, &mut out).is_ok() => out,
             _ => vec![0.0; out.len()],
         }
     };
     let feature_importance = permutation_importance(
-        &scaled,
+        e.scaled,
         n_cols,
-        &names,
+        e.names,
         &mut score_scaled,
-        seed,
+        e.seed,
         IMPORTANCE_ROWS,
     );
-    let evaluation = Evaluation {
-        score_stats: score_stats(&scores, &config.training.evaluation.score_percentiles),
+    let evaluation = &e.config.training.evaluation;
+    let result = Evaluation {
+        score_stats: score_stats(scores, &evaluation.score_percentiles),
         anomaly_ratio,
-        score_histogram: histogram(&scores, HISTOGRAM_BINS),
-        threshold_checks: check_thresholds(
-            &config.training.evaluation.thresholds,
-            metrics.as_ref(),
-            anomaly_ratio,
-        ),
+        score_histogram: histogram(scores, HISTOGRAM_BINS),
+        threshold_checks: check_thresholds(&evaluation.thresholds, metrics.as_ref(), anomaly_ratio),
         metrics,
         roc_curve: roc,
         pr_curve: pr,
         feature_importance,
     };
     hooks.report(Stage::Evaluate, 1.0)?;
+    Ok(result)
+}
+
+/// Trains a model with the configuration in `options`: prepare (validate and extract, or read
+/// a features CSV) → split → scale → fit → score → evaluate → [`ModelArtifact`].
+pub fn train(
+    input: TrainInput<'_>,
+    options: &TrainOptions,
+    mut hooks: Hooks<'_>,
+) -> Result<Trained, TrainError> {
+    let started = (hooks.elapsed_ms)();
+    let Prepared {
+        input,
+        data,
+        n_cols,
+        labels,
+        report,
+        lineage,
+        dropped,
+    } = prepare(input, options, &mut hooks)?;
+    let n_rows = data.len().checked_div(n_cols).unwrap_or(0);
+    if n_rows < 2 {
+        return Err(TrainError::TooFewRows { found: n_rows });
+    }
+    let config = &options.config;
+    let seed = seed(&config.model.model);
+    let evaluation = &config.training.evaluation;
+    let (fit_rows, test_rows) = split(&labels, evaluation.test_size, evaluation.random_state);
+
+    let Scaled {
+        scaler,
+        all: rows,
+        fit: fit_scaled,
+    } = scale(data, n_cols, &fit_rows, &mut hooks)?;
+    let fit_matrix = Matrix::new(fit_scaled.as_deref().unwrap_or(&rows), n_cols)?;
+    let (detector, method) = fit(&config.model.model, fit_matrix, &mut hooks)?;
+    drop(fit_scaled);
+    let scores = score_rows(&detector, &rows, n_cols, &mut hooks)?;
+    let evaluation = evaluate_training(
+        EvaluationInput {
+            config,
+            detector: &detector,
+            scaled: &rows,
+            n_cols,
+            names: input.feature_names(),
+            scores: &scores,
+            labels: &labels,
+            test_rows: &test_rows,
+            seed,
+        },
+        &mut hooks,
+    )?;
 
     let duration_ms = ((hooks.elapsed_ms)() - started).max(0.0);
     let artifact = ModelArtifact {
@@ -466,7 +562,7 @@ pub fn train(
         created_at: format_iso8601(options.now_micros),
         generator: generator(),
         threshold: Threshold {
-            offset,
+            offset: detector.offset(),
             decision_threshold: 0.0,
             method,
         },
@@ -539,7 +635,8 @@ pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, 
             let parsed = parse_export_with_progress(bytes, options, |_| {})?;
             let report = parsed.report.clone();
             let export = parsed.into_usable()?;
-            let matrix = crate::features::extract(&export, &schema.config, Some(&schema.vocabulary));
+            let matrix =
+                crate::features::extract(&export, &schema.config, Some(&schema.vocabulary));
             let scored = artifact.score_rows(&matrix.data)?;
             let mut rows: Vec<ScoredRow> = scored
                 .into_iter()
@@ -559,7 +656,13 @@ pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, 
                 report: Some(report),
             })
         }
-        (ScoreInput::FeaturesCsv { bytes, label_column }, InputSchema::FeaturesCsv { features }) => {
+        (
+            ScoreInput::FeaturesCsv {
+                bytes,
+                label_column,
+            },
+            InputSchema::FeaturesCsv { features },
+        ) => {
             let csv = read_features_csv(bytes, label_column)?;
             if &csv.names != features {
                 let at = csv
@@ -568,12 +671,15 @@ pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, 
                     .zip(features)
                     .position(|(a, b)| a != b)
                     .unwrap_or(csv.names.len().min(features.len()));
-                return Err(TrainError::Input(format!(
-                    "features CSV columns differ from the model's at column {} (model: {}; file: {})",
-                    at + 1,
-                    features.get(at).map_or("(none)", String::as_str),
-                    csv.names.get(at).map_or("(none)", String::as_str)
-                )));
+                return Err(TrainError::ColumnMismatch {
+                    column: at + 1,
+                    model: features.get(at).map_or("(none)", String::as_str).to_owned(),
+                    file: csv
+                        .names
+                        .get(at)
+                        .map_or("(none)", String::as_str)
+                        .to_owned(),
+                });
             }
             let scored = artifact.score_rows(&csv.data)?;
             let labels = csv.labels.unwrap_or_default();
@@ -591,14 +697,12 @@ pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, 
                 .collect();
             Ok(Scored { rows, report: None })
         }
-        (ScoreInput::Export { .. }, InputSchema::FeaturesCsv { .. }) => Err(TrainError::Input(
-            "this model was trained on a features CSV; score a features CSV with the same columns"
-                .to_owned(),
-        )),
-        (ScoreInput::FeaturesCsv { .. }, InputSchema::Export(_)) => Err(TrainError::Input(
-            "this model was trained on an export; score an export (its features are extracted with the model's schema)"
-                .to_owned(),
-        )),
+        (ScoreInput::Export { .. }, InputSchema::FeaturesCsv { .. }) => {
+            Err(TrainError::ExportForCsvModel)
+        }
+        (ScoreInput::FeaturesCsv { .. }, InputSchema::Export(_)) => {
+            Err(TrainError::CsvForExportModel)
+        }
     }
 }
 
@@ -623,10 +727,7 @@ pub fn evaluate(
     let scored = score(artifact, input)?;
     let labelled: Vec<&ScoredRow> = scored.rows.iter().filter(|r| r.label.is_some()).collect();
     if labelled.is_empty() {
-        return Err(TrainError::Input(
-            "the data has no labels (label 0/1 or is_anomaly true/false); evaluation needs them"
-                .to_owned(),
-        ));
+        return Err(TrainError::NoLabels);
     }
     let labels: Vec<bool> = labelled.iter().map(|r| r.label == Some(true)).collect();
     let predicted: Vec<bool> = labelled.iter().map(|r| r.is_anomaly).collect();

@@ -18,15 +18,18 @@ fn synth(records: usize, ratio: f64, seed: u64) -> Vec<u8> {
     bytes
 }
 
+/// The built-in configuration with `choices` (and seed 7 unless chosen).
+fn options_with(mut choices: TrainChoices) -> TrainOptions {
+    let config = Config::defaults();
+    choices.seed = choices.seed.or(Some(7));
+    choices
+        .resolve(&config)
+        .expect("valid choices")
+        .options(&config, NOW)
+}
+
 fn options() -> TrainOptions {
-    TrainOptions {
-        config: Config::defaults(),
-        detector: None,
-        seed: Some(7),
-        contamination: None,
-        drop_invalid: false,
-        now_micros: NOW,
-    }
+    options_with(TrainChoices::default())
 }
 
 fn run(input: TrainInput<'_>, options: &TrainOptions) -> Result<Trained, TrainError> {
@@ -86,10 +89,10 @@ fn same_inputs_seed_and_now_give_identical_bytes() {
         .artifact
         .to_json();
     assert_eq!(a, b);
-    let other = TrainOptions {
+    let other = options_with(TrainChoices {
         seed: Some(8),
-        ..options()
-    };
+        ..TrainChoices::default()
+    });
     let c = run(export(&bytes), &other)
         .expect("trains")
         .artifact
@@ -202,10 +205,10 @@ fn progress_moves_forward_and_cancel_stops_the_run() {
 #[test]
 fn lof_trains_and_scores() {
     let bytes = synth(1_200, 0.05, 7);
-    let lof = TrainOptions {
+    let lof = options_with(TrainChoices {
         detector: Some(DetectorKind::Lof),
-        ..options()
-    };
+        ..TrainChoices::default()
+    });
     let model = run(export(&bytes), &lof).expect("trains").artifact;
     assert_eq!(model.detector.name(), "lof");
     assert_eq!(model.threshold.offset, -1.5);
@@ -216,10 +219,11 @@ fn lof_trains_and_scores() {
 #[test]
 fn contamination_sets_the_offset_from_the_training_scores() {
     let bytes = synth(2_000, 0.05, 8);
-    let opts = TrainOptions {
-        contamination: Some(AutoOr::Value(0.1)),
-        ..options()
-    };
+    let mut choices = TrainChoices::default();
+    choices
+        .set("contamination", "0.1")
+        .expect("a contamination");
+    let opts = options_with(choices);
     let model = run(export(&bytes), &opts).expect("trains").artifact;
     assert_eq!(model.threshold.method, "contamination=0.1");
     let ratio = model.evaluation.anomaly_ratio;

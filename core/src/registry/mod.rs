@@ -24,11 +24,12 @@
 //!
 //! ```
 //! use mcp_train_core::registry::{MemoryStore, ModelStatus, Registry};
-//! # use mcp_train_core::pipeline::{train, Hooks, TrainInput, TrainOptions};
+//! # use mcp_train_core::pipeline::{train, Hooks, TrainChoices, TrainInput};
 //! # let csv: String = std::iter::once("a,b\n".to_owned())
 //! #     .chain((0..40).map(|i| format!("{},{}\n", i % 7, i % 5))).collect();
-//! # let options = TrainOptions { config: mcp_train_core::config::Config::defaults(),
-//! #     detector: None, seed: Some(1), contamination: None, drop_invalid: false, now_micros: 0 };
+//! # let config = mcp_train_core::config::Config::defaults();
+//! # let choices = TrainChoices { seed: Some(1), ..TrainChoices::default() };
+//! # let options = choices.resolve(&config).unwrap().options(&config, 0);
 //! # let input = TrainInput::FeaturesCsv { bytes: csv.as_bytes(), file_name: "f.csv", label_column: None };
 //! # let artifact = train(input, &options, Hooks { progress: &mut |_| true, elapsed_ms: &|| 0.0 })
 //! #     .unwrap().artifact;

@@ -2,7 +2,7 @@ use std::sync::OnceLock;
 
 use super::*;
 use crate::config::Config;
-use crate::pipeline::{train, Hooks, TrainInput, TrainOptions};
+use crate::pipeline::{train, Hooks, TrainChoices, TrainInput};
 
 const NOW: i64 = 1_704_067_200_000_000; // 2024-01-01T00:00:00Z
 const SECOND: i64 = MICROS_PER_SECOND;
@@ -21,14 +21,15 @@ fn base() -> &'static ModelArtifact {
             };
             csv.push_str(&format!("{a},{b},{}\n", u8::from(outlier)));
         }
-        let options = TrainOptions {
-            config: Config::defaults(),
-            detector: None,
+        let config = Config::defaults();
+        let choices = TrainChoices {
             seed: Some(1),
-            contamination: None,
-            drop_invalid: false,
-            now_micros: NOW,
+            ..TrainChoices::default()
         };
+        let options = choices
+            .resolve(&config)
+            .expect("parameters")
+            .options(&config, NOW);
         let input = TrainInput::FeaturesCsv {
             bytes: csv.as_bytes(),
             file_name: "features.csv",

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use mcp_train_core::config::{AutoOr, Contamination, DetectorKind, MaxSamples};
+use mcp_train_core::pipeline;
 
 /// Train WiFi log anomaly-detection models and build verifiable deployment packages.
 ///
@@ -77,13 +79,6 @@ pub struct ServeArgs {
     pub config: Option<PathBuf>,
 }
 
-/// Which detector to train.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum DetectorArg {
-    IsolationForest,
-    Lof,
-}
-
 /// Output format of scores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ScoreFormat {
@@ -105,15 +100,26 @@ pub struct TrainArgs {
     /// Directory holding model_config.yaml and/or training_config.yaml (defaults are built in).
     #[arg(long, value_name = "DIR")]
     pub config: Option<PathBuf>,
-    /// Detector (default: model.type in model_config.yaml).
-    #[arg(long, value_enum)]
-    pub model: Option<DetectorArg>,
-    /// Seed for the detector, sampling and the train/test split (default: random_state).
-    #[arg(long, value_name = "S")]
+    /// Detector: isolation_forest or lof (default: model.type in model_config.yaml).
+    #[arg(long, value_name = "isolation_forest|lof", value_parser = pipeline::parse_detector)]
+    pub model: Option<DetectorKind>,
+    /// The run's one seed: the detector (forest trees, LOF subsample), the held-out split and
+    /// feature importance (default: the detector's random_state in model_config.yaml).
+    #[arg(long, value_name = "S", value_parser = pipeline::parse_seed)]
     pub seed: Option<u64>,
     /// "auto" or the expected share of anomalies in (0, 0.5].
-    #[arg(long, value_name = "auto|F")]
-    pub contamination: Option<String>,
+    #[arg(long, value_name = "auto|F", value_parser = pipeline::parse_contamination)]
+    pub contamination: Option<AutoOr<Contamination>>,
+    /// Isolation Forest trees, 1 to 10000 (default: n_estimators in model_config.yaml).
+    #[arg(long, value_name = "N", value_parser = pipeline::parse_n_estimators)]
+    pub n_estimators: Option<u32>,
+    /// Isolation Forest rows per tree: "auto" (min(256, rows)), a count ≥ 1 or a fraction in
+    /// (0, 1] (default: max_samples in model_config.yaml).
+    #[arg(long, value_name = "auto|N|F", value_parser = pipeline::parse_max_samples)]
+    pub max_samples: Option<MaxSamples>,
+    /// LOF neighbours, 1 to 10000 (default: n_neighbors in model_config.yaml).
+    #[arg(long, value_name = "N", value_parser = pipeline::parse_n_neighbors)]
+    pub n_neighbors: Option<u32>,
     /// Leave out invalid records instead of refusing the export.
     #[arg(long)]
     pub drop_invalid: bool,

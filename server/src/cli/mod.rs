@@ -93,7 +93,17 @@ pub type Outcome = Result<ExitCode, Failure>;
 
 /// Parses the arguments and runs the command.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A refused flag value (the core's parsers say why) fails in one line, as every
+        // failure does.
+        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
+            let text = e.to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("error: invalid value"));
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
     let quiet = cli.quiet;
     let result = match cli.command {
         Command::Validate(a) => validate::run(a, quiet),

@@ -10,27 +10,14 @@ use anyhow::Context;
 use mcp_train::fs::clock::{self, Stopwatch};
 use mcp_train::fs::config_dir::load_config;
 use mcp_train::fs::registry;
-use mcp_train_core::config::{AutoOr, DetectorKind};
 use mcp_train_core::pipeline::{
-    self, Hooks, InputSchema, ModelArtifact, ScoreInput, TrainInput, TrainOptions,
+    self, Hooks, InputSchema, ModelArtifact, ScoreInput, TrainChoices, TrainInput,
 };
 
-use super::args::{DetectorArg, EvaluateArgs, ScoreArgs, ScoreFormat, TrainArgs};
+use super::args::{EvaluateArgs, ScoreArgs, ScoreFormat, TrainArgs};
 use super::input::{display, read_input, Output};
 use super::render::{checks_line, metrics_line};
 use super::{progress, render, Failure, Outcome};
-
-fn contamination(text: &str) -> Result<AutoOr<f64>, Failure> {
-    if text.eq_ignore_ascii_case("auto") {
-        return Ok(AutoOr::Auto);
-    }
-    match text.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 0.5 => Ok(AutoOr::Value(v)),
-        _ => Err(Failure::usage(anyhow::anyhow!(
-            "--contamination: expected \"auto\" or a fraction in (0, 0.5], found {text:?}"
-        ))),
-    }
-}
 
 /// Reads and checks a model file.
 pub fn load_model(path: &Path) -> Result<ModelArtifact, Failure> {
@@ -46,21 +33,19 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
         micros: now_micros,
         frozen,
     } = clock::reproducible_now()?;
-    let options = TrainOptions {
-        detector: args.model.map(|m| match m {
-            DetectorArg::IsolationForest => DetectorKind::IsolationForest,
-            DetectorArg::Lof => DetectorKind::Lof,
-        }),
+    let choices = TrainChoices {
+        detector: args.model,
         seed: args.seed,
-        contamination: args
-            .contamination
-            .as_deref()
-            .map(contamination)
-            .transpose()?,
-        drop_invalid: args.drop_invalid,
-        now_micros,
-        config,
+        contamination: args.contamination,
+        n_estimators: args.n_estimators,
+        max_samples: args.max_samples,
+        n_neighbors: args.n_neighbors,
+        drop_invalid: args.drop_invalid.then_some(true),
     };
+    let options = choices
+        .resolve(&config)
+        .map_err(Failure::usage)?
+        .options(&config, now_micros);
     let limit = options.config.training.limits.max_export_mb;
     let (path, is_csv) = match (&args.file, &args.features_csv) {
         (Some(file), _) => (file.clone(), false),

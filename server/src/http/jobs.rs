@@ -18,9 +18,11 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::stream::{self, Stream};
-use mcp_train_core::config::{AutoOr, Config, DetectorKind, MaxSamples};
+use mcp_train_core::config::Config;
 use mcp_train_core::export::{parse_export, ValidateOptions};
-use mcp_train_core::pipeline::{self, Hooks, Progress, TrainError, TrainInput, TrainParams};
+use mcp_train_core::pipeline::{
+    self, Hooks, ParamError, Progress, TrainChoices, TrainError, TrainInput, TrainParams,
+};
 use mcp_train_core::registry::ModelRecord;
 use mcp_train_core::time::format_iso8601;
 use serde::Serialize;
@@ -252,7 +254,7 @@ fn train(
     let job = handle.snapshot();
     let frozen = handle.created_at_micros.is_some();
     let now = handle.created_at_micros.unwrap_or_else(now_micros);
-    let options = options(&job.params, config, now);
+    let options = job.params.options(config, now);
     let mut last = (String::new(), Instant::now());
     let mut on_progress = |p: &Progress| {
         if handle.cancel.load(Ordering::SeqCst) {
@@ -321,23 +323,9 @@ fn train(
         .map_err(|e| internal("cannot register the model", &error_chain(&e)))
 }
 
-/// The pipeline options of `params` over the server's configuration. With the built-in
-/// configuration these are exactly the browser's, so the same choices give the same model bytes.
-fn options(params: &TrainParams, config: &Config, now: i64) -> pipeline::TrainOptions {
-    let mut options = params.to_options(now);
-    if *config != Config::defaults() {
-        let mut own = config.clone();
-        own.model.model.isolation_forest.n_estimators = params.n_estimators;
-        own.model.model.isolation_forest.max_samples = params.max_samples;
-        own.model.model.lof.n_neighbors = params.n_neighbors;
-        options.config = own;
-        options.detector = Some(params.detector);
-        options.contamination = Some(params.contamination);
-    }
-    options
-}
-
-/// The query parameters of `POST /api/training/jobs` over the configuration's defaults.
+/// The query parameters of `POST /api/training/jobs`: the training parameters chosen (parsed by
+/// the core's per-name parsers, the rest from the server's configuration), the file name and the
+/// fixed creation time.
 fn parse_params(
     query: &[(String, String)],
     config: &Config,
@@ -353,7 +341,7 @@ fn parse_params(
             "parameter {shown:?} is given more than once"
         )));
     }
-    let mut params = TrainParams::from_config(config);
+    let mut choices = TrainChoices::default();
     let mut file_name = "export.json".to_owned();
     let mut created_at = None;
     let bad = |name: &str, expected: &str, value: &str| {
@@ -369,72 +357,6 @@ fn parse_params(
                 }
                 file_name = v.to_owned();
             }
-            "detector" => {
-                params.detector = match v {
-                    "isolation_forest" => DetectorKind::IsolationForest,
-                    "lof" => DetectorKind::Lof,
-                    _ => return Err(bad(name, "isolation_forest or lof", value)),
-                }
-            }
-            "seed" => {
-                params.seed = v
-                    .parse()
-                    .map_err(|_| bad(name, "a whole number ≥ 0", value))?
-            }
-            "contamination" => {
-                params.contamination = if v.eq_ignore_ascii_case("auto") {
-                    AutoOr::Auto
-                } else {
-                    match v.parse::<f64>() {
-                        Ok(c) if c > 0.0 && c <= 0.5 => AutoOr::Value(c),
-                        _ => return Err(bad(name, "\"auto\" or a fraction in (0, 0.5]", value)),
-                    }
-                }
-            }
-            "n_estimators" => {
-                params.n_estimators = match v.parse::<u32>() {
-                    Ok(n) if (1..=10_000).contains(&n) => n,
-                    _ => return Err(bad(name, "a whole number from 1 to 10000", value)),
-                }
-            }
-            "max_samples" => {
-                params.max_samples = if v.eq_ignore_ascii_case("auto") {
-                    MaxSamples::Auto
-                } else if let Ok(n) = v.parse::<u64>() {
-                    if n == 0 {
-                        return Err(bad(
-                            name,
-                            "\"auto\", a count ≥ 1 or a fraction in (0, 1]",
-                            value,
-                        ));
-                    }
-                    MaxSamples::Count(n)
-                } else {
-                    match v.parse::<f64>() {
-                        Ok(f) if f > 0.0 && f <= 1.0 => MaxSamples::Fraction(f),
-                        _ => {
-                            return Err(bad(
-                                name,
-                                "\"auto\", a count ≥ 1 or a fraction in (0, 1]",
-                                value,
-                            ))
-                        }
-                    }
-                }
-            }
-            "n_neighbors" => {
-                params.n_neighbors = match v.parse::<u32>() {
-                    Ok(n) if n >= 1 => n,
-                    _ => return Err(bad(name, "a whole number ≥ 1", value)),
-                }
-            }
-            "drop_invalid" => {
-                params.drop_invalid = match v {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => return Err(bad(name, "true or false", value)),
-                }
-            }
             "created_at_micros" => {
                 let micros: i64 = v
                     .parse()
@@ -445,14 +367,17 @@ fn parse_params(
                 }
                 created_at = Some(micros);
             }
-            _ => {
-                let shown: String = name.chars().take(64).collect();
-                return Err(ApiError::invalid_parameter(format!(
-                    "unknown parameter {shown:?} (see /api/openapi.json)"
-                )));
-            }
+            _ => choices.set(name, v).map_err(|e| match e {
+                ParamError::Unknown(name) => ApiError::invalid_parameter(format!(
+                    "unknown parameter {name:?} (see /api/openapi.json)"
+                )),
+                e => ApiError::invalid_parameter(e.to_string()),
+            })?,
         }
     }
+    let params = choices
+        .resolve(config)
+        .map_err(|e| ApiError::invalid_parameter(e.to_string()))?;
     Ok((params, file_name, created_at))
 }
 

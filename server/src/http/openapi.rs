@@ -1,7 +1,47 @@
 //! `GET /api/openapi.json`: the API described in OpenAPI 3.1 (docs/API.md is the guide).
 
 use axum::Json;
+use mcp_train_core::config::DetectorKind;
+use mcp_train_core::model::{N_ESTIMATORS_MAX, N_NEIGHBORS_MAX};
+use mcp_train_core::pipeline::TRAIN_PARAMETERS;
 use serde_json::{json, Value};
+
+/// The training parameters in [`TRAIN_PARAMETERS`] order: name, description and schema, with the
+/// bounds the core's parsers and checks enforce (its constants, so the two cannot disagree).
+fn train_parameters() -> [(&'static str, &'static str, Value); 7] {
+    let detectors: Vec<&str> = DetectorKind::ALL.iter().map(|k| k.as_str()).collect();
+    [
+        ("detector", "The detector.", json!({ "enum": detectors })),
+        (
+            "seed",
+            "The run's one seed: the detector (forest trees, LOF subsample), the held-out split and feature importance.",
+            json!({ "type": "integer", "minimum": 0 }),
+        ),
+        (
+            "contamination",
+            "\"auto\" or a fraction in (0, 0.5].",
+            json!({ "oneOf": [{ "const": "auto" },
+                { "type": "number", "exclusiveMinimum": 0, "maximum": 0.5 }] }),
+        ),
+        (
+            "n_estimators",
+            "Isolation Forest trees.",
+            json!({ "type": "integer", "minimum": 1, "maximum": N_ESTIMATORS_MAX }),
+        ),
+        (
+            "max_samples",
+            "Isolation Forest rows per tree: \"auto\" (min(256, rows)), a count or a fraction in (0, 1].",
+            json!({ "oneOf": [{ "const": "auto" }, { "type": "integer", "minimum": 1 },
+                { "type": "number", "exclusiveMinimum": 0, "maximum": 1 }] }),
+        ),
+        (
+            "n_neighbors",
+            "LOF neighbours.",
+            json!({ "type": "integer", "minimum": 1, "maximum": N_NEIGHBORS_MAX }),
+        ),
+        ("drop_invalid", "Leave out invalid records.", json!({ "type": "boolean" })),
+    ]
+}
 
 fn error_response(description: &str) -> Value {
     json!({ "description": description,
@@ -61,6 +101,31 @@ pub fn spec() -> Value {
     let job = reference("Job");
     let bad_version = error_response("Not a version (YYYYMMDD_HHMMSS): `invalid_version`.");
     let not_found = error_response("No such model.");
+    let params_schema: serde_json::Map<String, Value> = train_parameters()
+        .into_iter()
+        .map(|(name, _, schema)| (name.to_owned(), schema))
+        .collect();
+    let mut job_query = vec![query(
+        "file_name",
+        "Recorded as the model's lineage.",
+        json!({ "type": "string" }),
+    )];
+    job_query.extend(
+        train_parameters()
+            .into_iter()
+            .map(|(name, description, schema)| {
+                query(
+                    name,
+                    &format!("{description} Default: the server's configuration."),
+                    schema,
+                )
+            }),
+    );
+    job_query.push(query(
+        "created_at_micros",
+        "The model's creation time (µs since 1970); makes the model reproducible.",
+        json!({ "type": "integer" }),
+    ));
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -91,14 +156,8 @@ pub fn spec() -> Value {
                             "anomaly_ratio": { "type": "number" },
                             "roc_auc": { "type": ["number", "null"] },
                             "f1": { "type": ["number", "null"] } } } } },
-                "TrainParams": { "type": "object", "properties": {
-                    "detector": { "enum": ["isolation_forest", "lof"] },
-                    "seed": { "type": "integer" },
-                    "contamination": { "oneOf": [{ "const": "auto" }, { "type": "number" }] },
-                    "n_estimators": { "type": "integer" },
-                    "max_samples": { "oneOf": [{ "const": "auto" }, { "type": "number" }] },
-                    "n_neighbors": { "type": "integer" },
-                    "drop_invalid": { "type": "boolean" } } },
+                "TrainParams": { "type": "object", "required": TRAIN_PARAMETERS,
+                    "properties": params_schema },
                 "Job": { "type": "object",
                     "required": ["id", "status", "file_name", "size_bytes", "created_at", "progress", "params", "records", "dropped"],
                     "properties": {
@@ -177,16 +236,7 @@ pub fn spec() -> Value {
                 "get": { "summary": "This process's training jobs, newest first.",
                     "responses": with_common(json!({ "200": json_response("The jobs.", json!({ "type": "object", "properties": { "jobs": { "type": "array", "items": job } } })) }), false) },
                 "post": { "summary": "Upload an export (the body) and train on it; validated before the job is accepted.",
-                    "parameters": [
-                        query("file_name", "Recorded as the model's lineage.", json!({ "type": "string" })),
-                        query("detector", "The detector.", json!({ "enum": ["isolation_forest", "lof"] })),
-                        query("seed", "Random seed.", json!({ "type": "integer", "minimum": 0 })),
-                        query("contamination", "\"auto\" or a fraction in (0, 0.5].", json!({ "type": "string" })),
-                        query("n_estimators", "Isolation Forest trees.", json!({ "type": "integer", "minimum": 1 })),
-                        query("max_samples", "\"auto\", a count or a fraction.", json!({ "type": "string" })),
-                        query("n_neighbors", "LOF neighbours.", json!({ "type": "integer", "minimum": 1 })),
-                        query("drop_invalid", "Leave out invalid records.", json!({ "type": "boolean" })),
-                        query("created_at_micros", "The model's creation time (µs since 1970); makes the model reproducible.", json!({ "type": "integer" }))],
+                    "parameters": job_query,
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "string", "format": "binary" } },
                         "application/x-ndjson": { "schema": { "type": "string", "format": "binary" } } } },
                     "responses": with_common(json!({
@@ -218,6 +268,45 @@ pub async fn document() -> Json<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mcp_train_core::pipeline::TrainChoices;
+
+    #[test]
+    fn parameter_bounds_are_the_parsers_bounds() {
+        let spec = spec();
+        let schema = &spec["components"]["schemas"]["TrainParams"];
+        let query = &spec["paths"]["/api/training/jobs"]["post"]["parameters"];
+        for name in TRAIN_PARAMETERS {
+            assert!(
+                schema["properties"][name].is_object(),
+                "{name} in TrainParams"
+            );
+            let listed = query
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|p| p["name"] == name);
+            assert!(listed, "{name} is not a query parameter");
+        }
+        let mut choices = TrainChoices::default();
+        for name in ["n_estimators", "n_neighbors"] {
+            let max = schema["properties"][name]["maximum"]
+                .as_u64()
+                .unwrap_or_default();
+            assert_eq!(schema["properties"][name]["minimum"], 1, "{name}");
+            assert!(choices.set(name, &max.to_string()).is_ok(), "{name} {max}");
+            assert!(
+                choices.set(name, &(max + 1).to_string()).is_err(),
+                "{name} {max}+1"
+            );
+            assert!(choices.set(name, "0").is_err(), "{name} 0");
+        }
+        let detectors = schema["properties"]["detector"]["enum"].as_array().cloned();
+        for d in detectors.unwrap_or_default() {
+            assert!(choices
+                .set("detector", d.as_str().unwrap_or_default())
+                .is_ok());
+        }
+    }
 
     #[test]
     fn every_route_of_the_guide_is_described() {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use mcp_train_core::config::{AutoOr, Config, DetectorKind, MaxSamples};
+use mcp_train_core::config::{Config, DetectorKind};
 use mcp_train_core::export::{IssueGroup, ValidationReport};
 use web_sys::File;
 
@@ -11,6 +11,7 @@ use crate::format;
 use crate::state::{AppState, Connection, Job, JobStatus};
 use crate::worker::client::{self, Canceller, Outcome};
 use crate::worker::protocol::{Task, TrainParams, WorkerEvent};
+use mcp_train_core::pipeline::{ParamError, TrainChoices};
 
 /// Where the chosen file is.
 #[derive(Debug, Clone)]
@@ -27,7 +28,10 @@ pub fn Training() -> impl IntoView {
     let file = RwSignal::new_local(None::<File>);
     let check = RwSignal::new(Check::Idle);
     let validation = StoredValue::new_local(None::<Canceller>);
-    let params = RwSignal::new(TrainParams::from_config(&Config::defaults()));
+    // What the person chose in the form; the rest comes from the configuration: the built-in
+    // one when training here, the server's when training there.
+    let choices = RwSignal::new(TrainChoices::default());
+    let params = resolved(choices);
 
     let validate = move |chosen: File, drop_invalid: bool| {
         if let Some(previous) = validation.get_value() {
@@ -85,7 +89,9 @@ pub fn Training() -> impl IntoView {
         uploading.set(true);
         state.notify(format!("Uploading {} to the server…", chosen.name()), false);
         spawn_local(async move {
-            let started = state.start_server_job(chosen, params.get_untracked()).await;
+            let started = state
+                .start_server_job(chosen, choices.get_untracked())
+                .await;
             uploading.set(false);
             match started {
                 Ok(()) => state.notify(
@@ -149,7 +155,7 @@ pub fn Training() -> impl IntoView {
                 </div>
                 <div class="card">
                     <h2>"2 · Parameters"</h2>
-                    <ParamsForm params=params />
+                    <ParamsForm choices=choices params=params />
                     <label class="check">
                         <input
                             type="checkbox"
@@ -157,7 +163,7 @@ pub fn Training() -> impl IntoView {
                             prop:checked=move || params.with(|p| p.drop_invalid)
                             on:change=move |ev| {
                                 let on = event_target_checked(&ev);
-                                params.update(|p| p.drop_invalid = on);
+                                choices.update(|c| c.drop_invalid = Some(on));
                                 if let Some(f) = file.get_untracked() {
                                     validate(f, on);
                                 }
@@ -306,9 +312,26 @@ fn IssueGroups(
     }
 }
 
-/// The training parameters, prefilled from the configuration defaults.
+/// The parameters `choices` give over the built-in configuration (what a local job trains with).
+fn resolved(choices: RwSignal<TrainChoices>) -> Memo<TrainParams> {
+    let defaults = StoredValue::new(Config::defaults());
+    Memo::new(move |_| {
+        defaults.with_value(|config| {
+            choices.with(|c| {
+                // Every choice was parsed and range-checked by `TrainChoices::set`, so this
+                // resolves; should it not, the configuration's own parameters apply.
+                c.resolve(config)
+                    .unwrap_or_else(|_| TrainParams::from_config(config))
+            })
+        })
+    })
+}
+
+/// The training parameters, prefilled from the configuration defaults. Each field is parsed
+/// and range-checked by the core's parser for its name (the API's and the CLI's too).
 #[component]
-fn ParamsForm(params: RwSignal<TrainParams>) -> impl IntoView {
+fn ParamsForm(choices: RwSignal<TrainChoices>, params: Memo<TrainParams>) -> impl IntoView {
+    let shown = move |f: fn(&TrainParams) -> String| Signal::derive(move || params.with(f));
     view! {
         <div class="form">
             <label>
@@ -316,127 +339,79 @@ fn ParamsForm(params: RwSignal<TrainParams>) -> impl IntoView {
                 <select
                     name="detector"
                     on:change=move |ev| {
-                        let kind = if event_target_value(&ev) == "lof" {
-                            DetectorKind::Lof
-                        } else {
-                            DetectorKind::IsolationForest
-                        };
-                        let defaults = Config::defaults();
-                        params.update(|p| {
-                            p.detector = kind;
-                            p.contamination = match kind {
-                                DetectorKind::IsolationForest => {
-                                    defaults.model.model.isolation_forest.contamination
-                                }
-                                DetectorKind::Lof => defaults.model.model.lof.contamination,
-                            };
+                        let text = event_target_value(&ev);
+                        choices.update(|c| {
+                            if c.set("detector", &text).is_ok() {
+                                // A new detector starts from its own contamination.
+                                c.contamination = None;
+                            }
                         });
                     }
                 >
-                    <option
-                        value="isolation_forest"
-                        selected=move || params.with(|p| p.detector == DetectorKind::IsolationForest)
-                    >
-                        "Isolation Forest"
-                    </option>
-                    <option value="lof" selected=move || params.with(|p| p.detector == DetectorKind::Lof)>
-                        "Local Outlier Factor"
-                    </option>
+                    {DetectorKind::ALL
+                        .into_iter()
+                        .map(|kind| {
+                            view! {
+                                <option
+                                    value=kind.as_str()
+                                    selected=move || params.with(|p| p.detector == kind)
+                                >
+                                    {detector_label(kind)}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
                 </select>
             </label>
-            <NumberField
-                name="seed"
-                label="Seed"
-                value=Signal::derive(move || params.with(|p| p.seed.to_string()))
-                parse={|t| t.trim().parse::<u64>().map_err(|_| "a whole number ≥ 0".to_owned())}
-                apply={move |v| params.update(|p| p.seed = v)}
-            />
-            <NumberField
+            <ParamField choices=choices name="seed" label="Seed" value=shown(|p| p.seed.to_string()) />
+            <ParamField
+                choices=choices
                 name="contamination"
                 label="Contamination"
-                value=Signal::derive(move || params.with(|p| match p.contamination {
-                    AutoOr::Auto => "auto".to_owned(),
-                    AutoOr::Value(v) => v.to_string(),
-                }))
-                parse={|t| {
-                    let t = t.trim();
-                    if t.eq_ignore_ascii_case("auto") {
-                        return Ok(AutoOr::Auto);
-                    }
-                    match t.parse::<f64>() {
-                        Ok(v) if v > 0.0 && v <= 0.5 => Ok(AutoOr::Value(v)),
-                        _ => Err("\"auto\" or a fraction in (0, 0.5]".to_owned()),
-                    }
-                }}
-                apply={move |v| params.update(|p| p.contamination = v)}
+                value=shown(|p| p.contamination.to_string())
             />
             <Show when=move || params.with(|p| p.detector == DetectorKind::IsolationForest)>
-                <NumberField
+                <ParamField
+                    choices=choices
                     name="n_estimators"
                     label="Trees"
-                    value=Signal::derive(move || params.with(|p| p.n_estimators.to_string()))
-                    parse={|t| match t.trim().parse::<u32>() {
-                        Ok(n) if (1..=10_000).contains(&n) => Ok(n),
-                        _ => Err("a whole number from 1 to 10000".to_owned()),
-                    }}
-                    apply={move |v| params.update(|p| p.n_estimators = v)}
+                    value=shown(|p| p.n_estimators.to_string())
                 />
-                <NumberField
+                <ParamField
+                    choices=choices
                     name="max_samples"
                     label="Samples per tree"
-                    value=Signal::derive(move || params.with(|p| match p.max_samples {
-                        MaxSamples::Auto => "auto".to_owned(),
-                        MaxSamples::Count(n) => n.to_string(),
-                        MaxSamples::Fraction(f) => f.to_string(),
-                    }))
-                    parse={|t| {
-                        let t = t.trim();
-                        if t.eq_ignore_ascii_case("auto") {
-                            return Ok(MaxSamples::Auto);
-                        }
-                        if let Ok(n) = t.parse::<u64>() {
-                            if n >= 1 {
-                                return Ok(MaxSamples::Count(n));
-                            }
-                        }
-                        match t.parse::<f64>() {
-                            Ok(f) if f > 0.0 && f <= 1.0 => Ok(MaxSamples::Fraction(f)),
-                            _ => Err("\"auto\", a count ≥ 1 or a fraction in (0, 1]".to_owned()),
-                        }
-                    }}
-                    apply={move |v| params.update(|p| p.max_samples = v)}
+                    value=shown(|p| p.max_samples.to_string())
                 />
             </Show>
             <Show when=move || params.with(|p| p.detector == DetectorKind::Lof)>
-                <NumberField
+                <ParamField
+                    choices=choices
                     name="n_neighbors"
                     label="Neighbours"
-                    value=Signal::derive(move || params.with(|p| p.n_neighbors.to_string()))
-                    parse={|t| match t.trim().parse::<u32>() {
-                        Ok(n) if n >= 1 => Ok(n),
-                        _ => Err("a whole number ≥ 1".to_owned()),
-                    }}
-                    apply={move |v| params.update(|p| p.n_neighbors = v)}
+                    value=shown(|p| p.n_neighbors.to_string())
                 />
             </Show>
         </div>
     }
 }
 
-/// A text field that checks its value and says what is wrong.
+fn detector_label(kind: DetectorKind) -> &'static str {
+    match kind {
+        DetectorKind::IsolationForest => "Isolation Forest",
+        DetectorKind::Lof => "Local Outlier Factor",
+    }
+}
+
+/// A text field for the training parameter `name`: a valid value becomes a choice; otherwise
+/// it says what is wrong.
 #[component]
-fn NumberField<T, P, A>(
+fn ParamField(
+    choices: RwSignal<TrainChoices>,
     name: &'static str,
     label: &'static str,
     value: Signal<String>,
-    parse: P,
-    apply: A,
-) -> impl IntoView
-where
-    T: 'static,
-    P: Fn(&str) -> Result<T, String> + 'static,
-    A: Fn(T) + 'static,
-{
+) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     view! {
         <label>
@@ -447,18 +422,26 @@ where
                 inputmode="decimal"
                 prop:value=value
                 aria-invalid=move || error.with(|e| e.is_some().to_string())
-                on:change=move |ev| match parse(&event_target_value(&ev)) {
-                    Ok(v) => {
-                        error.set(None);
-                        apply(v);
+                on:change=move |ev| {
+                    let text = event_target_value(&ev);
+                    match choices.try_update(|c| c.set(name, &text)) {
+                        Some(Err(e)) => error.set(Some(format!("{label}: {}", field_error(&e)))),
+                        _ => error.set(None),
                     }
-                    Err(e) => error.set(Some(format!("{label}: expected {e}"))),
                 }
             />
             <Show when=move || error.with(Option::is_some)>
                 <span class="field-error" role="alert">{move || error.get().unwrap_or_default()}</span>
             </Show>
         </label>
+    }
+}
+
+/// The message of a refused value, without the parameter's name (the label says it).
+fn field_error(e: &ParamError) -> String {
+    match e {
+        ParamError::Invalid { error, .. } => error.to_string(),
+        other => other.to_string(),
     }
 }
 

@@ -12,7 +12,7 @@ use web_sys::File;
 
 use super::{AppState, Job, JobResult, JobStatus, ServerJobInfo, Settings};
 use crate::server::{self, ApiError, Deployment, Health, Server, ServerJob, ServerJobStatus};
-use crate::worker::protocol::TrainParams;
+use mcp_train_core::pipeline::TrainChoices;
 
 /// Where the connection to a server is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -330,11 +330,12 @@ impl AppState {
     }
 
     /// Uploads `file` (streamed, never read into memory) and starts a training job on the server
-    /// with `params`; the jobs list then follows it.
-    pub async fn start_server_job(self, file: File, params: TrainParams) -> Result<(), String> {
+    /// with the parameters in `choices` (the server's configuration gives the rest); the jobs
+    /// list then follows it.
+    pub async fn start_server_job(self, file: File, choices: TrainChoices) -> Result<(), String> {
         let server = self.connected()?;
         let (now, fixed) = self.settings.with_untracked(Settings::now);
-        let query = server::train_query(&params, &file.name(), fixed.then_some(now));
+        let query = server::train_query(&choices, &file.name(), fixed.then_some(now));
         let job = server
             .start_job(&file, &query)
             .await

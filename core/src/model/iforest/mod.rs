@@ -14,13 +14,17 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::check_count;
 use super::sample::sample_without_replacement;
 use super::OutlierDetector;
 use super::{percentile, Matrix, ModelError};
-use crate::config::{AutoOr, IsolationForestConfig, MaxSamples};
+use crate::config::{AutoOr, Contamination, IsolationForestConfig, MaxSamples};
 
 pub use path::{average_path_length, max_depth};
 pub use tree::{IsolationTree, LEAF_THRESHOLD, TREE_LEAF, TREE_UNDEFINED};
+
+/// The most trees a forest may have (the least is 1).
+pub const N_ESTIMATORS_MAX: u32 = 10_000;
 
 /// Isolation Forest hyperparameters, named and defaulted as in scikit-learn (`random_state` 0).
 ///
@@ -58,7 +62,7 @@ impl IsolationForestParams {
         Self::default()
     }
 
-    /// The number of trees.
+    /// The number of trees, 1 to [`N_ESTIMATORS_MAX`].
     pub fn n_estimators(mut self, n: u32) -> Self {
         self.0.n_estimators = n;
         self
@@ -103,23 +107,14 @@ impl IsolationForestParams {
     pub fn check(&self) -> Result<ValidIsolationForestParams, ModelError> {
         let c = &self.0;
         let invalid = |name, message: String| Err(ModelError::InvalidParameter { name, message });
-        if c.n_estimators == 0 {
-            return invalid("n_estimators", "0 must be at least 1".into());
+        if let Err(message) = check_count(c.n_estimators, N_ESTIMATORS_MAX) {
+            return invalid("n_estimators", message);
         }
-        match c.max_samples {
-            MaxSamples::Count(0) => return invalid("max_samples", "0 must be at least 1".into()),
-            MaxSamples::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
-                return invalid("max_samples", format!("{f} is not a fraction in (0, 1]"))
-            }
-            _ => {}
+        if let Err(message) = c.max_samples.check() {
+            return invalid("max_samples", message);
         }
-        if let AutoOr::Value(v) = c.contamination {
-            if !(v > 0.0 && v <= 0.5) {
-                return invalid(
-                    "contamination",
-                    format!("{v} is not \"auto\" or a fraction in (0, 0.5]"),
-                );
-            }
+        if let Err(e) = AutoOr::<Contamination>::try_from_f64(c.contamination) {
+            return invalid("contamination", e.to_string());
         }
         if !(c.max_features > 0.0 && c.max_features <= 1.0) {
             return invalid(

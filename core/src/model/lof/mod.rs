@@ -50,13 +50,16 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::check_count;
 use super::sample::sample_without_replacement;
 use super::{percentile, Matrix, ModelError};
-use crate::config::{AutoOr, LofConfig};
+use crate::config::{AutoOr, Contamination, LofConfig};
 use search::{Nearest, NeighborIndex};
 
 /// scikit-learn's default `n_neighbors`.
 pub const DEFAULT_N_NEIGHBORS: u32 = 20;
+/// The most neighbours a row may be compared with (the least is 1).
+pub const N_NEIGHBORS_MAX: u32 = 10_000;
 /// The default cap on training rows kept by a model.
 pub const DEFAULT_MAX_SAMPLES: usize = 10_000;
 /// Training values must not exceed this in magnitude, so that no squared distance overflows.
@@ -67,8 +70,7 @@ const LRD_EPSILON: f64 = 1e-10;
 /// Local Outlier Factor hyperparameters: scikit-learn's `n_neighbors` and `contamination`,
 /// plus `max_samples` and `random_state` for subsampling large training sets.
 ///
-/// Build them from a [`LofConfig`] (which gives `max_samples` and `random_state` their
-/// defaults) or with the setters, then [`check`](Self::check) them (or call
+/// Build them from a [`LofConfig`] (which gives `max_samples` its default) or with the setters, then [`check`](Self::check) them (or call
 /// [`fit`](Self::fit), which checks first).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LofParams {
@@ -98,6 +100,7 @@ impl From<LofConfig> for LofParams {
         LofParams {
             n_neighbors: config.n_neighbors,
             contamination: config.contamination,
+            random_state: config.random_state,
             ..LofParams::default()
         }
     }
@@ -110,7 +113,7 @@ impl LofParams {
         Self::default()
     }
 
-    /// Neighbours per row, at least 1; capped at `n_rows − 1` when fitting.
+    /// Neighbours per row, 1 to [`N_NEIGHBORS_MAX`]; capped at `n_rows − 1` when fitting.
     pub fn n_neighbors(mut self, n: u32) -> Self {
         self.n_neighbors = n;
         self
@@ -139,16 +142,11 @@ impl LofParams {
     /// Range-checks every parameter; the error names the parameter and the bad value.
     pub fn check(&self) -> Result<ValidLofParams, ModelError> {
         let invalid = |name, message: String| Err(ModelError::InvalidParameter { name, message });
-        if self.n_neighbors == 0 {
-            return invalid("n_neighbors", "0 must be at least 1".into());
+        if let Err(message) = check_count(self.n_neighbors, N_NEIGHBORS_MAX) {
+            return invalid("n_neighbors", message);
         }
-        if let AutoOr::Value(v) = self.contamination {
-            if !(v > 0.0 && v <= 0.5) {
-                return invalid(
-                    "contamination",
-                    format!("{v} is not \"auto\" or a fraction in (0, 0.5]"),
-                );
-            }
+        if let Err(e) = AutoOr::<Contamination>::try_from_f64(self.contamination) {
+            return invalid("contamination", e.to_string());
         }
         if self.max_samples < 2 {
             return invalid(

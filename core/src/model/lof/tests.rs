@@ -63,6 +63,7 @@ fn params_come_from_the_config_and_setters() {
     let p = ok(LofParams::from(LofConfig {
         n_neighbors: 7,
         contamination: AutoOr::Value(0.1),
+        random_state: 0,
     })
     .check());
     assert_eq!(p.n_neighbors(), 7);

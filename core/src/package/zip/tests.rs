@@ -815,7 +815,7 @@ mod oracle {
     use super::*;
     use crate::config::{Config, DetectorKind};
     use crate::package::{build, verify};
-    use crate::pipeline::{train, Hooks, Progress, TrainInput, TrainOptions};
+    use crate::pipeline::{train, Hooks, Progress, TrainChoices, TrainInput};
     use crate::synth::{write_export, SynthConfig};
 
     /// Name, data, CRC-32 and Unix mode of every entry, as the `zip` crate reads them.
@@ -874,14 +874,14 @@ mod oracle {
         write_export(&config, &mut export).expect("synth");
         let mut config = Config::defaults();
         config.model.model.isolation_forest.n_estimators = 20;
-        let options = TrainOptions {
-            config,
+        let options = TrainChoices {
             detector: Some(detector),
             seed: Some(9),
-            contamination: None,
-            drop_invalid: false,
-            now_micros: 1_704_067_200_000_000,
-        };
+            ..TrainChoices::default()
+        }
+        .resolve(&config)
+        .expect("parameters")
+        .options(&config, 1_704_067_200_000_000);
         let mut progress = |_: &Progress| true;
         let trained = train(
             TrainInput::Export {
