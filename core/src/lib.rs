@@ -21,6 +21,7 @@
 //! assert_eq!(features.row(0)[col], 1.0);
 //! ```
 
+pub mod api;
 pub mod config;
 pub mod evaluate;
 pub mod export;
