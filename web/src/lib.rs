@@ -3,6 +3,7 @@
 //! heavy step (reading and validating an export, training, packaging, verifying) runs in a worker
 //! spawned per task, so the page stays responsive and a cancel can terminate the work at once.
 
+pub mod api_client;
 pub mod app;
 pub mod client;
 pub mod components;
@@ -12,6 +13,5 @@ pub mod idb;
 pub mod pages;
 pub mod plots;
 pub mod protocol;
-pub mod server;
 pub mod state;
 pub mod worker;
