@@ -119,6 +119,7 @@
 //! assert!(verdict.problems.iter().any(|p| p.file == "model.json"), "{:?}", verdict.problems);
 //! ```
 
+pub mod api;
 pub mod config;
 pub mod display;
 pub mod evaluate;

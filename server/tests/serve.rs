@@ -1595,3 +1595,129 @@ fn the_server_configuration_gives_the_parameters_a_job_leaves_out() {
         );
     }
 }
+
+#[test]
+fn answers_read_as_the_core_wire_types_and_write_back_byte_for_byte() {
+    use mcp_train_core::api::{ErrorBody, Health, Job, JobList, JobStatus, ModelList};
+    let w = Work::new();
+    let e = export(&w, "export.json", 300, 3);
+    let s = fresh(&w, &[]);
+    let health = s.get("/api/health");
+    let read: Health = serde_json::from_slice(&health.body).expect("a Health");
+    assert_eq!(serde_json::to_string(&read).expect("writes"), health.text());
+
+    let export_bytes = std::fs::read(&e).expect("reads the export");
+    let id = s.start_job("/api/training/jobs?seed=3", &export_bytes);
+    s.finished_job(&id, Duration::from_secs(120));
+    let one = s.get(&format!("/api/training/jobs/{id}"));
+    let job: Job = serde_json::from_slice(&one.body).expect("a Job");
+    assert_eq!(job.status, JobStatus::Completed, "{}", one.text());
+    assert_eq!(serde_json::to_string(&job).expect("writes"), one.text());
+    // Lists went through `json!` (sorted keys), and still do.
+    let all = s.get("/api/training/jobs");
+    let list: JobList = serde_json::from_slice(&all.body).expect("a JobList");
+    assert_eq!(list.jobs, vec![job]);
+    let sorted = serde_json::to_value(&list).expect("writes").to_string();
+    assert_eq!(sorted, all.text());
+    let models = s.get("/api/models");
+    let list: ModelList = serde_json::from_slice(&models.body).expect("a ModelList");
+    assert_eq!(list.models.len(), 1);
+    let sorted = serde_json::to_value(&list).expect("writes").to_string();
+    assert_eq!(sorted, models.text());
+
+    let missing = s.get("/api/models/20200101_000000");
+    missing.assert_error(404, "not_found");
+    let body: ErrorBody = serde_json::from_slice(&missing.body).expect("an ErrorBody");
+    assert_eq!(
+        serde_json::to_string(&body).expect("writes"),
+        missing.text()
+    );
+}
+
+/// The deployment time is one rule (`mcp_train_core::package::deployment_time`): a model never
+/// deployed records its creation time, whoever packages it and whenever it was registered.
+#[test]
+fn an_undeployed_model_packages_to_one_byte_string_from_the_cli_the_server_and_the_web_app() {
+    use mcp_train_core::package::{self, PackagedModel};
+    use mcp_train_core::registry::ModelRecord;
+    let w = Work::new();
+    let e = export(&w, "export.json", 300, 5);
+    let model = train(&w, &e, 5, EPOCH);
+    let version = version_of(&model);
+    let file = w.path("model.json");
+    std::fs::write(&file, &model).expect("writes the model");
+
+    // The CLI, from the file.
+    let from_file = w.path("file.zip");
+    ok(&run(
+        &[
+            "package",
+            &file.to_string_lossy(),
+            "--out",
+            &from_file.to_string_lossy(),
+        ],
+        &[],
+    ));
+    let cli = std::fs::read(&from_file).expect("reads the CLI's package");
+
+    // The CLI, from a registry that registered it (trained again: the same bytes).
+    let registry = w.s("registry");
+    ok(&run(
+        &[
+            "train",
+            &e,
+            "--seed",
+            "5",
+            "--register",
+            "--registry",
+            &registry,
+            "--out",
+            &w.s("again.json"),
+            "--quiet",
+        ],
+        &[("SOURCE_DATE_EPOCH", &EPOCH.to_string())],
+    ));
+    let from_registry = w.path("registry.zip");
+    ok(&run(
+        &[
+            "package",
+            &version,
+            "--registry",
+            &registry,
+            "--out",
+            &from_registry.to_string_lossy(),
+        ],
+        &[],
+    ));
+    let cli_registry = std::fs::read(&from_registry).expect("reads the package");
+
+    // The server, which registers it now (long after its creation), and keeps it undeployed.
+    let s = fresh(&w, &[]);
+    assert_eq!(s.post("/api/models", &model).status, 201);
+    let served = s.get(&format!("/api/models/{version}/package"));
+    assert_eq!(served.status, 200, "{}", served.text());
+    let record: ModelRecord =
+        serde_json::from_value(s.get(&format!("/api/models/{version}")).json())
+            .expect("a model record");
+    assert_eq!(record.status.as_str(), "ready");
+    assert_ne!(record.registered_at, record.created_at);
+
+    // The web app: the same record and model bytes (its IndexedDB registry holds them), the
+    // time from the core rule, the ZIP built by `package::build` in its worker.
+    let at = package::deployment_time(PackagedModel::Registered(&record), None).expect("a time");
+    let web = package::build(&model, at).expect("builds").bytes;
+
+    assert_package_verifies(&cli, &version);
+    for (name, bytes) in [
+        ("the CLI from a registry", &cli_registry),
+        ("the server", &served.body),
+        ("the web app", &web),
+    ] {
+        assert!(
+            *bytes == cli,
+            "{name}: sha256 {} differs from the CLI's {}",
+            sha256(bytes),
+            sha256(&cli)
+        );
+    }
+}

@@ -290,6 +290,23 @@ test('the browser and the CLI train byte-identical model.json (fixed time, same 
   await setField(page, 'input[name=fixed-time]', '');
 }, ['the app loads from a sub-path and shows the dashboard']);
 
+test('Package on an undeployed model gives the bytes of mcp-train package, and deploys nothing', async ({ page }) => {
+  // The model of the test before (fixed time, same seed) is byte-identical to the CLI's model.json.
+  await openPage(page, 'models', 'models-page');
+  const row = page.locator(sel.modelRow(FIXED_VERSION));
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-status'), 'ready');
+  const { file, name } = await download(page, () => row.locator('button[data-testid=download-package]').click());
+  assert.equal(name, `model_${FIXED_VERSION}_deployment.zip`);
+  assert.equal(await row.getAttribute('data-status'), 'ready', 'Package must not deploy the model');
+  const cliZip = path.join(work, 'cli', name);
+  run(bin, ['package', path.join(work, 'cli', 'model.json'), '--out', cliZip]);
+  const [a, b] = [sha256(file), sha256(cliZip)];
+  console.log(`    browser ${a}  ${name}`);
+  console.log(`    cli     ${b}  mcp-train package model.json`);
+  assert.equal(a, b, 'the package differs from the CLI\'s: the deployment time is not the model\'s creation time');
+}, ['the browser and the CLI train byte-identical model.json (fixed time, same seed)']);
+
 test('a broken file shows a readable file-error', async ({ page }) => {
   await openPage(page, 'training', 'training-page');
   const t = await pickExport(page, ctx.truncated);

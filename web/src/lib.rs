@@ -7,9 +7,10 @@
 //! - [`state`]: what the pages share (registry mirror, jobs, settings, the server connection),
 //!   persisted through [`idb`] (IndexedDB).
 //! - [`worker`]: the page side and the worker side of running a task in a Web Worker.
-//! - [`server`]: the client of an `mcp-train serve` HTTP API.
+//! - [`api_client`]: the client of an `mcp-train serve` HTTP API.
 //! - [`clock`], [`format`], [`download`], [`js_error`]: small pieces the others share.
 
+pub mod api_client;
 pub mod app;
 pub mod clock;
 pub mod components;
@@ -19,6 +20,5 @@ pub mod idb;
 pub mod js_error;
 pub mod pages;
 pub mod plots;
-pub mod server;
 pub mod state;
 pub mod worker;

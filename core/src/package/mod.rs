@@ -7,6 +7,7 @@
 //! match.
 
 mod card;
+mod deployment;
 mod manifest;
 mod verify;
 pub mod zip;
@@ -14,6 +15,7 @@ pub mod zip;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+pub use deployment::{deploying_time, deployment_time, DeploymentTimeError, PackagedModel};
 pub use manifest::{
     ArtifactFile, DeploymentInfo, EvaluationSummary, FileDigest, InferenceConfig, Manifest,
     Metadata, ModelInfo, ScalerFile, SelfTest, SelfTestVector, TrainingSummary, MANIFEST_HASH_KEY,

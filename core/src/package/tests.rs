@@ -46,7 +46,7 @@ fn model_json(detector: DetectorKind) -> Vec<u8> {
     trained.artifact.to_json()
 }
 
-fn forest() -> &'static [u8] {
+pub(super) fn forest() -> &'static [u8] {
     static MODEL: OnceLock<Vec<u8>> = OnceLock::new();
     MODEL.get_or_init(|| model_json(DetectorKind::IsolationForest))
 }

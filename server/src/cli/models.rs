@@ -30,7 +30,8 @@ pub fn run(args: ModelsArgs) -> Outcome {
             // Build the package before the status changes, so a model that cannot be packaged
             // is never deployed.
             let stored = registry.get(&version).map_err(fail)?;
-            let deployed_at = super::package::deployed_micros(&stored.record).unwrap_or(now);
+            let deployed_at = package::deploying_time(&stored.record, now)
+                .map_err(|e| Failure::invalid(anyhow::anyhow!("model {version}: {e}")))?;
             let built = package::build(&stored.bytes, deployed_at)
                 .with_context(|| format!("cannot package model {version}"))
                 .map_err(Failure::invalid)?;

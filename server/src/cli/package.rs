@@ -7,9 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use mcp_train::fs::registry;
-use mcp_train_core::package::{self, zip::read_zip, FileStatus, Verification, PACKAGE_LIMITS};
+use mcp_train_core::package::{
+    self, zip::read_zip, FileStatus, PackagedModel, Verification, PACKAGE_LIMITS,
+};
 use mcp_train_core::pipeline::ModelArtifact;
-use mcp_train_core::registry::{is_valid_version, ModelRecord, ModelStatus};
+use mcp_train_core::registry::{is_valid_version, ModelRecord};
 use mcp_train_core::time::parse_iso8601;
 
 use super::args::{PackageArgs, VerifyArgs};
@@ -21,18 +23,9 @@ const MAX_MODEL_MB: u64 = 4096;
 /// Largest package read, in MiB (the unpacked limit is enforced by the reader).
 const MAX_PACKAGE_MB: u64 = 512;
 
-/// When a registered model was deployed, if it is deployed.
-pub fn deployed_micros(record: &ModelRecord) -> Option<i64> {
-    (record.status == ModelStatus::Deployed)
-        .then_some(record.deployed_at.as_deref())
-        .flatten()
-        .and_then(|t| parse_iso8601(t).ok())
-        .map(|t| t.micros)
-}
-
-/// The model's bytes and, for a registered model that is deployed, when it was deployed. A
-/// path that exists is a file; otherwise a version (or `latest`, `deployed`) in the registry.
-fn model_bytes(args: &PackageArgs) -> Result<(Vec<u8>, Option<i64>), Failure> {
+/// The model's bytes and, for a registered model, its record. A path that exists is a file;
+/// otherwise a version (or `latest`, `deployed`) in the registry.
+fn model_bytes(args: &PackageArgs) -> Result<(Vec<u8>, Option<ModelRecord>), Failure> {
     let name = args.model.to_string_lossy();
     let is_version = is_valid_version(&name) || name == "latest" || name == "deployed";
     if !is_version || args.model.exists() {
@@ -43,27 +36,28 @@ fn model_bytes(args: &PackageArgs) -> Result<(Vec<u8>, Option<i64>), Failure> {
     let fail = |e| Failure::registry(&dir, e);
     let record = registry.resolve(&name).map_err(fail)?;
     let stored = registry.get(&record.version).map_err(fail)?;
-    Ok((stored.bytes, deployed_micros(&stored.record)))
+    Ok((stored.bytes, Some(stored.record)))
 }
 
 pub fn package(args: PackageArgs) -> Outcome {
-    let (bytes, deployed_at) = model_bytes(&args)?;
+    let (bytes, record) = model_bytes(&args)?;
     let artifact = ModelArtifact::from_json(&bytes)
         .with_context(|| format!("cannot package {}", display(&args.model)))
         .map_err(Failure::invalid)?;
-    let deployed = match (&args.timestamp, deployed_at) {
-        (Some(text), _) => {
+    let explicit = match &args.timestamp {
+        Some(text) => Some(
             parse_iso8601(text)
                 .map_err(|e| Failure::usage(anyhow::anyhow!("--timestamp: {e}")))?
-                .micros
-        }
-        (None, Some(micros)) => micros,
-        (None, None) => {
-            parse_iso8601(&artifact.created_at)
-                .map_err(|e| Failure::invalid(anyhow::anyhow!("model created_at: {e}")))?
-                .micros
-        }
+                .micros,
+        ),
+        None => None,
     };
+    let model = match &record {
+        Some(record) => PackagedModel::Registered(record),
+        None => PackagedModel::File(&artifact),
+    };
+    let deployed = package::deployment_time(model, explicit)
+        .map_err(|e| Failure::invalid(anyhow::anyhow!("model {e}")))?;
     let built = package::build(&bytes, deployed)
         .with_context(|| format!("cannot package {}", display(&args.model)))
         .map_err(Failure::invalid)?;

@@ -1,5 +1,5 @@
 //! API errors: a status, a stable code and a message for people, sent as
-//! `{"error": {"code", "message"}}`. Internal failures are logged in full and answered with a
+//! `{"error": {"code", "message"}}` ([`ErrorBody`]). Internal failures are logged in full and answered with a
 //! generic message, so no path, OS error or stack detail reaches a client.
 
 use axum::extract::Request;
@@ -7,8 +7,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use mcp_train_core::api::ErrorBody;
 use mcp_train_core::registry::RegistryError;
-use serde_json::json;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -112,7 +112,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
+        let body = Json(ErrorBody::new(self.code, self.message));
         let mut response = (self.status, body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response

@@ -46,8 +46,8 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{middleware, Json, Router};
+use mcp_train_core::api::{Health, HealthAuth, HealthLimits, HealthStatus, HealthStorage};
 use mcp_train_core::config::Config;
-use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 use tower_http::timeout::RequestBodyTimeoutLayer;
@@ -379,35 +379,43 @@ fn storage(
     Ok((counts, metrics::disk_usage(&state.data_dir)))
 }
 
-async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
+async fn health(State(state): State<AppState>) -> Json<Health> {
     let probe = state.clone();
     let storage = tokio::task::spawn_blocking(move || storage(&probe))
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
-    let storage_json = match &storage {
-        Ok((counts, bytes)) => json!({
-            "status": "ok",
-            "models": counts.values().sum::<usize>(),
-            "bytes": bytes,
-        }),
+    let (status, storage) = match storage {
+        Ok((counts, bytes)) => (
+            HealthStatus::Ok,
+            HealthStorage::ok(counts.values().sum(), bytes),
+        ),
         Err(message) => {
             tracing::warn!(error = %message, "storage unavailable");
-            json!({ "status": "unavailable", "message": "the registry cannot be read (see the server log)" })
+            (
+                HealthStatus::Degraded,
+                HealthStorage::unavailable("the registry cannot be read (see the server log)"),
+            )
         }
     };
-    Json(json!({
-        "status": if storage.is_ok() { "ok" } else { "degraded" },
-        "version": env!("CARGO_PKG_VERSION"),
-        "storage": storage_json,
-        "auth": {
-            "writes": state.auth.writes_protected(),
-            "reads": state.auth.reads_protected(),
+    Json(Health {
+        auth: HealthAuth {
+            reads: state.auth.reads_protected(),
+            writes: state.auth.writes_protected(),
         },
-        "limits": {
-            "max_upload_mb": state.config.training.limits.max_upload_mb,
-            "max_export_mb": state.config.training.limits.max_export_mb,
+        limits: HealthLimits {
+            max_export_mb: state.config.training.limits.max_export_mb,
+            max_upload_mb: state.config.training.limits.max_upload_mb,
         },
-    }))
+        status,
+        storage,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+/// `value` as a JSON value, whose object keys serde_json keeps sorted: the lists and the deploy
+/// answer were built with `json!`, which sorts them, and their bytes stay what they were.
+pub fn sorted_json<T: serde::Serialize>(value: &T) -> ApiResult<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| ApiError::internal("cannot write the answer", &e))
 }
 
 /// `GET /metrics`: the request metrics and, read now, the jobs, the models and the bytes on disk.

@@ -10,10 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use mcp_train_core::package::{self, zip, MODEL_FILE, PACKAGE_LIMITS};
+use mcp_train_core::api::{Deployment, ModelList};
+use mcp_train_core::package::{self, zip, PackagedModel, MODEL_FILE, PACKAGE_LIMITS};
 use mcp_train_core::pipeline::sha256_hex;
 use mcp_train_core::registry::{is_valid_version, ModelRecord, ModelStatus, Registry};
-use mcp_train_core::time::parse_iso8601;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -77,7 +77,7 @@ pub async fn list(
         .into_iter()
         .filter(|m| status.is_none_or(|s| m.status == s))
         .collect();
-    Ok(Json(json!({ "models": models })).into_response())
+    Ok(Json(super::sorted_json(&ModelList { models })?).into_response())
 }
 
 pub async fn latest(State(state): State<AppState>) -> ApiResult<Json<ModelRecord>> {
@@ -215,16 +215,13 @@ impl PackageCache {
     }
 }
 
-/// When a model's package says it was deployed: its last deployment, else its registration.
+/// When a model's package says it was deployed ([`package::deployment_time`]: its last
+/// deployment, else its creation).
 fn package_time(record: &ModelRecord) -> ApiResult<i64> {
-    let text = record
-        .deployed_at
-        .as_deref()
-        .unwrap_or(&record.registered_at);
-    parse_iso8601(text).map(|t| t.micros).map_err(|e| {
+    package::deployment_time(PackagedModel::Registered(record), None).map_err(|e| {
         ApiError::internal(
             "the registry holds an unreadable time",
-            &format!("model {}: {text:?}: {e}", record.version),
+            &format!("model {}: {e}", record.version),
         )
     })
 }
@@ -390,12 +387,12 @@ pub async fn deploy(
         Ok(change)
     })
     .await?;
-    Ok(Json(json!({
-        "model": change.model,
-        "previous": change.displaced,
-        "changed": change.changed(),
-    }))
-    .into_response())
+    let answer = Deployment {
+        changed: change.changed(),
+        model: change.model,
+        previous: change.displaced,
+    };
+    Ok(Json(super::sorted_json(&answer)?).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,9 +3,8 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use mcp_train_core::package::Verification;
+use mcp_train_core::package::{self, PackagedModel, Verification};
 use mcp_train_core::registry::{ModelRecord, ModelStatus};
-use mcp_train_core::time::parse_iso8601;
 use web_sys::{Blob, File};
 
 use crate::components::{FileDrop, ProgressBar, StatusBadge};
@@ -113,21 +112,27 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
                         }
                     }
                 </Show>
-                {if deployed {
+                {
+                    let v2 = v2.clone();
                     view! {
-                        <button data-testid="download-package" disabled=move || busy.with(Option::is_some)
-                            on:click=move |_| deploy(state, v2.clone(), busy, true)>
+                        <button data-testid="download-package" title="Build and download the deployment package without deploying"
+                            disabled=move || busy.with(Option::is_some)
+                            on:click=move |_| package(state, v2.clone(), busy, PackageAction::Download)>
                             "Package"
                         </button>
-                    }.into_any()
-                } else {
-                    view! {
-                        <button class="primary" data-testid="deploy" disabled=move || busy.with(Option::is_some)
-                            on:click=move |_| deploy(state, v2.clone(), busy, false)>
-                            "Deploy"
-                        </button>
-                    }.into_any()
-                }}
+                    }
+                }
+                <Show when=move || !deployed>
+                    {
+                        let v2 = v2.clone();
+                        view! {
+                            <button class="primary" data-testid="deploy" disabled=move || busy.with(Option::is_some)
+                                on:click=move |_| package(state, v2.clone(), busy, PackageAction::Deploy)>
+                                "Deploy"
+                            </button>
+                        }
+                    }
+                </Show>
                 <Show
                     when=move || confirm.get()
                     fallback=move || view! {
@@ -191,23 +196,48 @@ fn delete(state: AppState, version: String, force: bool) {
     });
 }
 
-/// Builds the package in a worker, then (unless it is deployed already) marks the model
-/// deployed — a model that cannot be packaged is never deployed — and downloads the ZIP.
-fn deploy(state: AppState, version: String, busy: RwSignal<Option<String>>, already: bool) {
+/// What a row's package button does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PackageAction {
+    /// Builds and downloads the package; the model stays as it is.
+    Download,
+    /// Builds the package, marks the model deployed, and downloads it.
+    Deploy,
+}
+
+/// The deployment time the package of `record` records. A download takes the time every surface
+/// gives ([`package::deployment_time`]: the model's deployment if it has been deployed, else its
+/// creation), so a model packages here to the same bytes as with `mcp-train package` or from a
+/// server; a deployment records `now` (settings' clock), unless the model is deployed already.
+fn package_time(record: &ModelRecord, action: PackageAction, now: i64) -> Result<i64, String> {
+    match action {
+        PackageAction::Download => {
+            package::deployment_time(PackagedModel::Registered(record), None)
+        }
+        PackageAction::Deploy => package::deploying_time(record, now),
+    }
+    .map_err(|e| format!("model {}: {e}", record.version))
+}
+
+/// Builds the package in a worker, then (when deploying, and unless it is deployed already)
+/// marks the model deployed — a model that cannot be packaged is never deployed — and downloads
+/// the ZIP.
+fn package(
+    state: AppState,
+    version: String,
+    busy: RwSignal<Option<String>>,
+    action: PackageAction,
+) {
     let stored = match state.model(&version) {
         Ok(s) => s,
         Err(e) => return state.notify(format!("cannot read model {version}: {e}"), true),
     };
-    let at = if already {
-        stored
-            .record
-            .deployed_at
-            .as_deref()
-            .and_then(|t| parse_iso8601(t).ok())
-            .map(|t| t.micros)
-            .unwrap_or_else(|| state.settings.with_untracked(Settings::now).0)
-    } else {
-        state.settings.with_untracked(Settings::now).0
+    let already =
+        action == PackageAction::Download || stored.record.status == ModelStatus::Deployed;
+    let now = state.settings.with_untracked(Settings::now).0;
+    let at = match package_time(&stored.record, action, now) {
+        Ok(at) => at,
+        Err(e) => return state.notify(format!("cannot package {e}"), true),
     };
     let blob = match download::blob(&stored.bytes) {
         Ok(b) => b,
@@ -249,6 +279,9 @@ fn deploy(state: AppState, version: String, busy: RwSignal<Option<String>>, alre
                 format!("Model {version} is deployed; downloaded {file_name}."),
                 false,
             ),
+            Err(e) if action == PackageAction::Download => {
+                state.notify(format!("Model {version} was not packaged: {e}"), true)
+            }
             Err(e) => state.notify(format!("Model {version} was not deployed: {e}"), true),
         }
     });
@@ -622,5 +655,49 @@ pub fn ModelDetails(version: String) -> impl IntoView {
             }}
             <p><a href="#/models">"Download, deploy or delete it from the models list."</a></p>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_735_689_600_000_000; // 2025-01-01T00:00:00Z
+
+    fn record(status: &str, deployed_at: Option<&str>) -> ModelRecord {
+        serde_json::from_value(serde_json::json!({
+            "version": "20240601_120000", "status": status,
+            "created_at": "2024-06-01T12:00:00Z", "registered_at": "2024-07-01T00:00:00Z",
+            "deployed_at": deployed_at, "archived_at": null, "detector": "isolation_forest",
+            "samples": 900, "features": 24, "size_bytes": 1, "sha256": "00",
+            "lineage_file": "export.json", "metrics": { "anomaly_ratio": 0.1 }
+        }))
+        .expect("a record")
+    }
+
+    #[test]
+    fn a_package_download_records_what_the_cli_and_the_server_record() {
+        let created = 1_717_243_200_000_000; // 2024-06-01T12:00:00Z
+        let deployed = 1_719_792_000_000_000; // 2024-07-01T00:00:00Z
+        let ready = record("ready", None);
+        // Not deployed: its creation, not the browser's registration time or clock.
+        assert_eq!(
+            package_time(&ready, PackageAction::Download, NOW),
+            Ok(created)
+        );
+        assert_eq!(package_time(&ready, PackageAction::Deploy, NOW), Ok(NOW));
+        let live = record("deployed", Some("2024-07-01T00:00:00Z"));
+        for action in [PackageAction::Download, PackageAction::Deploy] {
+            assert_eq!(package_time(&live, action, NOW), Ok(deployed));
+        }
+        let archived = record("archived", Some("2024-07-01T00:00:00Z"));
+        assert_eq!(
+            package_time(&archived, PackageAction::Download, NOW),
+            Ok(deployed)
+        );
+        assert_eq!(package_time(&archived, PackageAction::Deploy, NOW), Ok(NOW));
+        let broken = record("deployed", Some("last week"));
+        let e = package_time(&broken, PackageAction::Download, NOW).expect_err("unreadable");
+        assert!(e.starts_with("model 20240601_120000: deployed_at: "), "{e}");
     }
 }

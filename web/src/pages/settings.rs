@@ -4,10 +4,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mcp_train_core::time::parse_iso8601;
 
+use crate::api_client;
 use crate::components::StatusBadge;
 use crate::format;
 use crate::idb;
-use crate::server;
 use crate::state::AppState;
 
 #[component]
@@ -96,7 +96,7 @@ fn ServerSettings() -> impl IntoView {
     let connect = move || {
         let text = url.get_untracked().trim().to_owned();
         if !text.is_empty() {
-            if let Err(e) = server::api_base(&text) {
+            if let Err(e) = api_client::api_base(&text) {
                 error.set(Some(e));
                 return;
             }

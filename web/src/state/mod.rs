@@ -87,7 +87,7 @@ impl AppState {
             files: StoredValue::new_local(HashMap::new()),
             running: StoredValue::new_local(None),
             channel: StoredValue::new_local(None),
-            same_origin: StoredValue::new_local(crate::server::same_origin_api()),
+            same_origin: StoredValue::new_local(crate::api_client::same_origin_api()),
             following: StoredValue::new_local(HashSet::new()),
             connection: StoredValue::new_local(0),
         };

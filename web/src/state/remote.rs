@@ -5,13 +5,14 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use mcp_train_core::api::{self, Deployment, Health, StorageStatus};
 use mcp_train_core::pipeline::ModelArtifact;
 use mcp_train_core::registry::{ModelRecord, ModelStatus};
 use mcp_train_core::time::parse_iso8601;
 use web_sys::File;
 
 use super::{AppState, Job, JobResult, JobStatus, ServerJobInfo, Settings};
-use crate::server::{self, ApiError, Deployment, Health, Server, ServerJob, ServerJobStatus};
+use crate::api_client::{self, ApiError, Server};
 use mcp_train_core::pipeline::TrainChoices;
 
 /// Where the connection to a server is.
@@ -60,7 +61,8 @@ fn describe(health: &Health, api: &str, models: usize, has_token: bool) -> Strin
         "Connected to mcp-train {} at {api}: {models} shared models.",
         health.version
     );
-    if let Some(storage) = health.storage.as_ref().filter(|s| s.status != "ok") {
+    let storage = &health.storage;
+    if storage.status != StorageStatus::Ok {
         text.push_str(&format!(
             " Its storage is {}: {}.",
             storage.status,
@@ -68,7 +70,7 @@ fn describe(health: &Health, api: &str, models: usize, has_token: bool) -> Strin
         ));
     }
     match (health.auth, has_token) {
-        (Some(auth), false) if auth.writes => {
+        (auth, false) if auth.writes => {
             text.push_str(" Sharing and training there need its token.")
         }
         (_, true) => text.push_str(" The token is sent with every request."),
@@ -92,7 +94,7 @@ impl AppState {
                 None => return Ok(None),
             }
         } else {
-            server::api_base(url)?
+            api_client::api_base(url)?
         };
         Ok(Some(Server::new(api, &settings.server_token)))
     }
@@ -165,7 +167,7 @@ impl AppState {
                     self.shared.set(models);
                     for job in jobs.iter().rev() {
                         self.apply_server_job(&api, job);
-                        if !job.status.is_finished() {
+                        if !job.status.finished() {
                             self.follow_server_job(api.clone(), job.id.clone());
                         }
                     }
@@ -213,17 +215,17 @@ impl AppState {
     }
 
     /// Shows the server's latest word on a job in the jobs list.
-    fn apply_server_job(self, api: &str, job: &ServerJob) {
+    fn apply_server_job(self, api: &str, job: &api::Job) {
         let status = match job.status {
-            ServerJobStatus::Queued => JobStatus::Pending,
-            ServerJobStatus::Running => JobStatus::Running,
-            ServerJobStatus::Completed => JobStatus::Completed,
-            ServerJobStatus::Failed => JobStatus::Failed,
-            ServerJobStatus::Cancelled => JobStatus::Cancelled,
+            api::JobStatus::Queued => JobStatus::Pending,
+            api::JobStatus::Running => JobStatus::Running,
+            api::JobStatus::Completed => JobStatus::Completed,
+            api::JobStatus::Failed => JobStatus::Failed,
+            api::JobStatus::Cancelled => JobStatus::Cancelled,
         };
         let stage = match job.status {
-            ServerJobStatus::Queued => "queued on the server".to_owned(),
-            ServerJobStatus::Completed => "done".to_owned(),
+            api::JobStatus::Queued => "queued on the server".to_owned(),
+            api::JobStatus::Completed => "done".to_owned(),
             _ if job.progress.stage.is_empty() => "running".to_owned(),
             _ => job.progress.stage.clone(),
         };
@@ -295,7 +297,7 @@ impl AppState {
                 f.remove(&id);
             });
             match end {
-                Ok(job) if job.status == ServerJobStatus::Completed => {
+                Ok(job) if job.status == api::JobStatus::Completed => {
                     self.refresh_shared();
                     if let Err(e) = self.load_server_result(&id).await {
                         self.notify(format!("The server job completed, but {e}"), true);
@@ -335,14 +337,14 @@ impl AppState {
     pub async fn start_server_job(self, file: File, choices: TrainChoices) -> Result<(), String> {
         let server = self.connected()?;
         let (now, fixed) = self.settings.with_untracked(Settings::now);
-        let query = server::train_query(&choices, &file.name(), fixed.then_some(now));
+        let query = api_client::train_query(&choices, &file.name(), fixed.then_some(now));
         let job = server
             .start_job(&file, &query)
             .await
             .map_err(|e| e.to_string())?;
         let api = server.api().to_owned();
         self.apply_server_job(&api, &job);
-        if job.status.is_finished() {
+        if job.status.finished() {
             return Ok(());
         }
         self.follow_server_job(api, job.id);
@@ -449,21 +451,24 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::{HealthAuth, HealthStorage};
+    use mcp_train_core::api::{HealthAuth, HealthLimits, HealthStatus, HealthStorage};
 
     fn health(writes: bool, storage: &str) -> Health {
         Health {
-            status: "ok".to_owned(),
+            status: HealthStatus::Ok,
             version: "0.1.0".to_owned(),
-            storage: Some(HealthStorage {
-                status: storage.to_owned(),
-                models: Some(2),
-                message: (storage != "ok").then(|| "permission denied".to_owned()),
-            }),
-            auth: Some(HealthAuth {
+            storage: match storage {
+                "ok" => HealthStorage::ok(2, 1234),
+                _ => HealthStorage::unavailable("permission denied"),
+            },
+            auth: HealthAuth {
                 writes,
                 reads: false,
-            }),
+            },
+            limits: HealthLimits {
+                max_export_mb: 1024,
+                max_upload_mb: 1024,
+            },
         }
     }
 

@@ -1,6 +1,6 @@
 //! The page's client of an `mcp-train serve` API (docs/API.md): where the server is, requests
 //! that carry the token, the server's JSON errors as readable messages, and a training job's
-//! event stream.
+//! event stream. The JSON it reads is the server's own types (`mcp_train_core::api`).
 //!
 //! The app finds a server in two ways only: the page was served by one (its `index.html` carries
 //! `<meta name="mcp-train-api" content="/api">`), or the user entered a URL in Settings. Without
@@ -10,10 +10,10 @@
 use std::fmt;
 
 use js_sys::{Promise, Reflect, Uint8Array};
-use mcp_train_core::pipeline::{TrainChoices, TrainParams};
+use mcp_train_core::api::{Deployment, ErrorBody, Health, Job, JobList, ModelList};
+use mcp_train_core::pipeline::TrainChoices;
 use mcp_train_core::registry::ModelRecord;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, Headers, ReadableStreamDefaultReader, RequestCache, RequestInit, Response};
@@ -79,17 +79,8 @@ impl std::error::Error for ApiError {}
 impl ApiError {
     /// The error a non-2xx answer stands for: its JSON error when it has one, else its text.
     pub fn from_answer(status: u16, body: &str) -> ApiError {
-        #[derive(Deserialize)]
-        struct Envelope {
-            error: Detail,
-        }
-        #[derive(Deserialize)]
-        struct Detail {
-            code: String,
-            message: String,
-        }
-        match serde_json::from_str::<Envelope>(body) {
-            Ok(Envelope { error }) => ApiError::Refused {
+        match serde_json::from_str::<ErrorBody>(body) {
+            Ok(ErrorBody { error }) => ApiError::Refused {
                 status,
                 code: error.code,
                 message: error.message,
@@ -116,110 +107,6 @@ impl ApiError {
             _ => None,
         }
     }
-}
-
-/// `GET /api/health`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Health {
-    pub status: String,
-    pub version: String,
-    #[serde(default)]
-    pub storage: Option<HealthStorage>,
-    #[serde(default)]
-    pub auth: Option<HealthAuth>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct HealthStorage {
-    pub status: String,
-    #[serde(default)]
-    pub models: Option<usize>,
-    #[serde(default)]
-    pub message: Option<String>,
-}
-
-/// Which requests need the token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub struct HealthAuth {
-    pub writes: bool,
-    pub reads: bool,
-}
-
-/// `POST /api/models/{version}/deploy`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Deployment {
-    pub model: ModelRecord,
-    #[serde(default)]
-    pub previous: Option<ModelRecord>,
-    pub changed: bool,
-}
-
-/// A training job's status on the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServerJobStatus {
-    Queued,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-}
-
-impl ServerJobStatus {
-    pub fn is_finished(self) -> bool {
-        matches!(
-            self,
-            ServerJobStatus::Completed | ServerJobStatus::Failed | ServerJobStatus::Cancelled
-        )
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-pub struct JobProgress {
-    #[serde(default)]
-    pub stage: String,
-    #[serde(default)]
-    pub fraction: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct JobError {
-    pub code: String,
-    pub message: String,
-}
-
-/// A training job as the server describes it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ServerJob {
-    pub id: String,
-    pub status: ServerJobStatus,
-    pub file_name: String,
-    #[serde(default)]
-    pub size_bytes: u64,
-    pub created_at: String,
-    #[serde(default)]
-    pub started_at: Option<String>,
-    #[serde(default)]
-    pub finished_at: Option<String>,
-    #[serde(default)]
-    pub progress: JobProgress,
-    pub params: TrainParams,
-    #[serde(default)]
-    pub records: Option<usize>,
-    #[serde(default)]
-    pub model: Option<ModelRecord>,
-    #[serde(default)]
-    pub error: Option<JobError>,
-}
-
-#[derive(Deserialize)]
-struct ModelList {
-    models: Vec<ModelRecord>,
-}
-
-#[derive(Deserialize)]
-struct JobList {
-    jobs: Vec<ServerJob>,
 }
 
 /// A request body.
@@ -367,7 +254,7 @@ impl Server {
     }
 
     /// Uploads an export (streamed from disk) and queues a training job on it.
-    pub async fn start_job(&self, export: &Blob, query: &str) -> Result<ServerJob, ApiError> {
+    pub async fn start_job(&self, export: &Blob, query: &str) -> Result<Job, ApiError> {
         self.json(
             "POST",
             &format!("/training/jobs?{query}"),
@@ -377,12 +264,12 @@ impl Server {
     }
 
     /// The server's jobs, newest first.
-    pub async fn jobs(&self) -> Result<Vec<ServerJob>, ApiError> {
+    pub async fn jobs(&self) -> Result<Vec<Job>, ApiError> {
         let list: JobList = self.json("GET", "/training/jobs", Body::Empty).await?;
         Ok(list.jobs)
     }
 
-    pub async fn job(&self, id: &str) -> Result<ServerJob, ApiError> {
+    pub async fn job(&self, id: &str) -> Result<Job, ApiError> {
         self.json(
             "GET",
             &format!("/training/jobs/{}", encode_component(id)),
@@ -392,7 +279,7 @@ impl Server {
     }
 
     /// Cancels a queued or running job; removes a finished one from the server's list.
-    pub async fn cancel_job(&self, id: &str) -> Result<ServerJob, ApiError> {
+    pub async fn cancel_job(&self, id: &str) -> Result<Job, ApiError> {
         self.json(
             "DELETE",
             &format!("/training/jobs/{}", encode_component(id)),
@@ -407,8 +294,8 @@ impl Server {
     pub async fn follow_job(
         &self,
         id: &str,
-        mut on_update: impl FnMut(&ServerJob),
-    ) -> Result<ServerJob, ApiError> {
+        mut on_update: impl FnMut(&Job),
+    ) -> Result<Job, ApiError> {
         if let Ok(Some(job)) = self.read_events(id, &mut on_update).await {
             return Ok(job);
         }
@@ -418,7 +305,7 @@ impl Server {
                 Ok(job) => {
                     failures = 0;
                     on_update(&job);
-                    if job.status.is_finished() {
+                    if job.status.finished() {
                         return Ok(job);
                     }
                 }
@@ -440,8 +327,8 @@ impl Server {
     async fn read_events(
         &self,
         id: &str,
-        on_update: &mut impl FnMut(&ServerJob),
-    ) -> Result<Option<ServerJob>, ApiError> {
+        on_update: &mut impl FnMut(&Job),
+    ) -> Result<Option<Job>, ApiError> {
         let path = format!("/training/jobs/{}/events", encode_component(id));
         let response = self.request("GET", &path, Body::Empty).await?;
         let stream = response
@@ -468,10 +355,10 @@ impl Server {
             };
             let bytes = Uint8Array::new(&value).to_vec();
             for event in events.push(&bytes) {
-                let job: ServerJob = serde_json::from_str(&event.data)
+                let job: Job = serde_json::from_str(&event.data)
                     .map_err(|e| ApiError::Unreadable(format!("a job event: {e}")))?;
                 on_update(&job);
-                if event.name == "done" || job.status.is_finished() {
+                if event.name == "done" || job.status.finished() {
                     // The server ends the stream now; stop reading rather than wait for it.
                     let _ = reader.cancel();
                     return Ok(Some(job));
@@ -640,6 +527,7 @@ fn parse_event(block: &str) -> Option<SseEvent> {
 mod tests {
     use super::*;
     use mcp_train_core::config::{AutoOr, Config, MaxSamples};
+    use mcp_train_core::pipeline::TrainParams;
 
     #[test]
     fn a_settings_url_names_the_server_or_its_api() {
@@ -769,14 +657,15 @@ mod tests {
 
     #[test]
     fn a_server_job_reads_from_the_api_json() {
+        use mcp_train_core::api::JobStatus;
         let json = r#"{ "id": "5f0c", "status": "running", "file_name": "export.json",
             "size_bytes": 1234, "created_at": "2024-06-01T12:00:00Z", "started_at": null,
             "finished_at": null, "progress": { "stage": "fit", "fraction": 0.42 },
             "params": { "detector": "isolation_forest", "seed": 42, "contamination": "auto",
               "n_estimators": 100, "max_samples": "auto", "n_neighbors": 20, "drop_invalid": false },
             "records": 10, "dropped": 0, "model": null, "error": null }"#;
-        let job: ServerJob = serde_json::from_str(json).expect("a job");
-        assert_eq!(job.status, ServerJobStatus::Running);
+        let job: Job = serde_json::from_str(json).expect("a job");
+        assert_eq!(job.status, JobStatus::Running);
         assert_eq!(job.progress.fraction, 0.42);
         assert_eq!(job.params.seed, 42);
     }

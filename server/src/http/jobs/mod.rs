@@ -1,0 +1,230 @@
+//! `/api/training/jobs`: exports uploaded to the server and trained natively by the same pipeline
+//! as the CLI and the browser. Jobs run one at a time per process (training uses every core), on
+//! a thread of their own (`runner`), in the order they were accepted; their state lives in memory
+//! and is published through a `watch` channel that the job list, the job view and the event
+//! streams read. The JSON of a job is `mcp_train_core::api::Job`.
+
+mod params;
+mod runner;
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::stream::{self, Stream};
+use mcp_train_core::api::{Job, JobList, JobProgress, JobStatus};
+use mcp_train_core::export::{parse_export, ValidateOptions};
+use mcp_train_core::time::format_iso8601;
+use tokio::sync::watch;
+
+use super::error::{ApiError, ApiResult};
+use super::upload::{self, Limit};
+use super::{blocking, AppState};
+use crate::fs::clock::now_micros;
+use params::parse_params;
+use runner::Handle;
+pub use runner::Jobs;
+
+/// Jobs that may wait for the runner at once (each keeps its export on disk).
+const MAX_QUEUED_JOBS: usize = 8;
+/// Finished jobs kept in memory; older finished ones are forgotten (their models stay registered).
+const KEPT_FINISHED_JOBS: usize = 200;
+
+pub async fn create(
+    State(state): State<AppState>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let (params, file_name, created_at_micros) = parse_params(&query, &state.config)?;
+    // Refused before the export is received: each queued job keeps its export on disk.
+    let queued = state
+        .jobs
+        .handles()
+        .iter()
+        .filter(|h| h.state.borrow().status == JobStatus::Queued)
+        .count();
+    if queued >= MAX_QUEUED_JOBS {
+        let mut busy = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("{queued} training jobs are waiting already; try again when one has run"),
+        )
+        .into_response();
+        busy.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        return Ok(busy);
+    }
+    let limit = Limit {
+        what: "export",
+        mb: state.config.training.limits.max_export_mb,
+    };
+    let staged = upload::stage(&state, "/api/training/jobs", limit, &headers, body).await?;
+    // Validate before accepting, so a broken export is a 422 now rather than a failed job later.
+    let mut validation = state.config.training.validation.clone();
+    validation.drop_invalid = params.drop_invalid;
+    let path = staged.path.clone();
+    let (records, dropped) = {
+        let _permit = state.heavy_work().await?;
+        blocking(move || check_export(&path, &validation)).await?
+    };
+    let id = upload::random_hex()?;
+    let job = Job {
+        id: id.clone(),
+        status: JobStatus::Queued,
+        file_name,
+        size_bytes: staged.size,
+        created_at: format_iso8601(now_micros()),
+        started_at: None,
+        finished_at: None,
+        progress: JobProgress {
+            stage: "queued".to_owned(),
+            fraction: 0.0,
+        },
+        params,
+        records,
+        dropped,
+        model: None,
+        error: None,
+    };
+    let handle = Arc::new(Handle {
+        id: id.clone(),
+        cancel: AtomicBool::new(false),
+        state: watch::Sender::new(job.clone()),
+        export: Mutex::new(Some(staged)),
+        created_at_micros,
+    });
+    {
+        let mut handles = state.jobs.handles();
+        handles.insert(0, handle.clone());
+        let mut finished = 0;
+        handles.retain(|h| {
+            if !h.state.borrow().status.finished() {
+                return true;
+            }
+            finished += 1;
+            finished <= KEPT_FINISHED_JOBS
+        });
+    }
+    state.jobs.enqueue(handle)?;
+    tracing::info!(job = %id, size_bytes = job.size_bytes, records, "training job accepted");
+    let mut response = (StatusCode::ACCEPTED, Json(&job)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/training/jobs/{id}")) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// Validates a staged export: its usable and dropped record counts, or 422 naming the problems.
+fn check_export(path: &std::path::Path, options: &ValidateOptions) -> ApiResult<(usize, usize)> {
+    let bytes =
+        std::fs::read(path).map_err(|e| ApiError::internal("cannot read the export", &e))?;
+    let invalid = |message: String| ApiError::unprocessable("invalid_export", message);
+    let parsed = parse_export(&bytes, options)
+        .map_err(|e| invalid(format!("the export is invalid: {e}")))?;
+    let report = parsed.report;
+    if !report.valid {
+        let count = report.error_count();
+        let first = report
+            .first_error()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "it holds no usable records".to_owned());
+        let message = if count > 0 {
+            format!(
+                "the export has {count} error{} (send drop_invalid=true to leave those records out); the first: {first}",
+                if count == 1 { "" } else { "s" }
+            )
+        } else {
+            format!("the export is not usable: {first}")
+        };
+        return Err(invalid(message));
+    }
+    let dropped = report.dropped.as_ref().map_or(0, |d| d.count);
+    Ok((report.summary.records, dropped))
+}
+
+pub async fn list(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    let jobs: Vec<Job> = state.jobs.handles().iter().map(|h| h.snapshot()).collect();
+    Ok(Json(super::sorted_json(&JobList { jobs })?))
+}
+
+pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Job>> {
+    Ok(Json(state.jobs.find(&id)?.snapshot()))
+}
+
+/// Cancels a queued or running job (waiting, up to a few seconds, until it has stopped), or
+/// removes a finished one from the list.
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let handle = state.jobs.find(&id)?;
+    if handle.snapshot().status.finished() {
+        state.jobs.handles().retain(|h| h.id != id);
+        return Ok(Json(handle.snapshot()).into_response());
+    }
+    handle.cancel.store(true, Ordering::SeqCst);
+    // A queued job never starts: mark it now and free its export.
+    if handle.take_export().is_some() {
+        handle.update(|j| {
+            if j.status == JobStatus::Queued {
+                j.status = JobStatus::Cancelled;
+                j.finished_at = Some(format_iso8601(now_micros()));
+            }
+        });
+    }
+    let mut changes = handle.state.subscribe();
+    let stopped = tokio::time::timeout(
+        Duration::from_secs(30),
+        changes.wait_for(|j| j.status.finished()),
+    )
+    .await;
+    let job = handle.snapshot();
+    if stopped.is_err() {
+        tracing::warn!(job = %id, "the job has not stopped 30 s after it was cancelled");
+        return Ok((StatusCode::ACCEPTED, Json(job)).into_response());
+    }
+    Ok(Json(job).into_response())
+}
+
+/// Server-sent events: the job as `progress` events, then `done` once it has finished.
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let handle = state.jobs.find(&id)?;
+    let receiver = handle.state.subscribe();
+    // State: the receiver, and whether the stream is over; the first item is the job as it is.
+    // The stream also ends when the server stops, so open streams do not hold up the stop (a
+    // client reconnects or falls back to polling).
+    let stopping = state.stopping.clone();
+    let events = stream::unfold(
+        (receiver, stopping, false, true),
+        |(mut rx, mut stopping, over, first)| async move {
+            if over {
+                return None;
+            }
+            if !first {
+                tokio::select! {
+                    changed = rx.changed() => {
+                        // The job was dropped (never happens while the server runs): end.
+                        changed.ok()?;
+                    }
+                    _ = stopping.wait_for(|s| *s) => return None,
+                }
+            }
+            let job = rx.borrow_and_update().clone();
+            let done = job.status.finished();
+            let event = Event::default()
+                .event(if done { "done" } else { "progress" })
+                .json_data(&job)
+                .unwrap_or_else(|_| Event::default().event("progress"));
+            Some((Ok(event), (rx, stopping, done, false)))
+        },
+    );
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
