@@ -119,6 +119,8 @@
 //! assert!(verdict.problems.iter().any(|p| p.file == "model.json"), "{:?}", verdict.problems);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod config;
 pub mod display;
