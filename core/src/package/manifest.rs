@@ -240,7 +240,7 @@ pub struct Manifest {
     pub inference_config: InferenceConfig,
     /// Vectors and expected scores any consumer can check its scorer against.
     pub self_test: SelfTest,
-    /// SHA-256 of this file written with [`MANIFEST_HASH_PLACEHOLDER`] here; makes edits detectable.
+    /// SHA-256 of this file as written with 64 zeros here; makes any edit to it detectable.
     pub manifest_sha256: String,
 }
 

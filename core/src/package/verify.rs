@@ -49,7 +49,7 @@ pub struct FileCheck {
     pub name: String,
     /// What the check found.
     pub status: FileStatus,
-    /// Lower-case hex SHA-256 the manifest records; `None` when it does not list the file.
+    /// SHA-256 the manifest records; `None` when it does not list the file (or it is the manifest).
     pub expected_sha256: Option<String>,
     /// SHA-256 of the bytes found; `None` when the file is missing.
     pub actual_sha256: Option<String>,

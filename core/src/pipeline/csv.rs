@@ -69,7 +69,7 @@ pub enum CsvError {
         /// Columns in the header.
         expected: usize,
     },
-    /// A cell that is not a usable value (not a finite number, or not a label).
+    /// A cell that is empty, not a finite number, or (in the label column) not 0/1 or true/false.
     #[error("features CSV row {row} (line {line}), column {column:?}: {message}")]
     Cell {
         /// 1-based data row.

@@ -199,9 +199,9 @@ pub enum TrainError {
     ColumnMismatch {
         /// 1-based column where the names first differ.
         column: usize,
-        /// The model's feature columns, comma-separated.
+        /// The model's feature at that column, or `(none)`.
         model: String,
-        /// The file's feature columns, comma-separated.
+        /// The file's column there, or `(none)`.
         file: String,
     },
     /// Evaluation of data without labels.
