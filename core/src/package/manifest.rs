@@ -80,7 +80,8 @@ pub struct TrainingSummary {
     pub features: usize,
     /// Seed of the random split and the detector, so training can be repeated exactly.
     pub seed: u64,
-    /// Wall-clock training time, in milliseconds (0 for reproducible builds under `SOURCE_DATE_EPOCH`).
+    /// Wall-clock training time, in milliseconds (0 for reproducible builds, under
+    /// `SOURCE_DATE_EPOCH`).
     pub duration_ms: f64,
     /// Input records dropped as invalid (with drop-invalid).
     pub dropped_records: usize,
@@ -99,7 +100,8 @@ pub struct EvaluationSummary {
     pub anomaly_ratio: f64,
     /// Held-out metrics; `null` when the training data had no labels.
     pub metrics: Option<ClassificationMetrics>,
-    /// Each configured acceptance threshold (`min_*`, `max_anomaly_ratio`) and whether the model met it.
+    /// Each configured acceptance threshold (`min_*`, `max_anomaly_ratio`) and whether the model
+    /// met it.
     pub threshold_checks: Vec<ThresholdCheck>,
     /// Permutation importance of each feature for the scores.
     pub feature_importance: Vec<FeatureImportance>,
@@ -175,7 +177,8 @@ pub struct InferenceConfig {
     pub n_features: usize,
     /// A row is an anomaly when its score is below this (the model's offset).
     pub threshold: f64,
-    /// A row is an anomaly when its decision value (score − threshold) is below this (always 0.0).
+    /// A row is an anomaly when its decision value (score − threshold) is below this (always
+    /// 0.0).
     pub decision_threshold: f64,
     /// Share of training rows the model flags as anomalies, in `[0, 1]`.
     pub anomaly_ratio: f64,

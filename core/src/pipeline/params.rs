@@ -29,7 +29,8 @@ pub struct TrainParams {
     pub detector: DetectorKind,
     /// The run's one seed: detector, held-out split and feature-importance sample.
     pub seed: u64,
-    /// Expected share of anomalies, in (0, 0.5], which sets the threshold; `auto` keeps the detector's fixed default offset.
+    /// Expected share of anomalies, in (0, 0.5], which sets the threshold; `auto` keeps the
+    /// detector's fixed default offset.
     pub contamination: AutoOr<Contamination>,
     /// Trees in the isolation forest, 1 to [`N_ESTIMATORS_MAX`].
     pub n_estimators: u32,
