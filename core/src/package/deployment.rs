@@ -9,7 +9,9 @@ use crate::time::{parse_iso8601, TimestampError};
 /// `model.json` (`mcp-train package model.json`).
 #[derive(Debug, Clone, Copy)]
 pub enum PackagedModel<'a> {
+    /// A model in a registry; its record gives `deployed_at` and `created_at`.
     Registered(&'a ModelRecord),
+    /// A bare `model.json`; its own `created_at` is the only time it has.
     File(&'a ModelArtifact),
 }
 
@@ -19,6 +21,7 @@ pub enum PackagedModel<'a> {
 pub struct DeploymentTimeError {
     /// `deployed_at` or `created_at`.
     pub field: &'static str,
+    /// Why the time does not parse.
     pub source: TimestampError,
 }
 

@@ -30,13 +30,21 @@ use crate::pipeline::{sha256_hex, ArtifactError, ModelArtifact};
 use crate::time::format_iso8601;
 use zip::{ZipEntry, ZipError};
 
+/// Name of the model file in a package.
 pub const MODEL_FILE: &str = "model.json";
+/// Name of the scaler file in a package.
 pub const SCALER_FILE: &str = "scaler.json";
+/// Name of the metadata file in a package.
 pub const METADATA_FILE: &str = "metadata.json";
+/// Name of the manifest, which carries every other file's hash.
 pub const MANIFEST_FILE: &str = "deployment_manifest.json";
+/// Name of the script that checks a package with the Python standard library only.
 pub const VALIDATE_SCRIPT: &str = "validate_model.py";
+/// Name of the script that scores rows with the packaged model.
 pub const INFERENCE_SCRIPT: &str = "inference_example.py";
+/// Name of the (empty) Python requirements file.
 pub const REQUIREMENTS_FILE: &str = "requirements.txt";
+/// Name of the package's human-readable model card.
 pub const README_FILE: &str = "README.md";
 
 /// Every file of a package, sorted.
@@ -62,12 +70,16 @@ const SELF_TEST_VECTORS: usize = 8;
 /// Why a package could not be built or read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PackageError {
+    /// `model.json` does not load as a model.
     #[error("model.json: {0}")]
     Model(#[from] ArtifactError),
+    /// The model cannot score its own self-test vectors.
     #[error("cannot score the self-test vectors: {0}")]
     SelfTest(String),
+    /// The ZIP cannot be written or read.
     #[error(transparent)]
     Archive(#[from] ZipError),
+    /// The ZIP holds no files at all.
     #[error("the archive holds no files")]
     Empty,
 }
@@ -79,6 +91,7 @@ pub struct DeploymentPackage {
     pub file_name: String,
     /// The ZIP's bytes.
     pub bytes: Vec<u8>,
+    /// The package's `deployment_manifest.json`, as written.
     pub manifest: Manifest,
 }
 

@@ -45,17 +45,24 @@ pub enum FileStatus {
 /// One file of the package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileCheck {
+    /// File name inside the package, without the folder.
     pub name: String,
+    /// What the check found.
     pub status: FileStatus,
+    /// SHA-256 the manifest records; `None` when it does not list the file (or it is the manifest).
     pub expected_sha256: Option<String>,
+    /// SHA-256 of the bytes found; `None` when the file is missing.
     pub actual_sha256: Option<String>,
+    /// Size of the bytes found; `None` when the file is missing.
     pub size_bytes: Option<u64>,
 }
 
 /// One thing wrong, and the file it is in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
+    /// The package file the problem is in.
     pub file: String,
+    /// What is wrong, in a sentence for the user.
     pub message: String,
 }
 
@@ -68,8 +75,11 @@ impl std::fmt::Display for Problem {
 /// How the self-test went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SelfTestOutcome {
+    /// Vectors in the manifest's self-test.
     pub vectors: usize,
+    /// Vectors whose score and decision the model reproduced within `tolerance`.
     pub passed: usize,
+    /// Largest difference allowed, as the manifest states it.
     pub tolerance: f64,
     /// Largest |score − expected| and |decision − expected| over the vectors.
     pub max_difference: f64,
@@ -84,11 +94,13 @@ pub struct Verification {
     pub model_version: Option<String>,
     /// The folder the files sit in, if they sit in one.
     pub folder: Option<String>,
+    /// Every file checked, by name.
     pub files: Vec<FileCheck>,
     /// Whether `model.json` loads and agrees with `scaler.json` and the manifest.
     pub model_loads: bool,
     /// `None` when the model could not be loaded or the manifest read.
     pub self_test: Option<SelfTestOutcome>,
+    /// Everything wrong with the package; empty exactly when `ok`.
     pub problems: Vec<Problem>,
 }
 

@@ -30,7 +30,10 @@ pub enum InputSchema {
     /// Extracted from exports by this crate (`wifi-v1`).
     Export(FeatureSchema),
     /// Brought by the user as a CSV with these columns, in this order.
-    FeaturesCsv { features: Vec<String> },
+    FeaturesCsv {
+        /// The CSV's feature columns, in order.
+        features: Vec<String>,
+    },
 }
 
 impl InputSchema {
@@ -47,12 +50,18 @@ impl InputSchema {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Detector {
+    /// An isolation forest.
     IsolationForest {
+        /// Hyperparameters the forest was fitted with.
         params: IsolationForestConfig,
+        /// The fitted trees, as flat arrays.
         model: IsolationForest,
     },
+    /// A local outlier factor detector.
     Lof {
+        /// Hyperparameters the detector was fitted with.
         params: LofConfig,
+        /// The fitted state: the training points and their neighbourhoods.
         model: LocalOutlierFactor,
     },
 }
@@ -105,15 +114,18 @@ pub struct Threshold {
 pub struct TrainingInfo {
     /// Rows the detector was fitted on.
     pub samples: usize,
+    /// Features per row.
     pub features: usize,
     /// Rows held out for evaluation (labelled input only).
     pub test_samples: usize,
+    /// Seed of the split and the detector; the same data, parameters and seed give the same model.
     pub seed: u64,
     /// Wall-clock milliseconds as measured by the caller (0 when reproducible builds are
     /// requested with `SOURCE_DATE_EPOCH`).
     pub duration_ms: f64,
     /// Records dropped as invalid (with drop-invalid).
     pub dropped_records: usize,
+    /// Whether the input carried anomaly labels.
     pub labelled: bool,
 }
 
@@ -128,8 +140,11 @@ pub struct Evaluation {
     pub score_histogram: Histogram,
     /// Metrics on the held-out test rows (labelled input only).
     pub metrics: Option<ClassificationMetrics>,
+    /// ROC curve on the held-out rows (labelled input only).
     pub roc_curve: Option<Curve>,
+    /// Precision–recall curve on the held-out rows (labelled input only).
     pub pr_curve: Option<Curve>,
+    /// Each configured acceptance threshold and whether the model met it.
     pub threshold_checks: Vec<ThresholdCheck>,
     /// Permutation importance of each feature for the scores.
     pub feature_importance: Vec<FeatureImportance>,
@@ -140,12 +155,18 @@ pub struct Evaluation {
 pub struct Lineage {
     /// `export` or `features_csv`.
     pub source: String,
+    /// Name of the input file.
     pub file_name: String,
+    /// Size of the input file, in bytes.
     pub size_bytes: u64,
+    /// Lower-case hex SHA-256 of the input file.
     pub sha256: String,
+    /// The export's own id, from its metadata, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export_id: Option<String>,
+    /// Records (rows) read from the input.
     pub records: usize,
+    /// Start, end and span of the export's records, when it has timestamps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_range: Option<crate::export::TimeRange>,
 }
@@ -153,33 +174,56 @@ pub struct Lineage {
 /// The whole model file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelArtifact {
+    /// Always [`MODEL_FORMAT`]; identifies the file as an mcp-train model.
     pub format: String,
+    /// Layout version of the file; a loader refuses any other than [`MODEL_FORMAT_VERSION`].
     pub format_version: u32,
     /// `YYYYMMDD_HHMMSS` of `created_at`.
     pub version: String,
+    /// When the model was trained (ISO 8601, UTC).
     pub created_at: String,
     /// `mcp-train <version>`.
     pub generator: String,
+    /// The features the model expects, in order.
     pub input: InputSchema,
+    /// The fitted standard scaler applied before scoring.
     pub scaler: StandardScaler,
+    /// The fitted detector and its parameters.
     pub detector: Detector,
+    /// How scores become anomaly decisions.
     pub threshold: Threshold,
+    /// How the model was trained.
     pub training: TrainingInfo,
+    /// How the model scored.
     pub evaluation: Evaluation,
+    /// Where the training data came from.
     pub lineage: Lineage,
 }
 
 /// Why a model file cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ArtifactError {
+    /// The bytes are not valid JSON or not the shape of a model file.
     #[error("not a model file: {0}")]
     Corrupt(String),
+    /// The `format` field names something other than [`MODEL_FORMAT`].
     #[error("not an mcp-train model (format {0:?})")]
     WrongFormat(String),
+    /// The file's layout version is not the one this build reads.
     #[error("model format version {found} is not supported (this build reads version {MODEL_FORMAT_VERSION})")]
-    WrongVersion { found: u64 },
+    WrongVersion {
+        /// The `format_version` the file declares.
+        found: u64,
+    },
+    /// The model was trained on a feature schema this build does not extract.
     #[error("model uses feature schema {name} {version}; this build extracts {SCHEMA_NAME} {EXTRACTOR_VERSION}")]
-    WrongSchema { name: String, version: String },
+    WrongSchema {
+        /// The feature schema the model was trained with.
+        name: String,
+        /// The extractor version the model was trained with.
+        version: String,
+    },
+    /// The parts disagree (e.g. feature counts, or the stored offset and the detector's).
     #[error("model is inconsistent: {0}")]
     Inconsistent(String),
 }

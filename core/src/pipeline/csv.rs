@@ -28,6 +28,7 @@ pub struct FeaturesCsv {
 }
 
 impl FeaturesCsv {
+    /// Number of data rows (the header not counted).
     pub fn n_rows(&self) -> usize {
         if self.names.is_empty() {
             0
@@ -41,28 +42,46 @@ impl FeaturesCsv {
 /// `r` is on line `r + 1`); columns are named.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CsvError {
+    /// The file has no header row.
     #[error("features CSV is empty (expected a header row)")]
     Empty,
+    /// A line's bytes are not UTF-8.
     #[error("features CSV is not UTF-8 (line {line})")]
-    NotUtf8 { line: usize },
+    NotUtf8 {
+        /// The 1-based line with the bad bytes.
+        line: usize,
+    },
+    /// The header cannot be used (e.g. an empty or repeated column name).
     #[error("features CSV header: {0}")]
     Header(String),
+    /// The named label column is not in the header: its name, and the columns there are.
     #[error("features CSV has no label column {0:?} (columns: {1})")]
     MissingLabelColumn(String, String),
+    /// A row with more or fewer cells than the header has columns.
     #[error("features CSV row {row} (line {line}) has {found} cells, expected {expected}")]
     Ragged {
+        /// 1-based data row.
         row: usize,
+        /// 1-based line in the file.
         line: usize,
+        /// Cells in the row.
         found: usize,
+        /// Columns in the header.
         expected: usize,
     },
+    /// A cell that is empty, not a finite number, or (in the label column) not 0/1 or true/false.
     #[error("features CSV row {row} (line {line}), column {column:?}: {message}")]
     Cell {
+        /// 1-based data row.
         row: usize,
+        /// 1-based line in the file.
         line: usize,
+        /// Name of the cell's column.
         column: String,
+        /// What is wrong with the cell.
         message: String,
     },
+    /// The header is there but no data row follows it.
     #[error("features CSV has a header but no data rows")]
     NoRows,
     /// A malformed quote; `row` 0 is the header, `character` counts from 1 on `line`, `column`
@@ -70,11 +89,17 @@ pub enum CsvError {
     #[error("features CSV {} (line {line}, character {character}), {}: {problem}",
         Place(*row), Column(*column, name.as_deref()))]
     Quote {
+        /// 1-based data row; 0 for the header.
         row: usize,
+        /// 1-based line in the file.
         line: usize,
+        /// 1-based character on the line.
         character: usize,
+        /// 1-based column.
         column: usize,
+        /// The column's name, when the header has it.
         name: Option<String>,
+        /// What is wrong with the quoting.
         problem: QuoteProblem,
     },
 }

@@ -54,12 +54,19 @@ const MIN_LABELLED_FOR_SPLIT: usize = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
+    /// Reading and checking the input records.
     Validate,
+    /// Extracting the feature rows.
     Features,
+    /// Fitting the standard scaler and scaling the rows.
     Scale,
+    /// Fitting the detector.
     Fit,
+    /// Scoring every row with the fitted detector.
     Score,
+    /// Score statistics, held-out metrics, threshold checks and feature importance.
     Evaluate,
+    /// The run is finished.
     Done,
 }
 
@@ -77,6 +84,7 @@ impl Stage {
         }
     }
 
+    /// The stage's name as progress reports spell it (`validate`, …, `done`).
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Validate => "validate",
@@ -93,6 +101,7 @@ impl Stage {
 /// Where the run is.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
+    /// The stage running.
     pub stage: Stage,
     /// Progress within the stage, 0–1.
     pub stage_fraction: f64,
@@ -103,7 +112,9 @@ pub struct Progress {
 /// What the caller lends the pipeline: a progress callback (return `false` to cancel) and a
 /// stopwatch in milliseconds (return 0 for reproducible output).
 pub struct Hooks<'h> {
+    /// Called with each progress report; returning `false` cancels the run.
     pub progress: &'h mut dyn FnMut(&Progress) -> bool,
+    /// Milliseconds since the run started; return 0 for reproducible output.
     pub elapsed_ms: &'h dyn Fn() -> f64,
 }
 
@@ -133,11 +144,19 @@ impl Hooks<'_> {
 #[derive(Debug, Clone, Copy)]
 pub enum TrainInput<'a> {
     /// An export (JSON object, array or NDJSON).
-    Export { bytes: &'a [u8], file_name: &'a str },
+    Export {
+        /// The export's bytes.
+        bytes: &'a [u8],
+        /// The file's name, recorded in the lineage.
+        file_name: &'a str,
+    },
     /// A numeric features CSV with a header; `label_column` names an optional 0/1 column.
     FeaturesCsv {
+        /// The CSV's bytes.
         bytes: &'a [u8],
+        /// The file's name, recorded in the lineage.
         file_name: &'a str,
+        /// Name of the 0/1 label column, if the file has one.
         label_column: Option<&'a str>,
     },
 }
@@ -157,22 +176,32 @@ pub struct TrainOptions {
 /// Why training or scoring stopped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TrainError {
+    /// The export cannot be read or fails validation.
     #[error(transparent)]
     Export(#[from] ExportError),
+    /// The features CSV cannot be read.
     #[error(transparent)]
     Csv(#[from] CsvError),
+    /// The detector or scaler refused the data or its parameters.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// The model file cannot be used.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
     /// Fewer than two rows to train on.
     #[error("need at least 2 rows to train, found {found}")]
-    TooFewRows { found: usize },
+    TooFewRows {
+        /// Usable rows in the data.
+        found: usize,
+    },
     /// A features CSV whose columns are not the model's; `column` counts from 1.
     #[error("features CSV columns differ from the model's at column {column} (model: {model}; file: {file})")]
     ColumnMismatch {
+        /// 1-based column where the names first differ.
         column: usize,
+        /// The model's feature at that column, or `(none)`.
         model: String,
+        /// The file's column there, or `(none)`.
         file: String,
     },
     /// Evaluation of data without labels.
@@ -186,6 +215,7 @@ pub enum TrainError {
     /// A features CSV given to a model trained on exports.
     #[error("this model was trained on an export; score an export (its features are extracted with the model's schema)")]
     CsvForExportModel,
+    /// The caller's progress callback asked to stop.
     #[error("cancelled")]
     Cancelled,
 }
@@ -193,7 +223,9 @@ pub enum TrainError {
 /// A trained model and, for exports, the validation report of its data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trained {
+    /// The trained model, as written to `model.json`.
     pub artifact: ModelArtifact,
+    /// What validation found in the export; `None` for a features CSV.
     pub report: Option<ValidationReport>,
 }
 
@@ -601,9 +633,13 @@ pub struct ScoredRow {
     /// The record's timestamp (exports only), RFC 3339 UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
+    /// The model's anomaly score (lower is more anomalous).
     pub score: f64,
+    /// Score minus the model's offset; below 0 is an anomaly.
     pub decision: f64,
+    /// Whether the model flags the row as an anomaly.
     pub is_anomaly: bool,
+    /// The row's label, when the data carries one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<bool>,
 }
@@ -611,19 +647,27 @@ pub struct ScoredRow {
 /// Scored data, in input order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
+    /// One entry per scored row, in input order.
     pub rows: Vec<ScoredRow>,
+    /// What validation found in the export; `None` for a features CSV.
     pub report: Option<ValidationReport>,
 }
 
 /// Data to score or evaluate with a finished model.
 #[derive(Debug, Clone, Copy)]
 pub enum ScoreInput<'a> {
+    /// An export; its features are extracted with the model's schema.
     Export {
+        /// The export's bytes (JSON object, array or NDJSON).
         bytes: &'a [u8],
+        /// How to validate the records (e.g. whether invalid ones are dropped).
         options: &'a ValidateOptions,
     },
+    /// A numeric features CSV with the model's columns.
     FeaturesCsv {
+        /// The CSV's bytes.
         bytes: &'a [u8],
+        /// Name of the 0/1 label column, if the file has one.
         label_column: Option<&'a str>,
     },
 }
@@ -709,12 +753,19 @@ pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, 
 /// Metrics of a model on labelled data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationResult {
+    /// Version of the evaluated model.
     pub model_version: String,
+    /// Rows scored.
     pub samples: usize,
+    /// Rows with a label, all of which count in the metrics.
     pub labelled: usize,
+    /// Accuracy, precision, recall, F1 and ROC AUC on the labelled rows.
     pub metrics: ClassificationMetrics,
+    /// Statistics of the scores over all rows.
     pub score_stats: ScoreStats,
+    /// Share of rows the model flags as anomalies, in `[0, 1]`.
     pub anomaly_ratio: f64,
+    /// Each configured acceptance threshold and whether the model met it.
     pub threshold_checks: Vec<ThresholdCheck>,
 }
 

@@ -25,12 +25,20 @@ use crate::model::{
 /// Every training parameter, resolved: what a job records and what the pipeline trains with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainParams {
+    /// The anomaly detector to train.
     pub detector: DetectorKind,
+    /// The run's one seed: detector, held-out split and feature-importance sample.
     pub seed: u64,
+    /// Expected share of anomalies, in (0, 0.5], which sets the threshold; `auto` keeps the
+    /// detector's fixed default offset.
     pub contamination: AutoOr<Contamination>,
+    /// Trees in the isolation forest, 1 to [`N_ESTIMATORS_MAX`].
     pub n_estimators: u32,
+    /// Rows each isolation tree is built from: `auto`, a count or a fraction.
     pub max_samples: MaxSamples,
+    /// Neighbours LOF compares each row with, 1 to [`N_NEIGHBORS_MAX`].
     pub n_neighbors: u32,
+    /// Whether invalid records are dropped instead of failing the run.
     pub drop_invalid: bool,
 }
 
@@ -43,7 +51,9 @@ pub enum ParamError {
     /// The value does not parse or is out of range.
     #[error("{name}: {error}")]
     Invalid {
+        /// The parameter's name.
         name: &'static str,
+        /// Why its value cannot be used.
         error: ParseError,
     },
     /// A value out of a detector's bounds (from the configuration).
@@ -115,12 +125,19 @@ fn parse_count(text: &str, max: u32) -> Result<u32, ParseError> {
 /// The parameters a surface's user chose; `None` leaves one to the configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainChoices {
+    /// The chosen detector, if any.
     pub detector: Option<DetectorKind>,
+    /// The chosen seed, if any.
     pub seed: Option<u64>,
+    /// The chosen contamination, if any.
     pub contamination: Option<AutoOr<Contamination>>,
+    /// The chosen number of trees, if any.
     pub n_estimators: Option<u32>,
+    /// The chosen rows per tree, if any.
     pub max_samples: Option<MaxSamples>,
+    /// The chosen number of neighbours, if any.
     pub n_neighbors: Option<u32>,
+    /// The chosen drop-invalid setting, if any.
     pub drop_invalid: Option<bool>,
 }
 

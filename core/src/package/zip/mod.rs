@@ -105,63 +105,127 @@ impl SizeLimit {
 pub enum ZipError {
     /// No end of central directory record: not a ZIP archive at all, or cut off at the end.
     #[error("not a zip archive (no end of central directory record in its last {searched} bytes)")]
-    NotZip { searched: usize },
+    NotZip {
+        /// How many bytes at the end were searched for the record.
+        searched: usize,
+    },
     /// A part of the archive (`part`) reaches past the end of the bytes.
     #[error("archive is truncated ({part} ends past the end of the file)")]
-    Truncated { part: String },
+    Truncated {
+        /// The part that is cut off, e.g. the central directory or an entry's local header.
+        part: String,
+    },
     /// The archive's own structure is inconsistent, before any entry can be named.
     #[error("archive is malformed ({reason})")]
-    Malformed { reason: String },
+    Malformed {
+        /// What is inconsistent.
+        reason: String,
+    },
     /// A feature of the whole archive this reader does not implement.
     #[error("archive uses {what}, which is not supported")]
-    UnsupportedArchive { what: &'static str },
+    UnsupportedArchive {
+        /// The feature: zip64 extensions or several disks.
+        what: &'static str,
+    },
     /// A feature of one entry this reader or writer does not implement.
     #[error("entry {name:?} uses {what}, which is not supported")]
-    Unsupported { name: String, what: String },
+    Unsupported {
+        /// The entry's name, as stored.
+        name: String,
+        /// The feature, e.g. encryption or zip64 extensions.
+        what: String,
+    },
     /// A name that could write outside the extraction folder, or not be created at all.
     #[error("entry {name:?} {reason}")]
-    UnsafePath { name: String, reason: &'static str },
+    UnsafePath {
+        /// The entry's name, as stored.
+        name: String,
+        /// Why the name is unsafe (absolute, `..`, a drive letter, a control character…).
+        reason: &'static str,
+    },
     /// A name too long for the 16-bit length field; `start` is its beginning.
     #[error("entry name starting {start:?} is {len} bytes long, more than the 65535 a zip holds")]
-    NameTooLong { start: String, len: usize },
+    NameTooLong {
+        /// The first characters of the name.
+        start: String,
+        /// Length of the name, in bytes.
+        len: usize,
+    },
     /// A symbolic link, which extraction could follow out of the folder.
     #[error("entry {name:?} is a symbolic link")]
-    Symlink { name: String },
+    Symlink {
+        /// The entry's name, as stored.
+        name: String,
+    },
     /// A device, fifo, socket or other non-regular file.
     #[error("entry {name:?} is not a regular file ({kind})")]
-    NotAFile { name: String, kind: String },
+    NotAFile {
+        /// The entry's name, as stored.
+        name: String,
+        /// What kind of file it is, from its Unix mode.
+        kind: String,
+    },
     /// The same name twice: which copy wins depends on the extracting tool.
     #[error("entry {name:?} appears more than once")]
-    Duplicate { name: String },
+    Duplicate {
+        /// The repeated name.
+        name: String,
+    },
     /// Two names equal but for letter case: one file on macOS and Windows.
     #[error(
         "entries {first:?} and {name:?} differ only in letter case \
          and would be the same file on macos and windows"
     )]
-    CaseDuplicate { name: String, first: String },
+    CaseDuplicate {
+        /// The later of the two names.
+        name: String,
+        /// The earlier of the two names.
+        first: String,
+    },
     /// More entries than the limit (the reader's, or the 65534 a plain zip holds).
     #[error("archive has {count} entries, more than the limit of {limit}")]
-    TooManyEntries { count: usize, limit: usize },
+    TooManyEntries {
+        /// Entries the archive declares or was given.
+        count: usize,
+        /// Most entries allowed.
+        limit: usize,
+    },
     /// An entry over one of the [`ZipLimits`]: a zip bomb, or just too big.
     #[error("entry {name:?} {}", .what.describe(*.limit))]
     TooLarge {
+        /// The entry's name, as stored.
         name: String,
+        /// Which limit it exceeds.
         what: SizeLimit,
+        /// The limit, in bytes (or the ratio, for [`SizeLimit::Ratio`]).
         limit: u64,
     },
     /// Two entries share bytes: the overlapping-file zip bomb.
     #[error(
         "entries {first:?} and {name:?} overlap in the archive (an overlapping-file zip bomb)"
     )]
-    Overlap { name: String, first: String },
+    Overlap {
+        /// The later entry.
+        name: String,
+        /// The earlier entry whose bytes it shares.
+        first: String,
+    },
     /// An entry whose headers or data do not hold together.
     #[error("entry {name:?} is corrupt ({reason})")]
-    Corrupt { name: String, reason: String },
+    Corrupt {
+        /// The entry's name, as stored.
+        name: String,
+        /// What does not hold together.
+        reason: String,
+    },
     /// The inflated data does not have the CRC-32 the central directory declares.
     #[error("entry {name:?} fails its crc-32 check (expected {expected:08x}, got {actual:08x})")]
     CrcMismatch {
+        /// The entry's name, as stored.
         name: String,
+        /// The CRC-32 the central directory declares.
         expected: u32,
+        /// The CRC-32 of the inflated data.
         actual: u32,
     },
 }
