@@ -236,9 +236,9 @@ pub struct Health {
 /// Which requests need the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthAuth {
-    /// Whether reading requests (GET) need the token.
+    /// Whether reads of the API need the token too (`serve --private`).
     pub reads: bool,
-    /// Whether writing requests (uploads, deploys, deletes) need the token.
+    /// Whether changes (any method but GET, HEAD and OPTIONS) need the token.
     pub writes: bool,
 }
 

@@ -84,7 +84,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 /// A UTC instant broken into calendar fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CivilTime {
-    /// Proleptic Gregorian year (may be negative or beyond 9999).
+    /// Proleptic Gregorian year.
     pub year: i64,
     /// Month, 1–12.
     pub month: u32,

@@ -81,12 +81,12 @@ pub enum ExportError {
         /// What was expected there.
         message: String,
     },
-    /// An export that validation rejected: no usable record, or errors without `drop_invalid`.
+    /// Validation rejected the export: errors (without `drop_invalid`) or no usable record.
     #[error("the export is invalid ({errors} error{s}); first: {first}", s = if *.errors == 1 { "" } else { "s" })]
     Invalid {
         /// Error occurrences found.
         errors: usize,
-        /// The first error, with its location.
+        /// The first error, with its location (or "no usable records").
         first: String,
     },
 }

@@ -150,7 +150,7 @@ impl<S: RegistryStore> Registry<S> {
         &self.store
     }
 
-    /// The store, mutably (e.g. to reconfigure it between operations).
+    /// The store the registry reads and writes, mutably.
     pub fn store_mut(&mut self) -> &mut S {
         &mut self.store
     }
