@@ -289,7 +289,7 @@ pub struct IsolationForestConfig {
     pub n_estimators: u32,
     /// Records drawn to grow each tree.
     pub max_samples: MaxSamples,
-    /// Expected share of anomalies, setting the decision threshold; `auto` uses scikit-learn's offset of -0.5.
+    /// Expected share of anomalies, setting the threshold; `auto` is scikit-learn's offset −0.5.
     pub contamination: AutoOr<f64>,
     /// Share of the features each tree draws from, in (0, 1].
     pub max_features: f64,
@@ -307,7 +307,7 @@ pub struct IsolationForestConfig {
 pub struct LofConfig {
     /// Neighbours compared to estimate local density, at least 1.
     pub n_neighbors: u32,
-    /// Expected share of anomalies, setting the decision threshold; `auto` uses scikit-learn's offset of -1.5.
+    /// Expected share of anomalies, setting the threshold; `auto` is scikit-learn's offset −1.5.
     pub contamination: AutoOr<f64>,
     /// The seed of the subsample LOF keeps of large training sets. Absent in files written
     /// before LOF had its own seed: those read it as the shipped default, 42.

@@ -71,7 +71,7 @@ pub enum ExportError {
         /// The JSON parser's message.
         message: String,
     },
-    /// Valid JSON, but not shaped like an export (an object with `data`, an array or NDJSON of records).
+    /// Valid JSON, but not an export object, an array of records or NDJSON records.
     #[error("not an export at line {line}, column {column}: {message}")]
     NotAnExport {
         /// 1-based line where the shape went wrong.
