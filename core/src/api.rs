@@ -29,10 +29,15 @@ use crate::registry::ModelRecord;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
+    /// Accepted, waiting for the training thread.
     Queued,
+    /// Training.
     Running,
+    /// Ended with a registered model.
     Completed,
+    /// Ended with an error (see the job's `error`).
     Failed,
+    /// Stopped on request before it finished.
     Cancelled,
 }
 
@@ -75,7 +80,9 @@ impl fmt::Display for JobStatus {
 /// How far a job is: the pipeline's stage (`queued`, `fit`, …, `done`) and the fraction done.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct JobProgress {
+    /// The pipeline stage under way: `queued`, `fit`, …, `done`.
     pub stage: String,
+    /// Share of the job done, in [0, 1].
     pub fraction: f64,
 }
 
@@ -111,6 +118,7 @@ impl fmt::Display for JobFailureCode {
 /// A failed job's error: `{"code", "message"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobFailure {
+    /// Stable code clients may branch on.
     pub code: JobFailureCode,
     /// For people.
     pub message: String,
@@ -121,6 +129,7 @@ pub struct JobFailure {
 pub struct Job {
     /// 32 lowercase hex digits.
     pub id: String,
+    /// Where the job is in its life.
     pub status: JobStatus,
     /// The export's name, recorded as the model's lineage.
     pub file_name: String,
@@ -128,9 +137,13 @@ pub struct Job {
     pub size_bytes: u64,
     /// When the job was accepted (ISO 8601 UTC).
     pub created_at: String,
+    /// When training began (ISO 8601 UTC); `None` while queued.
     pub started_at: Option<String>,
+    /// When the job ended (ISO 8601 UTC); `None` until then.
     pub finished_at: Option<String>,
+    /// Current stage and fraction done.
     pub progress: JobProgress,
+    /// The training parameters the job runs with.
     pub params: TrainParams,
     /// Records in the export (known once it is validated, which is before the job is accepted).
     pub records: usize,
@@ -145,12 +158,14 @@ pub struct Job {
 /// `GET /api/training/jobs`: newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobList {
+    /// The jobs the server knows, newest first.
     pub jobs: Vec<Job>,
 }
 
 /// `GET /api/models`: newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelList {
+    /// The registered models, newest first.
     pub models: Vec<ModelRecord>,
 }
 
@@ -170,7 +185,9 @@ pub struct Deployment {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
+    /// Everything works.
     Ok,
+    /// The registry cannot be read; the server still answers.
     Degraded,
 }
 
@@ -178,7 +195,9 @@ pub enum HealthStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StorageStatus {
+    /// The registry can be read.
     Ok,
+    /// The registry cannot be read (see `message`).
     Unavailable,
 }
 
@@ -202,9 +221,13 @@ impl fmt::Display for StorageStatus {
 /// the key order the server has always sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {
+    /// Which requests need the token.
     pub auth: HealthAuth,
+    /// Upload limits in MiB.
     pub limits: HealthLimits,
+    /// `ok`, or `degraded` when the registry cannot be read.
     pub status: HealthStatus,
+    /// The registry's state, model count and size.
     pub storage: HealthStorage,
     /// The server's version (`CARGO_PKG_VERSION`).
     pub version: String,
@@ -213,26 +236,34 @@ pub struct Health {
 /// Which requests need the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthAuth {
+    /// Whether reads of the API need the token too (`serve --private`).
     pub reads: bool,
+    /// Whether changes (any method but GET, HEAD and OPTIONS) need the token.
     pub writes: bool,
 }
 
 /// Upload limits, in MiB (`limits` in training_config.yaml).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthLimits {
+    /// Largest export accepted for training, in MiB.
     pub max_export_mb: u64,
+    /// Largest upload the server accepts, in MiB.
     pub max_upload_mb: u64,
 }
 
 /// The registry: its model count and size when it can be read, else a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthStorage {
+    /// Bytes the registry takes on disk, when it can be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<u64>,
+    /// Why the registry cannot be read, when it cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Registered models, when the registry can be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<usize>,
+    /// Whether the registry can be read.
     pub status: StorageStatus,
 }
 
@@ -261,6 +292,7 @@ impl HealthStorage {
 /// Every API error's body: `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
+    /// The error's code and message.
     pub error: ErrorDetail,
 }
 
@@ -268,11 +300,14 @@ pub struct ErrorBody {
 /// for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
+    /// Stable code clients may branch on, e.g. `not_found`.
     pub code: String,
+    /// What went wrong, for people.
     pub message: String,
 }
 
 impl ErrorBody {
+    /// An error body with this code and message.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         ErrorBody {
             error: ErrorDetail {

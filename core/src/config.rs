@@ -21,6 +21,7 @@ pub const DEFAULT_TRAINING_CONFIG: &str = include_str!("../../config/training_co
 
 /// File names of the two configuration files inside a configuration directory.
 pub const MODEL_CONFIG_FILE: &str = "model_config.yaml";
+/// File name of the training configuration (validation, evaluation, registry, limits).
 pub const TRAINING_CONFIG_FILE: &str = "training_config.yaml";
 
 /// A configuration file that cannot be used.
@@ -57,7 +58,9 @@ impl ParseError {
 /// `"auto"` or a number.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AutoOr<T> {
+    /// Let the detector choose (scikit-learn's `"auto"`).
     Auto,
+    /// An explicit value.
     Value(T),
 }
 
@@ -190,8 +193,11 @@ impl AutoOr<Contamination> {
 /// `max_samples`: "auto" = min(256, n), a count, or a fraction of the records.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MaxSamples {
+    /// min(256, number of training records).
     Auto,
+    /// This many records per tree (at most the number of records).
     Count(u64),
+    /// This share of the records per tree, in (0, 1].
     Fraction(f64),
 }
 
@@ -279,11 +285,17 @@ impl FromStr for MaxSamples {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IsolationForestConfig {
+    /// Number of trees in the forest, at least 1.
     pub n_estimators: u32,
+    /// Records drawn to grow each tree.
     pub max_samples: MaxSamples,
+    /// Expected share of anomalies, setting the threshold; `auto` is scikit-learn's offset −0.5.
     pub contamination: AutoOr<f64>,
+    /// Share of the features each tree draws from, in (0, 1].
     pub max_features: f64,
+    /// Draw each tree's records with replacement.
     pub bootstrap: bool,
+    /// Seed of the forest's random draws; equal seeds and data give an equal forest.
     pub random_state: u64,
 }
 
@@ -293,7 +305,9 @@ pub struct IsolationForestConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LofConfig {
+    /// Neighbours compared to estimate local density, at least 1.
     pub n_neighbors: u32,
+    /// Expected share of anomalies, setting the threshold; `auto` is scikit-learn's offset −1.5.
     pub contamination: AutoOr<f64>,
     /// The seed of the subsample LOF keeps of large training sets. Absent in files written
     /// before LOF had its own seed: those read it as the shipped default, 42.
@@ -309,7 +323,9 @@ fn default_random_state() -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DetectorKind {
+    /// Isolation Forest (the default).
     IsolationForest,
+    /// Local Outlier Factor in novelty mode.
     Lof,
 }
 
@@ -350,9 +366,12 @@ impl FromStr for DetectorKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
+    /// The detector trained (`type:` in YAML).
     #[serde(rename = "type")]
     pub kind: DetectorKind,
+    /// Parameters used when `type` is `isolation_forest`.
     pub isolation_forest: IsolationForestConfig,
+    /// Parameters used when `type` is `lof`.
     pub lof: LofConfig,
 }
 
@@ -369,6 +388,7 @@ pub struct ScalerConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScalerKind {
+    /// Zero mean and unit variance per feature, fitted on the training records.
     Standard,
 }
 
@@ -376,9 +396,13 @@ pub enum ScalerKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
+    /// Format version of the file; only [`CONFIG_VERSION`] is accepted.
     pub version: u32,
+    /// Which features are extracted from the records.
     pub features: FeatureConfig,
+    /// The detector and its parameters.
     pub model: ModelSection,
+    /// Feature scaling before the detector.
     pub scaler: ScalerConfig,
 }
 
@@ -386,11 +410,17 @@ pub struct ModelConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
+    /// Least accuracy on the held-out records, in [0, 1].
     pub min_accuracy: Option<f64>,
+    /// Least precision on anomalies, in [0, 1].
     pub min_precision: Option<f64>,
+    /// Least recall on anomalies, in [0, 1].
     pub min_recall: Option<f64>,
+    /// Least F1 score on anomalies, in [0, 1].
     pub min_f1: Option<f64>,
+    /// Least area under the ROC curve, in [0, 1].
     pub min_roc_auc: Option<f64>,
+    /// Largest share of held-out records flagged as anomalies, in [0, 1].
     pub max_anomaly_ratio: Option<f64>,
 }
 
@@ -398,9 +428,13 @@ pub struct Thresholds {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationConfig {
+    /// Share of labelled records held out for metrics, in (0, 1).
     pub test_size: f64,
+    /// Seed of the train/test split; training sets it to the run's seed.
     pub random_state: u64,
+    /// Percentiles of the anomaly scores reported, each in [0, 100].
     pub score_percentiles: Vec<f64>,
+    /// Pass/fail checks on the held-out metrics.
     pub thresholds: Thresholds,
 }
 
@@ -408,6 +442,7 @@ pub struct EvaluationConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryConfig {
+    /// Versions kept by pruning, at least 1; the deployed model is never pruned.
     pub keep_last: u32,
 }
 
@@ -415,7 +450,9 @@ pub struct RegistryConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
+    /// Largest export accepted for training, in MiB, at least 1.
     pub max_export_mb: u64,
+    /// Largest upload the server accepts, in MiB, at least 1.
     pub max_upload_mb: u64,
 }
 
@@ -423,17 +460,24 @@ pub struct Limits {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingConfig {
+    /// Format version of the file; only [`CONFIG_VERSION`] is accepted.
     pub version: u32,
+    /// How exports are validated before training.
     pub validation: ValidateOptions,
+    /// Held-out evaluation: split, score percentiles and metric checks.
     pub evaluation: EvaluationConfig,
+    /// Model registry retention.
     pub registry: RegistryConfig,
+    /// Size limits on exports and uploads.
     pub limits: Limits,
 }
 
 /// Both configuration files, checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
+    /// `model_config.yaml`: features, detector and scaler.
     pub model: ModelConfig,
+    /// `training_config.yaml`: validation, evaluation, registry and limits.
     pub training: TrainingConfig,
 }
 

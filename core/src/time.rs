@@ -84,12 +84,19 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 /// A UTC instant broken into calendar fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CivilTime {
+    /// Proleptic Gregorian year.
     pub year: i64,
+    /// Month, 1–12.
     pub month: u32,
+    /// Day of the month, 1–31.
     pub day: u32,
+    /// Hour, 0–23.
     pub hour: u32,
+    /// Minute, 0–59.
     pub minute: u32,
+    /// Second, 0–59.
     pub second: u32,
+    /// Microsecond within the second, 0–999999.
     pub micro: u32,
     /// Monday = 0 … Sunday = 6.
     pub weekday: u32,

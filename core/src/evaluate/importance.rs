@@ -9,6 +9,7 @@ use super::split::{sample_indices, shuffle};
 /// How much a detector's scores rely on one feature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureImportance {
+    /// Name of the feature, as in the feature list.
     pub feature: String,
     /// Share of the total score change, in `[0, 1]`; the importances sum to 1 (or are all 0).
     pub importance: f64,

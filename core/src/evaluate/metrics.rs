@@ -25,6 +25,7 @@ pub struct ClassificationMetrics {
     pub samples: usize,
     /// Of which labelled anomalous.
     pub positives: usize,
+    /// Share of rows predicted right; 0 for no rows.
     pub accuracy: f64,
     /// `tp / (tp + fp)`; 0 when nothing was predicted anomalous.
     pub precision: f64,
@@ -38,6 +39,7 @@ pub struct ClassificationMetrics {
     /// Average precision of the anomaly scores, as scikit-learn's `average_precision_score`;
     /// `None` when no row is labelled anomalous.
     pub average_precision: Option<f64>,
+    /// Counts of the four label/prediction pairs.
     pub confusion_matrix: ConfusionMatrix,
 }
 
@@ -93,7 +95,9 @@ pub fn classification_metrics(
 /// Points of a curve for plotting, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Curve {
+    /// Abscissae (e.g. the false positive rate).
     pub x: Vec<f64>,
+    /// Ordinates, one per abscissa (e.g. the true positive rate).
     pub y: Vec<f64>,
 }
 

@@ -16,10 +16,13 @@ pub struct Percentile {
 pub struct ScoreStats {
     /// Number of (finite) scores described.
     pub count: usize,
+    /// Arithmetic mean.
     pub mean: f64,
     /// Population standard deviation (numpy's default `ddof = 0`).
     pub std: f64,
+    /// Lowest score.
     pub min: f64,
+    /// Highest score.
     pub max: f64,
     /// One entry per requested percentile, in the order requested.
     pub percentiles: Vec<Percentile>,

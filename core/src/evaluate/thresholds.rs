@@ -12,6 +12,7 @@ pub struct ThresholdCheck {
     pub metric: String,
     /// `>=` for the `min_*` thresholds, `<=` for `max_anomaly_ratio`.
     pub comparison: String,
+    /// The configured bound, in [0, 1].
     pub threshold: f64,
     /// The measured value; `None` when it could not be measured (no labels, or one class only
     /// for `roc_auc`).

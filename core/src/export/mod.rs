@@ -58,22 +58,37 @@ impl Default for ValidateOptions {
 /// Why an export cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ExportError {
+    /// The input holds no bytes, or only whitespace.
     #[error("the export is empty")]
     Empty,
+    /// The input is not valid JSON (nor NDJSON).
     #[error("not valid JSON at line {line}, column {column}: {message}")]
     Syntax {
+        /// 1-based line of the first syntax error.
         line: usize,
+        /// 1-based column of the first syntax error.
         column: usize,
+        /// The JSON parser's message.
         message: String,
     },
+    /// Valid JSON, but not an export object, an array of records or NDJSON records.
     #[error("not an export at line {line}, column {column}: {message}")]
     NotAnExport {
+        /// 1-based line where the shape went wrong.
         line: usize,
+        /// 1-based column where the shape went wrong.
         column: usize,
+        /// What was expected there.
         message: String,
     },
+    /// Validation rejected the export: errors (without `drop_invalid`) or no usable record.
     #[error("the export is invalid ({errors} error{s}); first: {first}", s = if *.errors == 1 { "" } else { "s" })]
-    Invalid { errors: usize, first: String },
+    Invalid {
+        /// Error occurrences found.
+        errors: usize,
+        /// The first error, with its location (or "no usable records").
+        first: String,
+    },
 }
 
 impl ExportError {
@@ -132,7 +147,9 @@ impl ValidationReport {
 /// A read export and its report. The export holds only the usable records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedExport<'a> {
+    /// The export, with only its usable records.
     pub export: Export<'a>,
+    /// What validation found: issues, dropped records and a summary.
     pub report: ValidationReport,
 }
 

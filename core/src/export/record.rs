@@ -8,10 +8,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum LogLevel {
+    /// Diagnostics (numeric level 0).
     Debug,
+    /// Normal operation (1).
     Info,
+    /// Something unexpected that did not fail (2).
     Warning,
+    /// A failure (3).
     Error,
+    /// A severe failure (4).
     Critical,
 }
 
@@ -78,8 +83,11 @@ pub struct Record<'a> {
     pub index: usize,
     /// Microseconds since the Unix epoch, UTC.
     pub timestamp: i64,
+    /// The log message text.
     pub message: Cow<'a, str>,
+    /// The process that logged the record.
     pub process_name: Cow<'a, str>,
+    /// Severity, normalised from the record's level name.
     pub level: LogLevel,
     /// `label` (0/1) or `is_anomaly` (bool) when the record carries one.
     pub label: Option<bool>,
@@ -100,10 +108,13 @@ pub enum ExportFormat {
 /// The fields of `export_metadata` that mcp-train reads; everything else is kept out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExportMetadata {
+    /// The export's identifier, as written by the exporter.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub export_id: Option<String>,
+    /// When the export was made, as written by the exporter.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    /// Records the exporter says it wrote (checked against the records found).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_records: Option<u64>,
 }
@@ -111,8 +122,11 @@ pub struct ExportMetadata {
 /// A parsed export: its usable records in input order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Export<'a> {
+    /// The shape the export came in.
     pub format: ExportFormat,
+    /// `export_metadata`, for object exports that have it.
     pub metadata: Option<ExportMetadata>,
+    /// The usable records, in input order.
     pub records: Vec<Record<'a>>,
 }
 

@@ -8,7 +8,9 @@ use super::record::ExportFormat;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Stops training unless the bad records are dropped.
     Error,
+    /// Worth knowing; training goes on.
     Warning,
 }
 
@@ -162,6 +164,7 @@ impl IssueKind {
 /// One occurrence of an issue: what, and where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Issue {
+    /// What kind of problem this is.
     pub kind: IssueKind,
     /// 0-based record index in the input, when the issue concerns one record.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -175,6 +178,7 @@ pub struct Issue {
     /// The field concerned, where one is.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub field: Option<String>,
+    /// What is wrong, for people.
     pub message: String,
 }
 
@@ -211,43 +215,61 @@ impl std::fmt::Display for Issue {
 /// All occurrences of one kind: how many, and the first few.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IssueGroup {
+    /// The kind of problem.
     pub kind: IssueKind,
+    /// Whether the kind stops training.
     pub severity: Severity,
+    /// One line saying what the kind means.
     pub description: String,
+    /// Occurrences in the export.
     pub count: usize,
+    /// The first few occurrences (at most `max_examples`).
     pub examples: Vec<Issue>,
 }
 
 /// Records left out because of `drop_invalid`, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dropped {
+    /// Records left out.
     pub count: usize,
+    /// The errors that made them bad, grouped by kind.
     pub reasons: Vec<IssueGroup>,
 }
 
 /// A name with a count and a share of the records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Count {
+    /// A process name or log level.
     pub name: String,
+    /// Records with that name.
     pub count: usize,
+    /// Their share of the usable records, 0–1.
     pub share: f64,
 }
 
 /// Statistics of message lengths, in characters.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LengthStats {
+    /// Shortest message.
     pub min: usize,
+    /// Longest message.
     pub max: usize,
+    /// Mean length.
     pub mean: f64,
+    /// Median length.
     pub p50: usize,
+    /// 95th percentile of the lengths.
     pub p95: usize,
 }
 
 /// The first and last timestamps of the usable records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimeRange {
+    /// Earliest timestamp (ISO 8601 UTC).
     pub start: String,
+    /// Latest timestamp (ISO 8601 UTC).
     pub end: String,
+    /// Seconds from the earliest to the latest record.
     pub span_seconds: f64,
 }
 
@@ -256,18 +278,23 @@ pub struct TimeRange {
 pub struct Summary {
     /// Records usable for training.
     pub records: usize,
+    /// First and last timestamps; `None` when there are no usable records.
     pub time_range: Option<TimeRange>,
     /// Process names, most frequent first (at most 50; the rest are counted in `other_processes`).
     pub processes: Vec<Count>,
+    /// Different process names seen.
     pub distinct_processes: usize,
+    /// Records from processes beyond the 50 listed.
     pub other_processes: usize,
     /// Log levels, DEBUG to CRITICAL.
     pub levels: Vec<Count>,
+    /// Message lengths, in characters.
     pub message_length: LengthStats,
     /// Share of records from WiFi processes (hostapd, wpa_supplicant, …), 0–1.
     pub wifi_share: f64,
     /// Records with a label, and how many of those are anomalies.
     pub labelled: usize,
+    /// Labelled records that are anomalies.
     pub anomalies: usize,
 }
 
@@ -280,11 +307,14 @@ pub struct ValidationReport {
     pub format: Option<ExportFormat>,
     /// Records (or NDJSON lines) found in the input, good and bad.
     pub records_seen: usize,
+    /// Problems that stop training, grouped by kind.
     pub errors: Vec<IssueGroup>,
+    /// Problems worth knowing, grouped by kind.
     pub warnings: Vec<IssueGroup>,
     /// Present when bad records were dropped on request.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub dropped: Option<Dropped>,
+    /// What the usable records hold.
     pub summary: Summary,
 }
 

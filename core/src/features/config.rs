@@ -63,6 +63,7 @@ impl FeatureGroups {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeatureConfig {
+    /// Which feature groups are extracted.
     pub groups: FeatureGroups,
     /// Widths of the trailing windows, in minutes, in column order.
     pub window_minutes: Vec<u32>,
@@ -80,12 +81,25 @@ impl Default for FeatureConfig {
 /// Why a [`FeatureConfig`] cannot be used. Each message names the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FeatureConfigError {
+    /// A window width outside 1 to [`MAX_WINDOW_MINUTES`] minutes.
     #[error("window_minutes: {minutes} is out of range 1..={MAX_WINDOW_MINUTES}")]
-    WindowOutOfRange { minutes: u32 },
+    WindowOutOfRange {
+        /// The width given, in minutes.
+        minutes: u32,
+    },
+    /// The same window width listed twice.
     #[error("window_minutes: {minutes} is listed more than once")]
-    DuplicateWindow { minutes: u32 },
+    DuplicateWindow {
+        /// The repeated width, in minutes.
+        minutes: u32,
+    },
+    /// More than [`MAX_WINDOWS`] windows.
     #[error("window_minutes: {count} windows given, at most {MAX_WINDOWS} are allowed")]
-    TooManyWindows { count: usize },
+    TooManyWindows {
+        /// Windows given.
+        count: usize,
+    },
+    /// The configuration selects no feature at all.
     #[error(
         "no features selected: every group is off (or only windows is on and window_minutes is empty)"
     )]

@@ -12,7 +12,9 @@ use crate::export::Record;
 /// One process of the vocabulary and how many training records it wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessEntry {
+    /// The process name, as in the records.
     pub name: String,
+    /// Training records it wrote.
     pub count: u64,
 }
 

@@ -39,7 +39,10 @@ impl StorageError {
 pub enum RegistryError {
     /// No model with this version is registered.
     #[error("no model {version} in the registry")]
-    NotFound { version: String },
+    NotFound {
+        /// The version asked for.
+        version: String,
+    },
     /// `deployed` was asked for and no model is deployed.
     #[error("no model is deployed")]
     NoneDeployed,
@@ -48,23 +51,44 @@ pub enum RegistryError {
     Empty,
     /// Deleting the deployed model needs `force`.
     #[error("refusing to delete model {version}: it is deployed")]
-    Deployed { version: String },
+    Deployed {
+        /// The deployed model's version.
+        version: String,
+    },
     /// `import` was given a model whose version the registry holds with other bytes.
     #[error("version {version} is taken by another model in the registry")]
-    VersionTaken { version: String },
+    VersionTaken {
+        /// The version in both models.
+        version: String,
+    },
     /// A precondition of the change does not hold (the deployed model is not the one expected).
     #[error("{reason}")]
-    Conflict { reason: String },
+    Conflict {
+        /// Which precondition failed.
+        reason: String,
+    },
     /// The model given to `register` cannot be stored.
     #[error("cannot register the model: {reason}")]
-    InvalidModel { reason: String },
+    InvalidModel {
+        /// Why the model cannot be stored.
+        reason: String,
+    },
     /// The index exists but cannot be read: not JSON, another format or version, or
     /// inconsistent (a duplicate version, two deployed models). It is never overwritten.
     #[error("registry index is unusable: {reason}")]
-    CorruptIndex { reason: String },
+    CorruptIndex {
+        /// Why the index cannot be read.
+        reason: String,
+    },
     /// The index lists a model whose stored bytes are missing or do not match their hash.
     #[error("model {version} is damaged: {reason}")]
-    CorruptModel { version: String, reason: String },
+    CorruptModel {
+        /// The damaged model's version.
+        version: String,
+        /// What is missing or does not match.
+        reason: String,
+    },
+    /// The storage underneath failed (a disk, IndexedDB); the message says what and why.
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -70,6 +70,7 @@ use crate::time::{format_iso8601, MICROS_PER_SECOND};
 /// A registered model with its stored bytes, checked against the recorded size and hash.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredModel {
+    /// The model's registry entry.
     pub record: ModelRecord,
     /// The `model.json` bytes.
     pub bytes: Vec<u8>,
@@ -139,18 +140,22 @@ impl<T> Change<T> {
 }
 
 impl<S: RegistryStore> Registry<S> {
+    /// A registry over `store`; every operation reads the index from it afresh.
     pub fn new(store: S) -> Self {
         Registry { store }
     }
 
+    /// The store the registry reads and writes.
     pub fn store(&self) -> &S {
         &self.store
     }
 
+    /// The store the registry reads and writes, mutably.
     pub fn store_mut(&mut self) -> &mut S {
         &mut self.store
     }
 
+    /// Gives the store back, ending the registry.
     pub fn into_store(self) -> S {
         self.store
     }

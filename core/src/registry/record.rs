@@ -18,8 +18,11 @@ pub const INDEX_FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelStatus {
+    /// Registered, not deployed yet.
     Ready,
+    /// The model in service; at most one at a time.
     Deployed,
+    /// Deployed before and replaced; may be deployed again.
     Archived,
 }
 
@@ -58,9 +61,11 @@ pub struct MetricsSummary {
 pub struct ModelRecord {
     /// `YYYYMMDD_HHMMSS`, unique in the registry; the same as the stored model's `version`.
     pub version: String,
+    /// Where the model is in its life.
     pub status: ModelStatus,
     /// When the model was trained (the model's `created_at`).
     pub created_at: String,
+    /// When the model joined the registry (ISO 8601 UTC).
     pub registered_at: String,
     /// When the model was last deployed.
     #[serde(default)]
@@ -72,6 +77,7 @@ pub struct ModelRecord {
     pub detector: String,
     /// Rows the detector was fitted on.
     pub samples: usize,
+    /// Feature columns the detector takes.
     pub features: usize,
     /// Size of the stored `model.json`.
     pub size_bytes: u64,
@@ -79,6 +85,7 @@ pub struct ModelRecord {
     pub sha256: String,
     /// The file the model was trained on.
     pub lineage_file: String,
+    /// Headline metrics for comparing models.
     pub metrics: MetricsSummary,
 }
 

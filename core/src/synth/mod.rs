@@ -92,20 +92,44 @@ impl Default for SynthConfig {
 /// Why a [`SynthConfig`] was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SynthError {
+    /// `records` outside 1 to 50 000 000.
     #[error("records: {value} is out of range [1, 50000000]")]
-    Records { value: usize },
+    Records {
+        /// The value given.
+        value: usize,
+    },
+    /// `anomaly_ratio` outside 0 to 0.5.
     #[error("anomaly_ratio: {value} is out of range [0, 0.5]")]
-    AnomalyRatio { value: f64 },
+    AnomalyRatio {
+        /// The value given.
+        value: f64,
+    },
+    /// `days` outside 1 to 366.
     #[error("days: {value} is out of range [1, 366]")]
-    Days { value: u32 },
+    Days {
+        /// The value given.
+        value: u32,
+    },
+    /// `access_points` outside 1 to 64.
     #[error("access_points: {value} is out of range [1, 64]")]
-    AccessPoints { value: usize },
+    AccessPoints {
+        /// The value given.
+        value: usize,
+    },
+    /// `clients` outside 1 to 100 000.
     #[error("clients: {value} is out of range [1, 100000]")]
-    Clients { value: usize },
+    Clients {
+        /// The value given.
+        value: usize,
+    },
+    /// `start_micros` outside 0 (1970-01-01) to 9000-01-01, in microseconds since the Unix epoch.
     #[error(
         "start_micros: {value} is out of range [0, 221845392000000000] (1970-01-01 to 9000-01-01)"
     )]
-    StartMicros { value: i64 },
+    StartMicros {
+        /// The value given.
+        value: i64,
+    },
 }
 
 /// A [`SynthConfig`] that passed [`SynthConfig::check`].
@@ -204,6 +228,7 @@ impl IncidentKind {
 /// One injected incident as written.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IncidentSummary {
+    /// Which of the four kinds of incident it is.
     pub kind: IncidentKind,
     /// Timestamp of its first record (ISO 8601).
     pub start: String,
@@ -216,6 +241,7 @@ pub struct IncidentSummary {
 /// What [`write_export`] wrote.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SynthSummary {
+    /// Records written.
     pub records: usize,
     /// Records labelled 1.
     pub anomalies: usize,

@@ -29,10 +29,15 @@ const FEATURE_THRESHOLD: f32 = 1e-7;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IsolationTree {
+    /// Left child of each node, or [`TREE_LEAF`].
     pub children_left: Vec<i64>,
+    /// Right child of each node, or [`TREE_LEAF`].
     pub children_right: Vec<i64>,
+    /// Column each node splits on, or [`TREE_UNDEFINED`] for a leaf.
     pub feature: Vec<i64>,
+    /// Split value of each node; rows with a value `<=` it go left.
     pub threshold: Vec<f64>,
+    /// Distinct training rows that reached each node.
     pub n_node_samples: Vec<u64>,
 }
 

@@ -486,13 +486,15 @@ impl LocalOutlierFactor {
 
     /// The score of each training row, against the other training rows (scikit-learn's
     /// `negative_outlier_factor_`). Scoring training rows with
-    /// [`score_samples`](Self::score_samples) instead counts each row as its own neighbour.
+    /// [`score_samples`](super::OutlierDetector::score_samples) instead counts each row as its
+    /// own neighbour.
     pub fn negative_outlier_factor(&self) -> &[f64] {
         &self.state.negative_outlier_factor
     }
 
-    /// [`score_samples`](Self::score_samples) into a caller's buffer of `x.n_rows()` scores, so
-    /// large inputs can be scored chunk by chunk; nothing is allocated per row.
+    /// [`score_samples`](super::OutlierDetector::score_samples) into a caller's buffer of
+    /// `x.n_rows()` scores, so large inputs can be scored chunk by chunk; nothing is allocated
+    /// per row.
     pub fn score_samples_into(&self, x: Matrix<'_>, out: &mut [f64]) -> Result<(), ModelError> {
         if x.n_cols() != self.state.n_features {
             return Err(ModelError::FeatureCountMismatch {
