@@ -104,7 +104,8 @@ pub enum CsvError {
     },
 }
 
-/// What is wrong with a quote (see the [module docs](self)).
+/// What is wrong with a quote in a features CSV (RFC 4180: a field is quoted as a whole, and
+/// `""` inside it stands for one quote).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuoteProblem {
     /// The quote that opens the field is never closed.
