@@ -116,3 +116,94 @@ fn json_errors_on_a_line_break_name_a_real_column() {
         assert!(engine::replay(Target::Export, input).is_ok());
     }
 }
+
+/// Found by fuzzing (`model-20261203-11078`, `-12995`, `-27510`): a LOF model whose scaler mean
+/// was swapped for ±1e308 — finite, so it loaded — put every raw row ~1e307 standard units from
+/// the training rows, squared distances overflowed and every score was -inf. Loading now refuses
+/// a scaler that puts a raw 0 beyond LOF's value range, naming the field.
+#[test]
+fn a_lof_model_with_a_far_out_scaler_mean_is_refused() {
+    use mcp_train_core::pipeline::ModelArtifact;
+
+    let lof = lof_model_json();
+    for (mean, expected) in [
+        (1e308, "scaler.mean[1]: 1e308 with scale"),
+        (-1e308, "scaler.mean[1]: -1e308 with scale"),
+    ] {
+        let mut value = lof.clone();
+        value["scaler"]["mean"][1] = serde_json::json!(mean);
+        let bytes = serde_json::to_vec_pretty(&value).unwrap_or_default();
+        let err = ModelArtifact::from_json(&bytes)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with(&format!("model is inconsistent: {expected}")),
+            "{err:?}"
+        );
+        assert!(err.contains("where LOF distances overflow"), "{err:?}");
+        assert!(engine::replay(Target::Model, &bytes).is_ok());
+    }
+    // A mean far out but within range still loads and scores finite numbers.
+    let mut value = lof;
+    value["scaler"]["mean"][1] = serde_json::json!(1e6);
+    let bytes = serde_json::to_vec_pretty(&value).unwrap_or_default();
+    let model = ModelArtifact::from_json(&bytes).map_err(|e| e.to_string());
+    assert!(model.is_ok(), "{model:?}");
+    assert_eq!(
+        engine::replay(Target::Model, &bytes),
+        Ok("packaged".to_owned())
+    );
+}
+
+/// Found by fuzzing (`model-20261203-13058`, `-72738`): `evaluation.anomaly_ratio` swapped for
+/// ±1e308 loaded, but the package's `score_percentile` (100 × the ratio) overflowed to infinity,
+/// was written as `null`, and the package's own verification refused its manifest. Loading now
+/// refuses a ratio that is not a share.
+#[test]
+fn a_model_whose_anomaly_ratio_is_not_a_share_is_refused() {
+    use mcp_train_core::pipeline::ModelArtifact;
+
+    let models: Vec<serde_json::Value> = targets::models()
+        .iter()
+        .filter_map(|(json, _)| serde_json::from_slice(json).ok())
+        .collect();
+    assert_eq!(models.len(), 2);
+    for model in models {
+        for ratio in [1e308, -1e308, 1.5, -0.25] {
+            let mut value = model.clone();
+            value["evaluation"]["anomaly_ratio"] = serde_json::json!(ratio);
+            let bytes = serde_json::to_vec_pretty(&value).unwrap_or_default();
+            let err = ModelArtifact::from_json(&bytes)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert_eq!(
+                err,
+                format!(
+                    "model is inconsistent: evaluation.anomaly_ratio: {ratio:e} is not a share \
+                     between 0 and 1"
+                )
+            );
+            assert!(engine::replay(Target::Model, &bytes).is_ok());
+        }
+        for ratio in [0.0, 1.0] {
+            let mut value = model.clone();
+            value["evaluation"]["anomaly_ratio"] = serde_json::json!(ratio);
+            let bytes = serde_json::to_vec_pretty(&value).unwrap_or_default();
+            assert_eq!(
+                engine::replay(Target::Model, &bytes),
+                Ok("packaged".to_owned())
+            );
+        }
+    }
+}
+
+/// The LOF model of the fuzz corpus, as JSON.
+fn lof_model_json() -> serde_json::Value {
+    targets::models()
+        .iter()
+        .filter_map(|(json, _)| serde_json::from_slice::<serde_json::Value>(json).ok())
+        .find(|v| v["detector"]["type"] == "lof")
+        .unwrap_or_default()
+}

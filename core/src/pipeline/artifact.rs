@@ -14,6 +14,7 @@ use crate::evaluate::{
     ClassificationMetrics, Curve, FeatureImportance, Histogram, ScoreStats, ThresholdCheck,
 };
 use crate::features::{FeatureSchema, EXTRACTOR_VERSION, SCHEMA_NAME};
+use crate::model::lof::MAX_ABS_VALUE;
 use crate::model::{
     IsolationForest, LocalOutlierFactor, Matrix, ModelError, OutlierDetector, StandardScaler,
 };
@@ -310,6 +311,31 @@ impl ModelArtifact {
             return Err(ArtifactError::Inconsistent(
                 "threshold.offset differs from the detector's offset".to_owned(),
             ));
+        }
+        if let Detector::Lof { .. } = self.detector {
+            // LOF measures distances to its (scaled) training rows, which lie within
+            // ±MAX_ABS_VALUE; a raw 0 that scales beyond that makes squared distances overflow
+            // and every score -inf. A fitted scaler never puts 0 that far out.
+            let far = self
+                .scaler
+                .mean()
+                .iter()
+                .zip(self.scaler.scale())
+                .enumerate()
+                .find(|(_, (m, s))| (*m / *s).abs() > MAX_ABS_VALUE);
+            if let Some((j, (m, s))) = far {
+                return Err(ArtifactError::Inconsistent(format!(
+                    "scaler.mean[{j}]: {m:e} with scale {s:e} puts a raw 0 beyond \
+                     ±{MAX_ABS_VALUE:e} standard units, where LOF distances overflow"
+                )));
+            }
+        }
+        // Packages derive the score percentile (100 × the ratio) from it.
+        let ratio = self.evaluation.anomaly_ratio;
+        if !(0.0..=1.0).contains(&ratio) {
+            return Err(ArtifactError::Inconsistent(format!(
+                "evaluation.anomaly_ratio: {ratio:e} is not a share between 0 and 1"
+            )));
         }
         Ok(())
     }
