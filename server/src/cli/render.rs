@@ -198,16 +198,3 @@ pub fn checks_line(checks: &[ThresholdCheck]) -> String {
         .collect::<Vec<_>>()
         .join(" · ")
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
-    }
-}

@@ -81,10 +81,12 @@ pub struct Stopwatch {
 
 impl Stopwatch {
     pub fn start(frozen: bool) -> Stopwatch {
-        Stopwatch {
-            started: Instant::now(),
-            frozen,
-        }
+        Stopwatch::started_at(Instant::now(), frozen)
+    }
+
+    /// A stopwatch that has been running since `started` (e.g. since a job left the queue).
+    pub fn started_at(started: Instant, frozen: bool) -> Stopwatch {
+        Stopwatch { started, frozen }
     }
 
     pub fn elapsed_ms(&self) -> f64 {

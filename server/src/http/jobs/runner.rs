@@ -14,7 +14,7 @@ use mcp_train_core::registry::ModelRecord;
 use mcp_train_core::time::format_iso8601;
 use tokio::sync::watch;
 
-use crate::fs::clock::now_micros;
+use crate::fs::clock::{now_micros, Stopwatch};
 use crate::http::error::{error_chain, ApiError, ApiResult};
 use crate::http::upload::Staged;
 
@@ -203,13 +203,8 @@ fn train(
         }
         true
     };
-    let clock = move || {
-        if frozen {
-            0.0
-        } else {
-            started.elapsed().as_secs_f64() * 1000.0
-        }
-    };
+    let stopwatch = Stopwatch::started_at(started, frozen);
+    let clock = || stopwatch.elapsed_ms();
     let input = TrainInput::Export {
         bytes: &bytes,
         file_name: &job.file_name,
