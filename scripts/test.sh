@@ -53,7 +53,7 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   | tee "$out"/test-output-wasm.txt
 
 step "tests"
-cargo test --workspace --locked 2>&1 | tee "$out"/test-output.txt
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$out"/test-output.txt
 
 step "web app: trunk build --release → dist/"
 scripts/web.sh build

@@ -30,8 +30,9 @@ fn train_parameters() -> [(&'static str, &'static str, Value); 7] {
         ),
         (
             "max_samples",
-            "Isolation Forest rows per tree: \"auto\" (min(256, rows)), a count or a fraction in (0, 1].",
-            json!({ "oneOf": [{ "const": "auto" }, { "type": "integer", "minimum": 1 },
+            "Isolation Forest rows per tree: \"auto\" (min(256, rows)), a count or a fraction in (0, 1] (`1` is one row, `1.0` every row).",
+            // anyOf, not oneOf: 1 is both an integer ≥ 1 and a number in (0, 1].
+            json!({ "anyOf": [{ "const": "auto" }, { "type": "integer", "minimum": 1 },
                 { "type": "number", "exclusiveMinimum": 0, "maximum": 1 }] }),
         ),
         (
