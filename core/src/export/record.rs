@@ -87,6 +87,8 @@ pub struct Record<'a> {
     pub message: Cow<'a, str>,
     /// The process that logged the record.
     pub process_name: Cow<'a, str>,
+    /// The device that logged it (syslog hostname, or the export's `device_id`), when known.
+    pub host: Option<Cow<'a, str>>,
     /// Severity, normalised from the record's level name.
     pub level: LogLevel,
     /// `label` (0/1) or `is_anomaly` (bool) when the record carries one.

@@ -344,6 +344,7 @@ impl<'a> Validator<'a> {
                     timestamp,
                     message,
                     process_name,
+                    host: None,
                     level,
                     label,
                 })

@@ -281,6 +281,7 @@ mod throughput {
                     _ => format!("ath10k_pci 0000:01:00.0: firmware crashed! Gerät überhitzt, retry limit {} reached, reset", i % 9),
                 };
                 Record {
+                    host: None,
                     index: i,
                     // Roughly 20 records a second, a few ties.
                     timestamp: 1_704_067_200_000_000 + (i as i64) * 50_000 / 3 * 3,

@@ -198,6 +198,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(index, &name)| Record {
+                host: None,
                 index,
                 timestamp: 0,
                 message: Cow::Borrowed(""),

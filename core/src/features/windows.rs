@@ -310,6 +310,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(index, (seconds, process, fragments))| Record {
+                    host: None,
                     index,
                     timestamp: 1_704_067_200_000_000 + seconds * 1_000_000,
                     message: Cow::Owned(fragments.iter().map(|&f| FRAGMENTS[f]).collect()),

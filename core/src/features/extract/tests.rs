@@ -17,6 +17,7 @@ pub(crate) fn record(
     message: &str,
 ) -> Record<'static> {
     Record {
+        host: None,
         index,
         timestamp: micros(timestamp),
         message: Cow::Owned(message.to_owned()),
@@ -259,6 +260,7 @@ use crate::features::schema::EXTRACTOR_VERSION;
 fn progress_reports_every_64k_rows_and_at_the_end() {
     let records: Vec<Record<'static>> = (0..150_000)
         .map(|i| Record {
+            host: None,
             index: i,
             timestamp: i as i64,
             message: Cow::Borrowed("x"),
