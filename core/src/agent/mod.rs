@@ -21,11 +21,13 @@
 mod contract;
 
 use std::fmt;
+use std::io;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::export::Record;
+use crate::synth::{SynthSummary, ValidSynthConfig};
 
 pub use contract::{Anomaly, Contribution, ExportRecord, Features, InferenceResult, LogEntry};
 
@@ -176,6 +178,15 @@ pub trait Agent: Send + Sync {
 
     /// The built-in log schema (the YAML of `config/log_schemas/<log_type>.yaml`).
     fn log_schema_yaml(&self) -> &'static str;
+
+    /// A few real-looking raw lines this agent reads (documentation, the compliance tests,
+    /// and recognising a log's type).
+    fn sample_lines(&self) -> &'static [&'static str];
+
+    /// Writes a labelled synthetic export of this log type (`mcp-train synth --log-type`):
+    /// benign traffic with labelled attacks, the same bytes for the same configuration.
+    fn synth(&self, config: &ValidSynthConfig, out: &mut dyn io::Write)
+        -> io::Result<SynthSummary>;
 
     /// Reads one raw log line (syslog framing and the daemon's message) into a record with
     /// `index` as its position. Never panics; a line it cannot read is a [`LineError`].

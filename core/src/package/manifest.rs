@@ -256,6 +256,11 @@ impl Metadata {
                 Some(schema.extractor_version.clone()),
                 "export",
             ),
+            InputSchema::Agent(state) => (
+                Some(state.schema.clone()),
+                Some(artifact.protocol_version.clone()),
+                "export",
+            ),
             InputSchema::FeaturesCsv { .. } => (None, None, "features_csv"),
         };
         let parameters = match &artifact.detector {

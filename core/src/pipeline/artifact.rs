@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::{FeatureState, PROTOCOL_VERSION};
 use crate::config::{IsolationForestConfig, LofConfig};
 use crate::evaluate::{
     ClassificationMetrics, Curve, FeatureImportance, Histogram, ScoreStats, ThresholdCheck,
@@ -30,6 +31,8 @@ pub const MODEL_FORMAT_VERSION: u32 = 1;
 pub enum InputSchema {
     /// Extracted from exports by this crate (`wifi-v1`).
     Export(FeatureSchema),
+    /// Extracted from logs of another log type by that type's agent ([`crate::agent`]).
+    Agent(FeatureState),
     /// Brought by the user as a CSV with these columns, in this order.
     FeaturesCsv {
         /// The CSV's feature columns, in order.
@@ -42,9 +45,37 @@ impl InputSchema {
     pub fn feature_names(&self) -> &[String] {
         match self {
             InputSchema::Export(schema) => &schema.features,
+            InputSchema::Agent(state) => &state.features,
             InputSchema::FeaturesCsv { features } => features,
         }
     }
+
+    /// The agent feature state behind the columns: `None` for a features CSV. A `wifi-v1`
+    /// schema becomes the wifi agent's state (the schema itself, as JSON).
+    pub fn feature_state(&self) -> Option<FeatureState> {
+        match self {
+            InputSchema::Export(schema) => Some(FeatureState {
+                log_type: WIFI_LOG_TYPE.to_owned(),
+                schema: schema.name.clone(),
+                features: schema.features.clone(),
+                state: serde_json::to_value(schema).unwrap_or_default(),
+            }),
+            InputSchema::Agent(state) => Some(state.clone()),
+            InputSchema::FeaturesCsv { .. } => None,
+        }
+    }
+}
+
+/// The log type of models trained on WiFi exports (and of model files written before log
+/// types existed).
+pub const WIFI_LOG_TYPE: &str = "wifi";
+
+fn default_log_type() -> String {
+    WIFI_LOG_TYPE.to_owned()
+}
+
+fn default_protocol_version() -> String {
+    PROTOCOL_VERSION.to_owned()
 }
 
 /// The fitted detector and the parameters it was fitted with.
@@ -185,6 +216,13 @@ pub struct ModelArtifact {
     pub created_at: String,
     /// `mcp-train <version>`.
     pub generator: String,
+    /// The log type the model serves (`wifi`, `dns`, `firewall`, `syslog`; `wifi` when the
+    /// file predates log types).
+    #[serde(default = "default_log_type")]
+    pub log_type: String,
+    /// The agent protocol version the model was made under (semver).
+    #[serde(default = "default_protocol_version")]
+    pub protocol_version: String,
     /// The features the model expects, in order.
     pub input: InputSchema,
     /// The fitted standard scaler applied before scoring.

@@ -593,6 +593,8 @@ pub fn train(
         version: version_string(options.now_micros),
         created_at: format_iso8601(options.now_micros),
         generator: generator(),
+        log_type: crate::pipeline::artifact::WIFI_LOG_TYPE.to_owned(),
+        protocol_version: crate::agent::PROTOCOL_VERSION.to_owned(),
         threshold: Threshold {
             offset: detector.offset(),
             decision_threshold: 0.0,
@@ -740,6 +742,12 @@ pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, 
                 })
                 .collect();
             Ok(Scored { rows, report: None })
+        }
+        (_, InputSchema::Agent(state)) => {
+            Err(TrainError::Artifact(ArtifactError::Inconsistent(format!(
+                "scoring {} models is not wired into this pipeline yet",
+                state.log_type
+            ))))
         }
         (ScoreInput::Export { .. }, InputSchema::FeaturesCsv { .. }) => {
             Err(TrainError::ExportForCsvModel)

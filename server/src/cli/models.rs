@@ -193,6 +193,12 @@ fn show(registry: &Registry<FsStore>, name: &str, json: bool) -> Result<(), Regi
             "extractor_version": schema.extractor_version,
             "features": schema.features,
         }),
+        InputSchema::Agent(state) => json!({
+            "kind": "agent",
+            "log_type": state.log_type,
+            "schema": state.schema,
+            "features": state.features,
+        }),
         InputSchema::FeaturesCsv { features } => {
             json!({ "kind": "features_csv", "features": features })
         }

@@ -225,7 +225,7 @@ fn score_input<'a>(
     label_column: Option<&'a str>,
 ) -> Result<ScoreInput<'a>, Failure> {
     match model.input {
-        InputSchema::Export(_) => Ok(ScoreInput::Export { bytes, options }),
+        InputSchema::Export(_) | InputSchema::Agent(_) => Ok(ScoreInput::Export { bytes, options }),
         InputSchema::FeaturesCsv { .. } => {
             let first = bytes
                 .strip_prefix(b"\xEF\xBB\xBF")
