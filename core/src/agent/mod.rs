@@ -19,6 +19,7 @@
 //! the list is the same on wasm32. `docs/protocol.md` is the reference for agent authors.
 
 mod contract;
+pub mod frame;
 
 use std::fmt;
 use std::io;
