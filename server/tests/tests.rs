@@ -13,6 +13,9 @@ mod openapi;
 mod package;
 /// README.md's console transcripts, replayed.
 mod readme;
+/// Real dnsmasq and nftables/ulogd2 logs: the committed fixtures, and a fresh recording where
+/// the daemons are available.
+mod real_daemons;
 /// Every real export in `../shared/data/`, when it is there.
 mod real_data;
 /// The registry on disk: `train --register`, `models`, writers killed or racing.
