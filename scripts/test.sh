@@ -17,6 +17,20 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcp
 mkdir -p "$CARGO_TARGET_DIR"
 out="$CARGO_TARGET_DIR"
 echo "compiled artifacts in $CARGO_TARGET_DIR"
+# Incremental caches are kept per clone path and would pile up gigabytes with every fresh clone
+# CI makes; a from-scratch test run gains nothing from them. (Set CARGO_INCREMENTAL=1 to keep them.)
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# A full disk shows up as a linker error far into the run: check first, free what is safe to free
+# (the incremental caches), and stop with the cause when that is not enough.
+free_gb() { df -Pk "$CARGO_TARGET_DIR" | awk 'NR==2 {print int($4 / 1048576)}'; }
+if [ "$(free_gb)" -lt 12 ]; then
+  echo "only $(free_gb) GB free: removing incremental caches under $CARGO_TARGET_DIR"
+  find "$CARGO_TARGET_DIR" -maxdepth 3 -type d -name incremental -prune -exec rm -rf {} +
+fi
+if [ "$(free_gb)" -lt 6 ]; then
+  echo "error: only $(free_gb) GB free on the disk holding $CARGO_TARGET_DIR; the build needs about 6 GB (remove old target directories or set CARGO_TARGET_DIR elsewhere)" >&2
+  exit 1
+fi
 
 step() { printf '\n==> %s\n' "$*"; }
 
