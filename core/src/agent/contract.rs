@@ -1,14 +1,17 @@
 //! The protocol's data contracts: serde types that every surface writes and reads, published as
 //! JSON Schemas (`docs/schemas/`).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::log_schema::{LogSchema, LogSchemaError};
+use super::{Agent, AgentInfo, Capability, Stability};
 use crate::export::{LogLevel, Record};
 use crate::time::format_iso8601;
 
 /// One log entry as an agent read it: the syslog envelope plus the typed fields the agent found
 /// in the message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LogEntry {
     /// Position in the input: record index of an export, or 0-based line number of a raw log.
     pub index: usize,
@@ -56,7 +59,7 @@ impl LogEntry {
 }
 
 /// One entry's feature row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Features {
     /// Feature schema name and version, e.g. `dns-v1`.
     pub schema: String,
@@ -67,7 +70,7 @@ pub struct Features {
 }
 
 /// A model's verdict on one feature row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InferenceResult {
     /// The model's anomaly score (lower is more anomalous).
     pub score: f64,
@@ -81,7 +84,7 @@ pub struct InferenceResult {
 
 /// How much one feature pushed a row towards "anomaly": the rise in the decision value when
 /// the feature is replaced by its training mean.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Contribution {
     /// Feature name.
     pub feature: String,
@@ -93,7 +96,7 @@ pub struct Contribution {
 }
 
 /// A detected anomaly: the entry, the verdict and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Anomaly {
     /// The entry that was flagged.
     pub entry: LogEntry,
@@ -106,7 +109,7 @@ pub struct Anomaly {
 }
 
 /// One row of an anomaly export: an anomaly with where and when it was exported.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ExportRecord {
     /// Contract version of the record (`1`).
     pub schema_version: u32,
@@ -114,4 +117,72 @@ pub struct ExportRecord {
     pub anomaly: Anomaly,
     /// When it was detected, RFC 3339 UTC.
     pub detected_at: String,
+}
+
+/// What `mcp-train agents list --json` writes for one agent: its static metadata and its log
+/// schema, owned and serializable.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct AgentDescription {
+    /// Unique agent name (also the CLI's `--log-type` value).
+    pub name: String,
+    /// The log type the agent serves.
+    pub log_type: String,
+    /// One line saying what it reads.
+    pub description: String,
+    /// The protocol version it implements (semver).
+    pub protocol_version: String,
+    /// Name and version of the feature schema it extracts, e.g. `dns-v1`.
+    pub feature_schema: String,
+    /// The processes (syslog tags) whose lines it reads.
+    pub programs: Vec<String>,
+    /// What it can do.
+    pub capabilities: Vec<Capability>,
+    /// How settled it is.
+    pub stability: Stability,
+    /// The log schema its exports are validated against (the built-in one, or the one a
+    /// configuration directory supplies).
+    pub log_schema: LogSchema,
+}
+
+impl AgentDescription {
+    /// The description of an agent with `info`, validating with `log_schema`.
+    pub fn new(info: &AgentInfo, log_schema: LogSchema) -> AgentDescription {
+        AgentDescription {
+            name: info.name.to_owned(),
+            log_type: info.log_type.to_owned(),
+            description: info.description.to_owned(),
+            protocol_version: info.protocol_version.to_owned(),
+            feature_schema: info.feature_schema.to_owned(),
+            programs: info.programs.iter().map(|p| (*p).to_owned()).collect(),
+            capabilities: info.capabilities.to_vec(),
+            stability: info.stability,
+            log_schema,
+        }
+    }
+
+    /// The description of `agent` with its built-in log schema.
+    pub fn of(agent: &dyn Agent) -> Result<AgentDescription, LogSchemaError> {
+        let schema = LogSchema::from_yaml(agent.log_schema_yaml())?;
+        Ok(AgentDescription::new(agent.info(), schema))
+    }
+}
+
+/// The JSON Schemas (draft 2020-12) of the protocol's data contracts and of the log schema
+/// format, by file stem: `docs/schemas/<name>.schema.json` holds each, pretty-printed.
+pub fn contract_schemas() -> Vec<(&'static str, serde_json::Value)> {
+    fn schema<T: JsonSchema>() -> serde_json::Value {
+        schemars::SchemaGenerator::default()
+            .into_root_schema_for::<T>()
+            .to_value()
+    }
+    vec![
+        ("log_entry", schema::<LogEntry>()),
+        ("features", schema::<Features>()),
+        ("inference_result", schema::<InferenceResult>()),
+        ("contribution", schema::<Contribution>()),
+        ("anomaly", schema::<Anomaly>()),
+        ("export_record", schema::<ExportRecord>()),
+        ("agent_description", schema::<AgentDescription>()),
+        ("log_schema", schema::<LogSchema>()),
+    ]
 }

@@ -20,6 +20,7 @@
 
 mod contract;
 pub mod frame;
+pub mod log_schema;
 
 use std::fmt;
 use std::io;
@@ -30,7 +31,11 @@ use crate::config::Config;
 use crate::export::Record;
 use crate::synth::{SynthSummary, ValidSynthConfig};
 
-pub use contract::{Anomaly, Contribution, ExportRecord, Features, InferenceResult, LogEntry};
+pub use contract::{
+    contract_schemas, AgentDescription, Anomaly, Contribution, ExportRecord, Features,
+    InferenceResult, LogEntry,
+};
+pub use log_schema::{builtin_log_schema_yaml, LogSchema, LogSchemaError};
 
 /// The protocol version this build speaks (semver). A model or agent is compatible when its
 /// protocol version has the same major version and a minor version no newer than this one
@@ -38,7 +43,7 @@ pub use contract::{Anomaly, Contribution, ExportRecord, Features, InferenceResul
 pub const PROTOCOL_VERSION: &str = "1.0.0";
 
 /// What an agent can do beyond the required operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Capability {
     /// Reads raw log lines ([`Agent::parse_line`]).
@@ -52,7 +57,7 @@ pub enum Capability {
 }
 
 /// How settled an agent's feature schema and behaviour are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stability {
     /// Features and parsing change only with a new feature schema version.

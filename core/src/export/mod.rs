@@ -17,6 +17,8 @@ mod record;
 mod report;
 mod validate;
 
+pub(crate) use validate::truncate;
+
 use serde::de::{DeserializeSeed, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +29,8 @@ pub use report::{
 };
 pub use validate::is_wifi_process;
 
-use raw::{RawItem, RecordsSeed, TopLevel, TopLevelSeed};
+use crate::agent::LogSchema;
+use raw::{FieldsItem, RawItem, RecordsSeed, TopLevel, TopLevelSeed};
 use validate::Validator;
 
 /// How strictly to validate, and how much to report.
@@ -176,7 +179,7 @@ pub fn parse_export<'a>(
     bytes: &'a [u8],
     options: &ValidateOptions,
 ) -> Result<ParsedExport<'a>, ExportError> {
-    parse(bytes, options, None)
+    parse(bytes, options, None, None)
 }
 
 /// Like [`parse_export`], calling `progress(records_read)` every 65,536 records and at the end.
@@ -185,12 +188,39 @@ pub fn parse_export_with_progress<'a>(
     options: &ValidateOptions,
     progress: impl FnMut(usize) + 'a,
 ) -> Result<ParsedExport<'a>, ExportError> {
-    parse(bytes, options, Some(Box::new(progress)))
+    parse(bytes, options, None, Some(Box::new(progress)))
+}
+
+/// Reads and validates an export of `schema`'s log type, driven by the log schema: besides
+/// everything [`parse_export`] checks, each record's other fields are checked against their
+/// declarations (required fields present, types, allowed values and patterns). A field read
+/// through a former name (`renamed_from`) is accepted with a warning naming its current name;
+/// deprecated fields are warnings; an optional field added after the schema's first version
+/// that a record lacks takes its default, with a warning; fields the schema does not know are
+/// warnings. The WiFi-share warning is given only for the `wifi` log type.
+pub fn validate_with_schema<'a>(
+    bytes: &'a [u8],
+    options: &ValidateOptions,
+    schema: &LogSchema,
+) -> Result<ParsedExport<'a>, ExportError> {
+    parse(bytes, options, Some(schema), None)
+}
+
+/// Like [`validate_with_schema`], calling `progress(records_read)` every 65,536 records and at
+/// the end.
+pub fn validate_with_schema_and_progress<'a>(
+    bytes: &'a [u8],
+    options: &ValidateOptions,
+    schema: &LogSchema,
+    progress: impl FnMut(usize) + 'a,
+) -> Result<ParsedExport<'a>, ExportError> {
+    parse(bytes, options, Some(schema), Some(Box::new(progress)))
 }
 
 fn parse<'a>(
     bytes: &'a [u8],
     options: &ValidateOptions,
+    schema: Option<&LogSchema>,
     progress: Option<Box<dyn FnMut(usize) + 'a>>,
 ) -> Result<ParsedExport<'a>, ExportError> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
@@ -205,6 +235,9 @@ fn parse<'a>(
         return Err(ExportError::Empty);
     };
     let mut validator = Validator::new(options, progress);
+    if let Some(schema) = schema {
+        validator.set_schema(schema);
+    }
     let (format, metadata) = match body[first] {
         b'[' => {
             let mut de = serde_json::Deserializer::from_slice(body);
@@ -228,8 +261,12 @@ fn parse<'a>(
                     de.end().map_err(|e| located(&e, body, "export"))?;
                     (ExportFormat::Object, metadata)
                 }
+                TopLevel::Record if validator.wants_fields() => {
+                    parse_ndjson::<FieldsItem<'a>>(body, &mut validator);
+                    (ExportFormat::Ndjson, None)
+                }
                 TopLevel::Record => {
-                    parse_ndjson(body, &mut validator);
+                    parse_ndjson::<RawItem<'a>>(body, &mut validator);
                     (ExportFormat::Ndjson, None)
                 }
                 TopLevel::Unrecognised { keys_seen } => {
@@ -273,12 +310,15 @@ fn parse<'a>(
 
 /// Parses NDJSON (or concatenated JSON values). A line that is not JSON is a bad record at that
 /// line and column; reading resumes on the next line, so one broken line never hides the rest.
-fn parse_ndjson<'a>(body: &'a [u8], validator: &mut Validator<'a>) {
+fn parse_ndjson<'a, T: Deserialize<'a> + Into<RawItem<'a>>>(
+    body: &'a [u8],
+    validator: &mut Validator<'a>,
+) {
     let mut base = 0usize;
     let mut base_line = 1usize;
     while base < body.len() {
         let slice = &body[base..];
-        let mut stream = serde_json::Deserializer::from_slice(slice).into_iter::<RawItem<'a>>();
+        let mut stream = serde_json::Deserializer::from_slice(slice).into_iter::<T>();
         let mut pos = 0usize;
         let mut line = base_line;
         loop {
@@ -290,7 +330,7 @@ fn parse_ndjson<'a>(body: &'a [u8], validator: &mut Validator<'a>) {
             match stream.next() {
                 None => return,
                 Some(Ok(item)) => {
-                    validator.push(item, Some(line));
+                    validator.push(item.into(), Some(line));
                     let end = stream.byte_offset();
                     line += memchr::memchr_iter(b'\n', &slice[start..end]).count();
                     pos = end;

@@ -106,6 +106,9 @@ pub(crate) struct RawRecord<'a> {
     pub is_anomaly: Option<RawValue<'a>>,
     /// A field we read appeared twice in the object (the last one wins, as in most JSON readers).
     pub duplicate_field: Option<&'static str>,
+    /// The record's other fields, in input order — collected only when validating against a
+    /// log schema ([`FieldsItem`], [`RawItemSeed`]).
+    pub extra: Vec<(Cow<'a, str>, RawValue<'a>)>,
 }
 
 impl RawRecord<'_> {
@@ -125,8 +128,8 @@ pub(crate) enum RawItem<'a> {
     NotObject(&'static str),
 }
 
-/// The keys we look at. Anything else is skipped.
-enum Key {
+/// The keys we look at. Anything else is skipped, or collected for a log schema.
+enum Key<'de> {
     Timestamp,
     Message,
     ProcessName,
@@ -135,12 +138,12 @@ enum Key {
     IsAnomaly,
     Data,
     Metadata,
-    Other,
+    Other(Cow<'de, str>),
 }
 
-impl Key {
-    fn from_str(s: &str) -> Key {
-        match s {
+impl<'de> Key<'de> {
+    fn from_str(s: Cow<'de, str>) -> Key<'de> {
+        match &*s {
             "timestamp" => Key::Timestamp,
             "message" => Key::Message,
             "process_name" => Key::ProcessName,
@@ -149,21 +152,46 @@ impl Key {
             "is_anomaly" => Key::IsAnomaly,
             "data" => Key::Data,
             "export_metadata" => Key::Metadata,
-            _ => Key::Other,
+            _ => Key::Other(s),
+        }
+    }
+
+    /// The name of a key that is not a record field, for collecting it.
+    fn into_name(self) -> Cow<'de, str> {
+        match self {
+            Key::Data => Cow::Borrowed("data"),
+            Key::Metadata => Cow::Borrowed("export_metadata"),
+            Key::Other(name) => name,
+            // Record fields are read into their own slots.
+            _ => Cow::Borrowed(""),
         }
     }
 }
 
-impl<'de> Deserialize<'de> for Key {
+impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = Key;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a field name")
             }
-            fn visit_str<E>(self, v: &str) -> Result<Key, E> {
-                Ok(Key::from_str(v))
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::from_str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                // Only keys with escapes get here; a known name needs no copy.
+                Ok(match Key::from_str(Cow::Borrowed(v)) {
+                    Key::Other(_) => Key::Other(Cow::Owned(v.to_owned())),
+                    Key::Timestamp => Key::Timestamp,
+                    Key::Message => Key::Message,
+                    Key::ProcessName => Key::ProcessName,
+                    Key::LogLevel => Key::LogLevel,
+                    Key::Label => Key::Label,
+                    Key::IsAnomaly => Key::IsAnomaly,
+                    Key::Data => Key::Data,
+                    Key::Metadata => Key::Metadata,
+                })
             }
         }
         d.deserialize_identifier(KeyVisitor)
@@ -186,7 +214,7 @@ fn set_field<'a>(
 /// Reads a record field into `record` when `key` is one; returns false for other keys.
 fn read_record_field<'de, A: MapAccess<'de>>(
     map: &mut A,
-    key: &Key,
+    key: &Key<'de>,
     record: &mut RawRecord<'de>,
 ) -> Result<bool, A::Error> {
     let (slot, name) = match key {
@@ -203,7 +231,11 @@ fn read_record_field<'de, A: MapAccess<'de>>(
     Ok(true)
 }
 
-struct RawItemVisitor;
+/// Reads one element of the records; with `collect`, keeps the fields the reader does not read
+/// in [`RawRecord::extra`].
+struct RawItemVisitor {
+    collect: bool,
+}
 
 impl<'de> Visitor<'de> for RawItemVisitor {
     type Value = RawItem<'de>;
@@ -213,9 +245,14 @@ impl<'de> Visitor<'de> for RawItemVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut record = RawRecord::default();
-        while let Some(key) = map.next_key::<Key>()? {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
             if !read_record_field(&mut map, &key, &mut record)? {
-                map.next_value::<IgnoredAny>()?;
+                if self.collect {
+                    let value = map.next_value::<RawValue<'de>>()?;
+                    record.extra.push((key.into_name(), value));
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         Ok(RawItem::Record(record))
@@ -250,7 +287,38 @@ impl<'de> Visitor<'de> for RawItemVisitor {
 
 impl<'de> Deserialize<'de> for RawItem<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RawItemVisitor)
+        d.deserialize_any(RawItemVisitor { collect: false })
+    }
+}
+
+/// A [`RawItem`] that keeps every field (NDJSON validated against a log schema).
+pub(crate) struct FieldsItem<'a>(pub RawItem<'a>);
+
+impl<'de> Deserialize<'de> for FieldsItem<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RawItemVisitor { collect: true })
+            .map(FieldsItem)
+    }
+}
+
+impl<'a> From<FieldsItem<'a>> for RawItem<'a> {
+    fn from(item: FieldsItem<'a>) -> RawItem<'a> {
+        item.0
+    }
+}
+
+/// Reads one element of a records array, keeping every field when `collect` is set.
+pub(crate) struct RawItemSeed {
+    pub collect: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for RawItemSeed {
+    type Value = RawItem<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RawItem<'de>, D::Error> {
+        d.deserialize_any(RawItemVisitor {
+            collect: self.collect,
+        })
     }
 }
 
@@ -274,7 +342,8 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, 'de> {
         f.write_str("an array of records")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(item) = seq.next_element::<RawItem<'de>>()? {
+        let collect = self.validator.wants_fields();
+        while let Some(item) = seq.next_element_seed(RawItemSeed { collect })? {
             self.validator.push(item, None);
         }
         Ok(())
@@ -318,7 +387,7 @@ impl<'de> Visitor<'de> for TopLevelSeed<'_, 'de> {
         let mut metadata = None;
         let mut saw_data = false;
         let mut keys_seen = 0usize;
-        while let Some(key) = map.next_key::<Key>()? {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
             keys_seen += 1;
             match key {
                 Key::Data => {

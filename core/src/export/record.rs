@@ -5,7 +5,19 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 /// Severity of a log record, normalised to the five levels the features know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum LogLevel {
     /// Diagnostics (numeric level 0).

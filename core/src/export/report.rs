@@ -40,6 +40,8 @@ pub enum IssueKind {
     BadLevel,
     /// `label` is not 0/1, or `is_anomaly` is not a boolean.
     BadLabel,
+    /// A value is not one of the log schema's allowed values, or does not match its pattern.
+    DisallowedValue,
     // Warnings.
     /// A timestamp without a zone, read as UTC.
     TimestampWithoutZone,
@@ -77,6 +79,14 @@ pub enum IssueKind {
     BadMetadata,
     /// Few records come from WiFi processes.
     FewWifiRecords,
+    /// A field the log schema does not declare (ignored).
+    UnknownField,
+    /// A field read through its former name (`renamed_from` in the log schema).
+    RenamedField,
+    /// A field the log schema marks deprecated.
+    DeprecatedField,
+    /// An optional field added in a later schema version is absent; its default applies.
+    DefaultApplied,
 }
 
 impl IssueKind {
@@ -85,7 +95,7 @@ impl IssueKind {
         use IssueKind::*;
         match self {
             Empty | NotJson | NotAnExport | NoRecords | NotAnObject | MissingField | WrongType
-            | BadTimestamp | BadLevel | BadLabel => Severity::Error,
+            | BadTimestamp | BadLevel | BadLabel | DisallowedValue => Severity::Error,
             _ => Severity::Warning,
         }
     }
@@ -104,6 +114,7 @@ impl IssueKind {
             BadTimestamp => "bad_timestamp",
             BadLevel => "bad_level",
             BadLabel => "bad_label",
+            DisallowedValue => "disallowed_value",
             TimestampWithoutZone => "timestamp_without_zone",
             LevelAlias => "level_alias",
             TimeGoesBackwards => "time_goes_backwards",
@@ -122,6 +133,10 @@ impl IssueKind {
             MetadataCountMismatch => "metadata_count_mismatch",
             BadMetadata => "bad_metadata",
             FewWifiRecords => "few_wifi_records",
+            UnknownField => "unknown_field",
+            RenamedField => "renamed_field",
+            DeprecatedField => "deprecated_field",
+            DefaultApplied => "default_applied",
         }
     }
 
@@ -139,6 +154,7 @@ impl IssueKind {
             BadTimestamp => "a timestamp is not ISO 8601",
             BadLevel => "a log level is unknown",
             BadLabel => "a label is not 0/1 or a boolean",
+            DisallowedValue => "a value is not allowed by the log schema",
             TimestampWithoutZone => "timestamps without a time zone were read as UTC",
             LevelAlias => "level aliases were mapped to standard levels",
             TimeGoesBackwards => "time goes backwards (records are sorted before features)",
@@ -157,6 +173,12 @@ impl IssueKind {
             MetadataCountMismatch => "export_metadata.total_records differs from the records found",
             BadMetadata => "export_metadata is malformed (ignored)",
             FewWifiRecords => "few records come from WiFi processes",
+            UnknownField => "fields not in the log schema (ignored)",
+            RenamedField => "fields under a former name (read as the current name)",
+            DeprecatedField => "deprecated fields",
+            DefaultApplied => {
+                "optional fields added in a later schema version are absent (their default applies)"
+            }
         }
     }
 }

@@ -12,6 +12,8 @@ use super::report::{
     ValidationReport,
 };
 use super::ValidateOptions;
+use crate::agent::log_schema::{FieldSpec, Scalar, ValueProblem, ENVELOPE};
+use crate::agent::{parse_semver, LogSchema};
 use crate::time::{format_iso8601, parse_iso8601, CivilTime, MICROS_PER_SECOND};
 
 /// How often (in records) the progress callback is called.
@@ -53,6 +55,77 @@ pub(crate) struct Validator<'a> {
     labelled: usize,
     anomalies: usize,
     progress: Option<Box<dyn FnMut(usize) + 'a>>,
+    /// The log schema driving validation, when there is one.
+    schema: Option<SchemaPlan>,
+    /// Which schema fields the current record carries (reused between records).
+    present: Vec<bool>,
+}
+
+/// A log schema prepared for checking records.
+#[derive(Debug)]
+struct SchemaPlan {
+    schema: LogSchema,
+    /// Current and former field names → (field index, whether the name is a former one).
+    names: FxHashMap<String, (usize, bool)>,
+    /// Whether each field is one the export reader reads itself.
+    envelope: Vec<bool>,
+    /// The schema's first version: optional fields since a later one warn when defaulted.
+    base: (u64, u64, u64),
+}
+
+impl SchemaPlan {
+    fn new(schema: &LogSchema) -> SchemaPlan {
+        let mut names = FxHashMap::default();
+        for (i, field) in schema.fields().iter().enumerate() {
+            names.insert(field.name.clone(), (i, false));
+            for old in &field.renamed_from {
+                names.insert(old.clone(), (i, true));
+            }
+        }
+        SchemaPlan {
+            envelope: schema
+                .fields()
+                .iter()
+                .map(|f| ENVELOPE.iter().any(|(name, _, _)| *name == f.name))
+                .collect(),
+            base: schema.base_version(),
+            names,
+            schema: schema.clone(),
+        }
+    }
+
+    /// The envelope field (index into [`ENVELOPE`]) whose former name is `name`.
+    fn envelope_alias(&self, name: &str) -> Option<(usize, &FieldSpec)> {
+        let (i, former) = *self.names.get(name)?;
+        let field = &self.schema.fields()[i];
+        let slot = ENVELOPE.iter().position(|(n, _, _)| *n == field.name)?;
+        former.then_some((slot, field))
+    }
+}
+
+/// The reader's slot of envelope field `i` (in [`ENVELOPE`] order).
+fn envelope_slot<'r, 'a>(raw: &'r mut RawRecord<'a>, i: usize) -> &'r mut Option<RawValue<'a>> {
+    match i {
+        0 => &mut raw.timestamp,
+        1 => &mut raw.message,
+        2 => &mut raw.process_name,
+        3 => &mut raw.log_level,
+        4 => &mut raw.label,
+        _ => &mut raw.is_anomaly,
+    }
+}
+
+fn scalar<'v>(value: &'v RawValue<'_>) -> Scalar<'v> {
+    match value {
+        RawValue::Str(s) => Scalar::Str(s),
+        RawValue::Int(i) => Scalar::Int(*i),
+        RawValue::UInt(u) => Scalar::UInt(*u),
+        RawValue::Float(f) => Scalar::Float(*f),
+        RawValue::Bool(b) => Scalar::Bool(*b),
+        RawValue::Null => Scalar::Null,
+        RawValue::Array => Scalar::Array,
+        RawValue::Object => Scalar::Object,
+    }
 }
 
 impl std::fmt::Debug for Validator<'_> {
@@ -99,7 +172,19 @@ impl<'a> Validator<'a> {
             labelled: 0,
             anomalies: 0,
             progress,
+            schema: None,
+            present: Vec::new(),
         }
+    }
+
+    /// Validates against `schema` from now on: records keep their other fields for it.
+    pub(crate) fn set_schema(&mut self, schema: &LogSchema) {
+        self.schema = Some(SchemaPlan::new(schema));
+    }
+
+    /// Whether records should carry all their fields (validation against a log schema).
+    pub(crate) fn wants_fields(&self) -> bool {
+        self.schema.is_some()
     }
 
     /// Counts one issue and keeps it as an example while there is room. The message is built
@@ -244,7 +329,193 @@ impl<'a> Validator<'a> {
     }
 
     /// Checks the required fields; `None` when the record has errors (all of them reported).
-    fn convert(&mut self, raw: RawRecord<'a>, index: usize, at: At) -> Option<Record<'a>> {
+    fn convert(&mut self, mut raw: RawRecord<'a>, index: usize, at: At) -> Option<Record<'a>> {
+        let plan = self.schema.take();
+        let mut extra = std::mem::take(&mut raw.extra);
+        if let Some(plan) = &plan {
+            extra = self.resolve_envelope(plan, &mut raw, extra, at);
+        }
+        let record = self.convert_envelope(raw, index, at, plan.as_ref());
+        let fields_ok = match &plan {
+            Some(plan) => self.check_fields(plan, &extra, at),
+            None => true,
+        };
+        self.schema = plan;
+        record.filter(|_| fields_ok)
+    }
+
+    /// Moves envelope fields given under a former name into their slots (with a warning);
+    /// returns the other fields.
+    fn resolve_envelope(
+        &mut self,
+        plan: &SchemaPlan,
+        raw: &mut RawRecord<'a>,
+        extra: Vec<(Cow<'a, str>, RawValue<'a>)>,
+        at: At,
+    ) -> Vec<(Cow<'a, str>, RawValue<'a>)> {
+        let mut rest = Vec::with_capacity(extra.len());
+        for (name, value) in extra {
+            let Some((slot, field)) = plan.envelope_alias(&name) else {
+                rest.push((name, value));
+                continue;
+            };
+            let current = field.name.as_str();
+            let target = envelope_slot(raw, slot);
+            if target.is_some() {
+                self.issue(IssueKind::DuplicateField, at, Some(name.as_ref()), || {
+                    format!(
+                        "both \"{current}\" and its former name \"{name}\"; \"{current}\" was used"
+                    )
+                });
+            } else {
+                *target = Some(value);
+                self.issue(IssueKind::RenamedField, at, Some(name.as_ref()), || {
+                    format!("\"{name}\" is the former name of \"{current}\"; read as \"{current}\"")
+                });
+            }
+        }
+        rest
+    }
+
+    /// Checks the fields the reader does not read against the log schema; false on errors.
+    fn check_fields(
+        &mut self,
+        plan: &SchemaPlan,
+        extra: &[(Cow<'a, str>, RawValue<'a>)],
+        at: At,
+    ) -> bool {
+        let fields = plan.schema.fields();
+        let mut present = std::mem::take(&mut self.present);
+        present.clear();
+        present.resize(fields.len(), false);
+        let mut ok = true;
+        // Current names first, so a former name next to its current one can be told apart.
+        for (name, value) in extra {
+            match plan.names.get(name.as_ref()) {
+                None => {
+                    let (log_type, version) =
+                        (plan.schema.log_type(), plan.schema.schema_version());
+                    self.issue(IssueKind::UnknownField, at, Some(name.as_ref()), || {
+                        format!("field \"{name}\" is not in the {log_type} log schema {version}; ignored")
+                    });
+                }
+                Some(&(i, false)) => {
+                    if present[i] {
+                        self.issue(IssueKind::DuplicateField, at, Some(name.as_ref()), || {
+                            format!(
+                                "field \"{name}\" appears more than once; the last value was used"
+                            )
+                        });
+                    }
+                    present[i] = true;
+                    ok &= self.check_value(&fields[i], name, value, at);
+                }
+                Some(_) => {}
+            }
+        }
+        for (name, value) in extra {
+            let Some(&(i, true)) = plan.names.get(name.as_ref()) else {
+                continue;
+            };
+            let current = fields[i].name.as_str();
+            if present[i] {
+                self.issue(IssueKind::DuplicateField, at, Some(name.as_ref()), || {
+                    format!(
+                        "both \"{current}\" and its former name \"{name}\"; \"{current}\" was used"
+                    )
+                });
+                continue;
+            }
+            present[i] = true;
+            self.issue(IssueKind::RenamedField, at, Some(name.as_ref()), || {
+                format!("\"{name}\" is the former name of \"{current}\"; read as \"{current}\"")
+            });
+            ok &= self.check_value(&fields[i], name, value, at);
+        }
+        for (i, field) in fields.iter().enumerate() {
+            if plan.envelope[i] {
+                continue;
+            }
+            let name = field.name.as_str();
+            if present[i] {
+                if let Some(why) = field.deprecation() {
+                    self.issue(IssueKind::DeprecatedField, at, Some(name), || {
+                        if why.is_empty() {
+                            format!("field \"{name}\" is deprecated")
+                        } else {
+                            format!("field \"{name}\" is deprecated: {why}")
+                        }
+                    });
+                }
+            } else if field.required {
+                ok = false;
+                self.issue(IssueKind::MissingField, at, Some(name), || {
+                    format!("required field \"{name}\" is missing")
+                });
+            } else if let Some(default) = &field.default {
+                if parse_semver(&field.since).is_some_and(|since| since > plan.base) {
+                    let since = field.since.as_str();
+                    self.issue(IssueKind::DefaultApplied, at, Some(name), || {
+                        format!("field \"{name}\" (added in schema version {since}) is absent; its default {default} applies")
+                    });
+                }
+            }
+        }
+        self.present = present;
+        ok
+    }
+
+    /// Checks one field's value; false (with the error reported) when it does not fit.
+    fn check_value(&mut self, field: &FieldSpec, name: &str, value: &RawValue<'a>, at: At) -> bool {
+        if matches!(value, RawValue::Null) && !field.required {
+            return true;
+        }
+        match field.check_value(&scalar(value)) {
+            Ok(()) => true,
+            Err(problem) => {
+                let kind = match problem {
+                    ValueProblem::WrongType(_) => IssueKind::WrongType,
+                    ValueProblem::NotAllowed(_) => IssueKind::DisallowedValue,
+                };
+                self.issue(kind, at, Some(name), || problem.message().to_owned());
+                false
+            }
+        }
+    }
+
+    /// Checks a string envelope field's allowed values and pattern; false when it does not fit.
+    fn check_envelope_string(
+        &mut self,
+        plan: Option<&SchemaPlan>,
+        name: &'static str,
+        value: &str,
+        at: At,
+    ) -> bool {
+        let Some(field) = plan.and_then(|p| p.schema.field(name)) else {
+            return true;
+        };
+        if field.allowed.is_empty() && field.pattern.is_none() {
+            return true;
+        }
+        match field.check_value(&Scalar::Str(value)) {
+            Ok(()) => true,
+            Err(problem) => {
+                self.issue(IssueKind::DisallowedValue, at, Some(name), || {
+                    problem.message().to_owned()
+                });
+                false
+            }
+        }
+    }
+
+    /// Checks the fields the reader reads; `None` when the record has errors (all reported).
+    fn convert_envelope(
+        &mut self,
+        raw: RawRecord<'a>,
+        index: usize,
+        at: At,
+        plan: Option<&SchemaPlan>,
+    ) -> Option<Record<'a>> {
         let RawRecord {
             timestamp,
             message,
@@ -253,6 +524,7 @@ impl<'a> Validator<'a> {
             label,
             is_anomaly,
             duplicate_field,
+            extra: _,
         } = raw;
         let mut ok = true;
 
@@ -282,8 +554,14 @@ impl<'a> Validator<'a> {
 
         let message = self.required_str(message, "message", at, "a string");
         ok &= message.is_some();
+        if let Some(text) = &message {
+            ok &= self.check_envelope_string(plan, "message", text, at);
+        }
         let process_name = self.required_str(process_name, "process_name", at, "a string");
         ok &= process_name.is_some();
+        if let Some(text) = &process_name {
+            ok &= self.check_envelope_string(plan, "process_name", text, at);
+        }
 
         let level = match self.required_str(log_level, "log_level", at, "a string") {
             Some(text) => match LogLevel::parse(&text) {
@@ -531,7 +809,11 @@ impl<'a> Validator<'a> {
                 / usable as f64
         };
         self.wifi_records = (wifi_share * usable as f64).round() as usize;
-        if usable > 0 && wifi_share < self.opts.min_wifi_share {
+        let wifi_log = self
+            .schema
+            .as_ref()
+            .is_none_or(|plan| plan.schema.log_type() == "wifi");
+        if wifi_log && usable > 0 && wifi_share < self.opts.min_wifi_share {
             let min = self.opts.min_wifi_share;
             self.issue(IssueKind::FewWifiRecords, WHOLE, Some("process_name"), || {
                 format!(
@@ -737,7 +1019,14 @@ fn is_record_level(kind: IssueKind) -> bool {
     use IssueKind::*;
     matches!(
         kind,
-        NotJson | NotAnObject | MissingField | WrongType | BadTimestamp | BadLevel | BadLabel
+        NotJson
+            | NotAnObject
+            | MissingField
+            | WrongType
+            | BadTimestamp
+            | BadLevel
+            | BadLabel
+            | DisallowedValue
     )
 }
 
