@@ -7,14 +7,14 @@
 //! each row enters and leaves each window once.
 //!
 //! **Bounded memory.** The windows remember only the rows still inside the longest window (a
-//! queue: a row is dropped once every window has let it go), and MAC addresses and process
+//! queue: a row is forgotten once every window has let it go, and forgotten rows leave the
+//! buffer in batches), and MAC addresses and process
 //! names are interned to small ids with reference counts over those rows: an id is recycled once
 //! no remembered row uses it. So on an endless stream the memory is proportional to the rows
 //! inside the longest window and the distinct MACs and processes among them, never to the
 //! length of the stream. The distinct counts are kept with plain count arrays indexed by id
 //! instead of hashing inside the windows.
 
-use std::collections::VecDeque;
 use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
@@ -188,7 +188,7 @@ struct Row {
     time: i64,
     flags: u8,
     process: u32,
-    /// Its MAC ids: the next `macs` entries of [`TrailingWindows::macs`].
+    /// How many MAC ids it has: the next `macs` entries of [`TrailingWindows::macs`].
     macs: u32,
 }
 
@@ -196,32 +196,36 @@ struct Row {
 #[derive(Debug)]
 struct Window {
     width: i64,
-    /// Sequence number of the first row still in the window.
-    left: u64,
-    /// Sequence number (in [`TrailingWindows::macs`]) of that row's first MAC id.
-    left_mac: u64,
+    /// Position in [`TrailingWindows::rows`] of the first row still in the window.
+    left: usize,
+    /// Position in [`TrailingWindows::macs`] of that row's first MAC id.
+    left_mac: usize,
     events: EventCounts,
     macs: DistinctCounter,
     processes: DistinctCounter,
 }
 
+/// Forgotten rows are removed from the front of the buffers once there are at least this many
+/// and at least as many as remembered ones (so each row is moved O(1) times on average).
+const COMPACT_AFTER: usize = 4096;
+
 /// The trailing windows of every configured width, fed one row at a time in timestamp order.
 ///
-/// Memory: the rows inside the longest window (and their MAC and process ids), see the module
-/// documentation.
+/// Memory: the rows inside the longest window and their distinct MAC and process ids (see the
+/// module documentation). Forgotten rows leave the row buffers in batches, so these hold at
+/// most `n + max(n, 4096)` rows for `n` remembered ones.
 #[derive(Debug)]
 pub(crate) struct TrailingWindows {
     windows: Vec<Window>,
-    /// The remembered rows: sequence numbers `first..first + rows.len()`.
-    rows: VecDeque<Row>,
-    /// MAC ids of the remembered rows, row after row.
-    macs: VecDeque<u32>,
-    /// Sequence number of `rows[0]`.
-    first: u64,
-    /// Sequence number of `macs[0]`.
-    first_mac: u64,
-    /// MAC ids given to [`add_mac`](Self::add_mac) for the row being built.
-    pending_macs: u32,
+    /// Rows, oldest first: `rows[..forgotten]` are out of every window (their ids released)
+    /// and wait to be dropped; the rest are remembered.
+    rows: Vec<Row>,
+    /// MAC ids of the rows, row after row (`macs[..forgotten_macs]` are the forgotten rows').
+    macs: Vec<u32>,
+    forgotten: usize,
+    forgotten_macs: usize,
+    /// Position in `macs` of the first MAC id of the row being built.
+    next_mac: usize,
     /// Time of the last row (the floor for late rows).
     last_time: Option<i64>,
     mac_ids: Interner<u64>,
@@ -243,11 +247,11 @@ impl TrailingWindows {
                     processes: DistinctCounter::default(),
                 })
                 .collect(),
-            rows: VecDeque::new(),
-            macs: VecDeque::new(),
-            first: 0,
-            first_mac: 0,
-            pending_macs: 0,
+            rows: Vec::new(),
+            macs: Vec::new(),
+            forgotten: 0,
+            forgotten_macs: 0,
+            next_mac: 0,
             last_time: None,
             mac_ids: Interner::default(),
             process_ids: Interner::default(),
@@ -255,10 +259,10 @@ impl TrailingWindows {
     }
 
     /// Notes a MAC address (as a 48-bit number) of the row being built.
+    #[inline]
     pub fn add_mac(&mut self, mac: u64) {
         let id = self.mac_ids.acquire(&mac);
-        self.macs.push_back(id);
-        self.pending_macs += 1;
+        self.macs.push(id);
     }
 
     /// Completes the next row — its time, keyword flags, process and the MACs given to
@@ -272,29 +276,30 @@ impl TrailingWindows {
         let time = self.last_time.map_or(time, |last| time.max(last));
         self.last_time = Some(time);
         let process = self.process_ids.acquire(process);
-        let macs = std::mem::take(&mut self.pending_macs);
-        self.rows.push_back(Row {
+        // The MACs added since the last row are this row's.
+        let new_macs = self.next_mac..self.macs.len();
+        let at = self.rows.len();
+        self.rows.push(Row {
             time,
             flags,
             process,
-            macs,
+            macs: u32::try_from(new_macs.len()).unwrap_or(u32::MAX),
         });
-        let seq = self.first + self.rows.len() as u64 - 1;
-        let new_macs = self.macs.len() - macs as usize..self.macs.len();
-        let mut keep_from = seq + 1;
+        let mut keep_from = at + 1;
+        let mut keep_from_mac = self.macs.len();
         // Every window moves, even one `out` has no room for, so that none is left pointing
         // at a forgotten row.
         let mut outs = out.chunks_exact_mut(WINDOW_FEATURES.len());
         for window in &mut self.windows {
             window.events.enter(flags);
             window.processes.add(process);
-            for &mac in self.macs.range(new_macs.clone()) {
+            for &mac in self.macs.get(new_macs.clone()).unwrap_or_default() {
                 window.macs.add(mac);
             }
             let from = time.saturating_sub(window.width);
-            // `width >= 0`, so the new row itself never leaves and `left <= seq`.
-            while window.left < seq {
-                let Some(&old) = self.rows.get((window.left - self.first) as usize) else {
+            // `width >= 0`, so the new row itself never leaves and `left <= at`.
+            while window.left < at {
+                let Some(&old) = self.rows.get(window.left) else {
                     break;
                 };
                 if old.time >= from {
@@ -302,14 +307,17 @@ impl TrailingWindows {
                 }
                 window.events.leave(old.flags);
                 window.processes.remove(old.process);
-                let at = (window.left_mac - self.first_mac) as usize;
-                for &mac in self.macs.range(at..at + old.macs as usize) {
+                let end = window.left_mac + old.macs as usize;
+                for &mac in self.macs.get(window.left_mac..end).unwrap_or_default() {
                     window.macs.remove(mac);
                 }
                 window.left += 1;
-                window.left_mac += u64::from(old.macs);
+                window.left_mac = end;
             }
-            keep_from = keep_from.min(window.left);
+            if window.left < keep_from {
+                keep_from = window.left;
+                keep_from_mac = window.left_mac;
+            }
             if let Some(out) = outs.next() {
                 out.copy_from_slice(&[
                     window.events.connection as f64,
@@ -321,33 +329,47 @@ impl TrailingWindows {
                 ]);
             }
         }
-        self.forget_before(keep_from);
+        self.forget_before(keep_from, keep_from_mac);
+        self.next_mac = self.macs.len();
     }
 
     /// How much is remembered: (rows, distinct MACs, distinct processes).
     #[cfg(test)]
     pub fn remembered(&self) -> (usize, usize, usize) {
         (
-            self.rows.len(),
+            self.rows.len() - self.forgotten,
             self.mac_ids.live(),
             self.process_ids.live(),
         )
     }
 
-    /// Drops the remembered rows before sequence number `seq`.
-    fn forget_before(&mut self, seq: u64) {
-        while self.first < seq {
-            let Some(row) = self.rows.pop_front() else {
-                break;
-            };
-            self.process_ids.release(row.process);
-            for _ in 0..row.macs {
-                if let Some(mac) = self.macs.pop_front() {
-                    self.mac_ids.release(mac);
-                    self.first_mac += 1;
-                }
+    /// Rows in the buffer, remembered or waiting to be dropped.
+    #[cfg(test)]
+    fn buffered(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Forgets the rows before position `row` (whose MAC ids end at `mac`), and drops the
+    /// forgotten rows from the buffers when there are enough of them.
+    fn forget_before(&mut self, row: usize, mac: usize) {
+        for old in self.rows.get(self.forgotten..row).unwrap_or_default() {
+            self.process_ids.release(old.process);
+        }
+        for &id in self.macs.get(self.forgotten_macs..mac).unwrap_or_default() {
+            self.mac_ids.release(id);
+        }
+        self.forgotten = self.forgotten.max(row);
+        self.forgotten_macs = self.forgotten_macs.max(mac);
+        let remembered = self.rows.len() - self.forgotten;
+        if self.forgotten >= COMPACT_AFTER && self.forgotten >= remembered {
+            self.rows.drain(..self.forgotten);
+            self.macs.drain(..self.forgotten_macs);
+            for window in &mut self.windows {
+                window.left -= self.forgotten;
+                window.left_mac -= self.forgotten_macs;
             }
-            self.first += 1;
+            self.forgotten = 0;
+            self.forgotten_macs = 0;
         }
     }
 }
@@ -522,6 +544,7 @@ mod tests {
             assert!(rows <= 1801, "{rows} rows remembered at {i}");
             assert!(macs <= 1802, "{macs} MACs remembered at {i}");
             assert!(processes <= 20, "{processes} processes remembered at {i}");
+            assert!(windows.buffered() <= rows + rows.max(super::COMPACT_AFTER));
         }
         assert_eq!(windows.remembered().0, 1801);
         assert!(windows.mac_ids.slots.len() <= 1802 + 2);
