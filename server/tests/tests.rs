@@ -5,6 +5,8 @@
 /// Running the binary, scratch directories, and the server harness.
 mod common;
 
+/// `agents list` and `synth --log-type`: the built-in agents from the command line.
+mod agents;
 /// The command line as a person runs it: exit codes, messages, inputs and outputs.
 mod cli;
 /// The OpenAPI document against real responses and the parameter bounds the server enforces.

@@ -21,6 +21,7 @@
 mod contract;
 pub mod frame;
 pub mod log_schema;
+pub mod wifi;
 
 use std::fmt;
 use std::io;
@@ -338,7 +339,7 @@ pub fn check_model(
 }
 
 /// The built-in agents, one line each.
-pub static AGENTS: &[&dyn Agent] = &[];
+pub static AGENTS: &[&dyn Agent] = &[&wifi::WifiAgent];
 
 /// The agent serving `log_type`.
 pub fn agent(log_type: &str) -> Result<&'static dyn Agent, AgentError> {

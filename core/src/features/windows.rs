@@ -1,11 +1,21 @@
-//! Trailing-window features in O(n), computed row by row in the same pass as the rest.
+//! Trailing-window features in O(n), computed row by row in the same pass as the rest — the one
+//! window code of both batch extraction and the streaming extractor.
 //!
-//! Rows arrive sorted by timestamp. The window of row `i` is every row `j <= i` with
+//! Rows arrive in timestamp order. The window of row `i` is every row `j <= i` with
 //! `t_j >= t_i - w`, so it only ever needs rows already seen: as `i` advances, row `i` enters
 //! each window and rows whose timestamp fell out of it leave from the left (two pointers), so
-//! each row enters and leaves each window once. MAC addresses and process names are interned to
-//! dense ids as they are first seen, so the distinct counts are kept with plain count arrays
+//! each row enters and leaves each window once.
+//!
+//! **Bounded memory.** The windows remember only the rows still inside the longest window (a
+//! queue: a row is forgotten once every window has let it go, and forgotten rows leave the
+//! buffer in batches), and MAC addresses and process
+//! names are interned to small ids with reference counts over those rows: an id is recycled once
+//! no remembered row uses it. So on an endless stream the memory is proportional to the rows
+//! inside the longest window and the distinct MACs and processes among them, never to the
+//! length of the stream. The distinct counts are kept with plain count arrays indexed by id
 //! instead of hashing inside the windows.
+
+use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
 
@@ -24,7 +34,7 @@ impl DistinctCounter {
     fn add(&mut self, id: u32) {
         let id = id as usize;
         if id >= self.counts.len() {
-            // Ids are dense and handed out in order, so this grows by one now and then.
+            // Ids are dense (recycled ones first), so this grows by one now and then.
             self.counts.resize(id + 1, 0);
         }
         let count = &mut self.counts[id];
@@ -73,125 +83,293 @@ impl EventCounts {
     }
 }
 
+/// Keys interned to small dense ids, each id counting the remembered rows that use it; an id
+/// whose count drops to zero is forgotten and handed out again.
+#[derive(Debug)]
+struct Interner<K> {
+    ids: FxHashMap<K, u32>,
+    /// Key and reference count of each id (`None` for a free id).
+    slots: Vec<Option<(K, u32)>>,
+    free: Vec<u32>,
+    /// The id handed out last, tried first: logs come in bursts from one process.
+    last: Option<u32>,
+}
+
+impl<K> Default for Interner<K> {
+    fn default() -> Self {
+        Interner {
+            ids: FxHashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            last: None,
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> Interner<K> {
+    /// The id of `key` with one more reference.
+    fn acquire<Q>(&mut self, key: &Q) -> u32
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(last) = self.last {
+            if let Some(Some((known, refs))) = self.slots.get_mut(last as usize) {
+                if known.borrow() == key {
+                    *refs += 1;
+                    return last;
+                }
+            }
+        }
+        let id = match self.ids.get(key) {
+            Some(&id) => {
+                if let Some(Some((_, refs))) = self.slots.get_mut(id as usize) {
+                    *refs += 1;
+                }
+                id
+            }
+            None => {
+                let owned = key.to_owned();
+                let id = match self.free.pop() {
+                    Some(id) => {
+                        if let Some(slot) = self.slots.get_mut(id as usize) {
+                            *slot = Some((owned.clone(), 1));
+                        }
+                        id
+                    }
+                    None => {
+                        let id = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+                        self.slots.push(Some((owned.clone(), 1)));
+                        id
+                    }
+                };
+                self.ids.insert(owned, id);
+                id
+            }
+        };
+        self.last = Some(id);
+        id
+    }
+
+    /// Drops one reference to `id`, forgetting the key with the last one.
+    fn release(&mut self, id: u32) {
+        let Some(slot) = self.slots.get_mut(id as usize) else {
+            return;
+        };
+        let forget = match slot {
+            Some((_, refs)) => {
+                *refs = refs.saturating_sub(1);
+                *refs == 0
+            }
+            None => false,
+        };
+        if forget {
+            if let Some((key, _)) = slot.take() {
+                self.ids.remove(&key);
+            }
+            self.free.push(id);
+            if self.last == Some(id) {
+                self.last = None;
+            }
+        }
+    }
+
+    /// Keys with at least one reference.
+    #[cfg(test)]
+    fn live(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// What the windows remember of one row.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    /// The row's time for the windows.
+    time: i64,
+    flags: u8,
+    process: u32,
+    /// How many MAC ids it has: the next `macs` entries of [`TrailingWindows::macs`].
+    macs: u32,
+}
+
 /// One trailing window: its width and what is in it.
 #[derive(Debug)]
 struct Window {
     width: i64,
-    /// First row still in the window.
+    /// Position in [`TrailingWindows::rows`] of the first row still in the window.
     left: usize,
+    /// Position in [`TrailingWindows::macs`] of that row's first MAC id.
+    left_mac: usize,
     events: EventCounts,
     macs: DistinctCounter,
     processes: DistinctCounter,
 }
 
-/// What the windows need to remember of each row seen so far, in row order.
-#[derive(Debug, Default)]
-struct History {
-    flags: Vec<u8>,
-    processes: Vec<u32>,
-    /// MAC ids of all rows, row after row.
-    macs: Vec<u32>,
-    /// Row `i`'s MAC ids are `macs[mac_offsets[i]..mac_offsets[i + 1]]`.
-    mac_offsets: Vec<usize>,
-}
-
-impl History {
-    fn row_macs(&self, row: usize) -> &[u32] {
-        match (self.mac_offsets.get(row), self.mac_offsets.get(row + 1)) {
-            (Some(&start), Some(&end)) => self.macs.get(start..end).unwrap_or_default(),
-            _ => &[],
-        }
-    }
-}
+/// Forgotten rows are removed from the front of the buffers once there are at least this many
+/// and at least as many as remembered ones (so each row is moved O(1) times on average).
+const COMPACT_AFTER: usize = 4096;
 
 /// The trailing windows of every configured width, fed one row at a time in timestamp order.
+///
+/// Memory: the rows inside the longest window and their distinct MAC and process ids (see the
+/// module documentation). Forgotten rows leave the row buffers in batches, so these hold at
+/// most `n + max(n, 4096)` rows for `n` remembered ones.
 #[derive(Debug)]
-pub(crate) struct TrailingWindows<'a> {
-    /// Timestamps of all rows, sorted.
-    timestamps: &'a [i64],
+pub(crate) struct TrailingWindows {
     windows: Vec<Window>,
-    history: History,
-    mac_ids: FxHashMap<u64, u32>,
+    /// Rows, oldest first: `rows[..forgotten]` are out of every window (their ids released)
+    /// and wait to be dropped; the rest are remembered.
+    rows: Vec<Row>,
+    /// MAC ids of the rows, row after row (`macs[..forgotten_macs]` are the forgotten rows').
+    macs: Vec<u32>,
+    forgotten: usize,
+    forgotten_macs: usize,
+    /// Position in `macs` of the first MAC id of the row being built.
+    next_mac: usize,
+    /// Time of the last row (the floor for late rows).
+    last_time: Option<i64>,
+    mac_ids: Interner<u64>,
+    process_ids: Interner<String>,
 }
 
-impl<'a> TrailingWindows<'a> {
-    /// Windows of `window_minutes` over rows with the sorted `timestamps`.
-    pub fn new(window_minutes: &[u32], timestamps: &'a [i64]) -> Self {
-        let n = timestamps.len();
-        let mut history = History {
-            flags: Vec::with_capacity(n),
-            processes: Vec::with_capacity(n),
-            macs: Vec::new(),
-            mac_offsets: Vec::with_capacity(n + 1),
-        };
-        history.mac_offsets.push(0);
+impl TrailingWindows {
+    /// Windows of `window_minutes`, in column order.
+    pub fn new(window_minutes: &[u32]) -> Self {
         TrailingWindows {
-            timestamps,
             windows: window_minutes
                 .iter()
                 .map(|&minutes| Window {
                     width: i64::from(minutes) * MICROS_PER_MINUTE,
                     left: 0,
+                    left_mac: 0,
                     events: EventCounts::default(),
                     macs: DistinctCounter::default(),
                     processes: DistinctCounter::default(),
                 })
                 .collect(),
-            history,
-            mac_ids: FxHashMap::default(),
+            rows: Vec::new(),
+            macs: Vec::new(),
+            forgotten: 0,
+            forgotten_macs: 0,
+            next_mac: 0,
+            last_time: None,
+            mac_ids: Interner::default(),
+            process_ids: Interner::default(),
         }
     }
 
     /// Notes a MAC address (as a 48-bit number) of the row being built.
+    #[inline]
     pub fn add_mac(&mut self, mac: u64) {
-        let next = u32::try_from(self.mac_ids.len()).unwrap_or(u32::MAX);
-        let id = *self.mac_ids.entry(mac).or_insert(next);
-        self.history.macs.push(id);
+        let id = self.mac_ids.acquire(&mac);
+        self.macs.push(id);
     }
 
-    /// Completes the next row — its keyword flags, process id and the MACs given to
+    /// Completes the next row — its time, keyword flags, process and the MACs given to
     /// [`add_mac`](Self::add_mac) since the last row — and writes its window features into
     /// `out`: six per window, in [`super::schema::WINDOW_FEATURES`] order, windows in
     /// configuration order.
-    pub fn push_row(&mut self, flags: u8, process: u32, out: &mut [f64]) {
-        let history = &mut self.history;
-        let row = history.flags.len();
-        history.flags.push(flags);
-        history.processes.push(process);
-        history.mac_offsets.push(history.macs.len());
-        let history = &self.history;
-        let Some(&t) = self.timestamps.get(row) else {
-            return;
-        };
-        for (window, out) in self
-            .windows
-            .iter_mut()
-            .zip(out.chunks_exact_mut(WINDOW_FEATURES.len()))
-        {
+    ///
+    /// A row older than the one before counts as if it came at that row's time: windows only
+    /// move forward.
+    pub fn push_row(&mut self, time: i64, flags: u8, process: &str, out: &mut [f64]) {
+        let time = self.last_time.map_or(time, |last| time.max(last));
+        self.last_time = Some(time);
+        let process = self.process_ids.acquire(process);
+        // The MACs added since the last row are this row's.
+        let new_macs = self.next_mac..self.macs.len();
+        let at = self.rows.len();
+        self.rows.push(Row {
+            time,
+            flags,
+            process,
+            macs: u32::try_from(new_macs.len()).unwrap_or(u32::MAX),
+        });
+        let mut keep_from = at + 1;
+        let mut keep_from_mac = self.macs.len();
+        // Every window moves, even one `out` has no room for, so that none is left pointing
+        // at a forgotten row.
+        let mut outs = out.chunks_exact_mut(WINDOW_FEATURES.len());
+        for window in &mut self.windows {
             window.events.enter(flags);
             window.processes.add(process);
-            for &mac in history.row_macs(row) {
+            for &mac in self.macs.get(new_macs.clone()).unwrap_or_default() {
                 window.macs.add(mac);
             }
-            let from = t.saturating_sub(window.width);
-            // `width >= 0`, so the new row itself never leaves and `left <= row`.
-            while window.left < row && self.timestamps[window.left] < from {
-                let old = window.left;
-                window.events.leave(history.flags[old]);
-                window.processes.remove(history.processes[old]);
-                for &mac in history.row_macs(old) {
+            let from = time.saturating_sub(window.width);
+            // `width >= 0`, so the new row itself never leaves and `left <= at`.
+            while window.left < at {
+                let Some(&old) = self.rows.get(window.left) else {
+                    break;
+                };
+                if old.time >= from {
+                    break;
+                }
+                window.events.leave(old.flags);
+                window.processes.remove(old.process);
+                let end = window.left_mac + old.macs as usize;
+                for &mac in self.macs.get(window.left_mac..end).unwrap_or_default() {
                     window.macs.remove(mac);
                 }
                 window.left += 1;
+                window.left_mac = end;
             }
-            out.copy_from_slice(&[
-                window.events.connection as f64,
-                window.macs.distinct as f64,
-                window.events.error as f64,
-                window.processes.distinct as f64,
-                window.events.deauth as f64,
-                window.events.auth_failure as f64,
-            ]);
+            if window.left < keep_from {
+                keep_from = window.left;
+                keep_from_mac = window.left_mac;
+            }
+            if let Some(out) = outs.next() {
+                out.copy_from_slice(&[
+                    window.events.connection as f64,
+                    window.macs.distinct as f64,
+                    window.events.error as f64,
+                    window.processes.distinct as f64,
+                    window.events.deauth as f64,
+                    window.events.auth_failure as f64,
+                ]);
+            }
+        }
+        self.forget_before(keep_from, keep_from_mac);
+        self.next_mac = self.macs.len();
+    }
+
+    /// How much is remembered: (rows, distinct MACs, distinct processes).
+    #[cfg(test)]
+    pub fn remembered(&self) -> (usize, usize, usize) {
+        (
+            self.rows.len() - self.forgotten,
+            self.mac_ids.live(),
+            self.process_ids.live(),
+        )
+    }
+
+    /// Rows in the buffer, remembered or waiting to be dropped.
+    #[cfg(test)]
+    fn buffered(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Forgets the rows before position `row` (whose MAC ids end at `mac`), and drops the
+    /// forgotten rows from the buffers when there are enough of them.
+    fn forget_before(&mut self, row: usize, mac: usize) {
+        for old in self.rows.get(self.forgotten..row).unwrap_or_default() {
+            self.process_ids.release(old.process);
+        }
+        for &id in self.macs.get(self.forgotten_macs..mac).unwrap_or_default() {
+            self.mac_ids.release(id);
+        }
+        self.forgotten = self.forgotten.max(row);
+        self.forgotten_macs = self.forgotten_macs.max(mac);
+        let remembered = self.rows.len() - self.forgotten;
+        if self.forgotten >= COMPACT_AFTER && self.forgotten >= remembered {
+            self.rows.drain(..self.forgotten);
+            self.macs.drain(..self.forgotten_macs);
+            for window in &mut self.windows {
+                window.left -= self.forgotten;
+                window.left_mac -= self.forgotten_macs;
+            }
+            self.forgotten = 0;
+            self.forgotten_macs = 0;
         }
     }
 }
@@ -346,5 +524,53 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// An endless stream of ever-new MACs and processes: the windows remember the rows of the
+    /// longest window only, and ids are recycled.
+    #[test]
+    fn memory_is_bounded_by_the_longest_window() {
+        let mut windows = super::TrailingWindows::new(&[5, 60]);
+        let mut out = [0.0; 12];
+        let step = 2_000_000; // a row every 2 s: 1801 rows in [t - 60 min, t]
+        let mut process = String::new();
+        for i in 0..200_000u64 {
+            windows.add_mac(i);
+            windows.add_mac(i + 1);
+            process.clear();
+            process.push_str(&format!("p{}", i / 100));
+            windows.push_row(i as i64 * step, 0, &process, &mut out);
+            let (rows, macs, processes) = windows.remembered();
+            assert!(rows <= 1801, "{rows} rows remembered at {i}");
+            assert!(macs <= 1802, "{macs} MACs remembered at {i}");
+            assert!(processes <= 20, "{processes} processes remembered at {i}");
+            assert!(windows.buffered() <= rows + rows.max(super::COMPACT_AFTER));
+        }
+        assert_eq!(windows.remembered().0, 1801);
+        assert!(windows.mac_ids.slots.len() <= 1802 + 2);
+        assert!(windows.process_ids.slots.len() <= 21);
+        // unique_macs and process_diversity of the last row, 5 and 60 minutes.
+        assert_eq!(out[1], 152.0);
+        assert_eq!(out[3], 2.0);
+        assert_eq!(out[6 + 1], 1802.0);
+        assert_eq!(out[6 + 3], 19.0);
+    }
+
+    /// A row older than the previous one counts at the previous row's time.
+    #[test]
+    fn late_rows_count_at_the_previous_time() {
+        let minute = 60_000_000;
+        let mut windows = super::TrailingWindows::new(&[1]);
+        let mut out = [0.0; 6];
+        windows.push_row(0, super::ERROR, "a", &mut out);
+        windows.push_row(10 * minute, super::ERROR, "b", &mut out);
+        assert_eq!(out[2], 1.0);
+        // Late by ten minutes: still in the window of the row before, and it does not bring
+        // the first row back.
+        windows.push_row(0, super::ERROR, "c", &mut out);
+        assert_eq!(out[2], 2.0);
+        assert_eq!(out[3], 2.0);
+        windows.push_row(10 * minute + 1, 0, "c", &mut out);
+        assert_eq!((out[2], out[3]), (2.0, 2.0));
     }
 }

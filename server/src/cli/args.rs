@@ -50,6 +50,27 @@ pub enum Command {
     ///
     /// Prints the URL once listening; stops cleanly on Ctrl-C or SIGTERM.
     Serve(ServeArgs),
+    /// The built-in agents: one per log type (`agents list`).
+    Agents(AgentsArgs),
+}
+
+/// `mcp-train agents`.
+#[derive(Debug, Args)]
+pub struct AgentsArgs {
+    #[command(subcommand)]
+    pub command: AgentsCommand,
+}
+
+/// What to show about the agents.
+#[derive(Debug, Subcommand)]
+pub enum AgentsCommand {
+    /// List the built-in agents: log type, protocol version, feature schema, stability,
+    /// capabilities, the programs whose lines they read and their feature count.
+    List {
+        /// Print a JSON array instead (with each agent's log schema and feature names).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `mcp-train serve`.
@@ -263,6 +284,9 @@ pub struct FeaturesArgs {
 
 #[derive(Debug, Args)]
 pub struct SynthArgs {
+    /// Log type to generate: wifi, dns, firewall or syslog (see `mcp-train agents list`).
+    #[arg(long, default_value = "wifi", value_name = "TYPE")]
+    pub log_type: String,
     /// Number of records to write.
     #[arg(long, short = 'n', value_name = "N")]
     pub records: usize,

@@ -1,5 +1,6 @@
 //! Subcommands and the plumbing they share.
 
+mod agents;
 mod args;
 mod features;
 mod input;
@@ -116,6 +117,7 @@ pub fn run() -> ExitCode {
         Command::Package(a) => package::package(a),
         Command::Verify(a) => package::verify(a),
         Command::Serve(a) => serve::run(a),
+        Command::Agents(a) => agents::run(a),
     };
     match result {
         Ok(code) => code,

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use indicatif::ProgressBar;
-use mcp_train_core::synth::{write_export, SynthConfig};
+use mcp_train_core::agent::agent;
+use mcp_train_core::synth::SynthConfig;
 use mcp_train_core::time::parse_iso8601;
 
 use super::args::SynthArgs;
@@ -30,6 +31,8 @@ impl<W: Write> Write for Counting<'_, W> {
 }
 
 pub fn run(args: SynthArgs, quiet: bool) -> Outcome {
+    let agent =
+        agent(&args.log_type).map_err(|e| Failure::usage(anyhow::anyhow!("--log-type: {e}")))?;
     let start =
         parse_iso8601(&args.start).map_err(|e| Failure::usage(anyhow::anyhow!("--start: {e}")))?;
     let config = SynthConfig {
@@ -46,14 +49,13 @@ pub fn run(args: SynthArgs, quiet: bool) -> Outcome {
 
     let mut out = Output::create(&args.out)?;
     let bar = progress::spinner(quiet, "writing bytes");
-    let summary = write_export(
-        &config,
-        Counting {
-            inner: out.writer(),
-            bar: bar.clone(),
-        },
-    )
-    .with_context(|| format!("cannot write {}", display(&args.out)))?;
+    let mut counting = Counting {
+        inner: out.writer(),
+        bar: bar.clone(),
+    };
+    let summary = agent
+        .synth(&config, &mut counting)
+        .with_context(|| format!("cannot write {}", display(&args.out)))?;
     bar.finish_and_clear();
     out.commit()?;
 
