@@ -433,8 +433,8 @@ impl DnsStream {
 
     /// Moves the windows to end at `now`.
     fn advance(&mut self, now: i64) {
-        for w in 0..WINDOWS.len() {
-            let from = now.saturating_sub(WINDOWS[w]);
+        for (w, width) in WINDOWS.iter().enumerate() {
+            let from = now.saturating_sub(*width);
             while self.expire[w] < self.back() {
                 let e = self.event(self.expire[w]);
                 if e.time >= from {

@@ -130,9 +130,9 @@ impl<'a> DnsLine<'a> {
     /// Whether the line names a real DNS name (not the `error` placeholder of REFUSED and
     /// SERVFAIL lines, not empty).
     pub fn has_name(&self) -> bool {
-        !self.name.is_empty()
-            && !(self.name == "error"
-                && matches!(self.answer, AnswerClass::Refused | AnswerClass::ServFail))
+        let placeholder = self.name == "error"
+            && matches!(self.answer, AnswerClass::Refused | AnswerClass::ServFail);
+        !self.name.is_empty() && !placeholder
     }
 }
 
@@ -223,11 +223,9 @@ pub fn parse_message<'a>(process: &str, message: &'a str) -> DnsLine<'a> {
                 }
             }
         }
-        "to" => {
-            if source == "forwarded" || bracketed("dnssec-query").is_some() {
-                line.event = DnsEvent::Forwarded;
-                line.query_type = bracketed("dnssec-query");
-            }
+        "to" if source == "forwarded" || bracketed("dnssec-query").is_some() => {
+            line.event = DnsEvent::Forwarded;
+            line.query_type = bracketed("dnssec-query");
         }
         "is" => {
             line.answer = AnswerClass::of(first_word);
