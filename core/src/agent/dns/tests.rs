@@ -842,3 +842,50 @@ fn stream_rows_helper_agrees_with_extract() {
     let a = stream_rows(&recs, &mut stream);
     assert_eq!(a, rows(&recs));
 }
+
+/// Throughput of raw lines through `parse_line` + `push` (run with `--ignored --nocapture`,
+/// ideally in release); prints lines per second, asserts nothing about time.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+#[ignore]
+fn throughput_of_raw_lines() {
+    let export = synth_bytes(200_000, 0.05, 5);
+    let options = ValidateOptions {
+        min_wifi_share: 0.0,
+        ..ValidateOptions::default()
+    };
+    let parsed = parse_export(&export, &options).unwrap_or_else(|e| panic!("{e}"));
+    let records = &parsed.export.records;
+    // Five copies of the week, each 8 days after the previous, so time keeps moving forward.
+    let week = 8 * crate::time::MICROS_PER_DAY;
+    let lines: Vec<String> = (0..5i64)
+        .flat_map(|round| {
+            records.iter().map(move |r| {
+                format!(
+                    "{} gw {}[812]: {}",
+                    format_iso8601(r.timestamp + round * week),
+                    r.process_name,
+                    r.message
+                )
+            })
+        })
+        .collect();
+    let state = state_for(records);
+    let mut stream = stream_for(&state).unwrap_or_else(|e| panic!("{e}"));
+    let mut row = vec![0.0; FEATURES.len()];
+    let started = std::time::Instant::now();
+    let mut checksum = 0.0;
+    for (i, line) in lines.iter().enumerate() {
+        let record = DnsAgent
+            .parse_line(line, i, &CTX)
+            .unwrap_or_else(|e| panic!("{e}"));
+        stream.push(&record, &mut row);
+        checksum += row[0];
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let n = lines.len();
+    println!(
+        "dns: {n} raw lines in {seconds:.2} s = {:.0} lines/s (parse_line + push, checksum {checksum})",
+        n as f64 / seconds
+    );
+}
