@@ -19,6 +19,7 @@
 //! the list is the same on wasm32. `docs/protocol.md` is the reference for agent authors.
 
 mod contract;
+pub mod dns;
 pub mod frame;
 pub mod log_schema;
 pub mod wifi;
@@ -339,7 +340,10 @@ pub fn check_model(
 }
 
 /// The built-in agents, one line each.
-pub static AGENTS: &[&dyn Agent] = &[&wifi::WifiAgent];
+pub static AGENTS: &[&dyn Agent] = &[
+    &wifi::WifiAgent,
+    &dns::DnsAgent,
+];
 
 /// The agent serving `log_type`.
 pub fn agent(log_type: &str) -> Result<&'static dyn Agent, AgentError> {
