@@ -19,6 +19,7 @@
 //! the list is the same on wasm32. `docs/protocol.md` is the reference for agent authors.
 
 mod contract;
+pub mod firewall;
 pub mod frame;
 
 use std::fmt;
@@ -333,7 +334,7 @@ pub fn check_model(
 }
 
 /// The built-in agents, one line each.
-pub static AGENTS: &[&dyn Agent] = &[];
+pub static AGENTS: &[&dyn Agent] = &[&firewall::FirewallAgent];
 
 /// The agent serving `log_type`.
 pub fn agent(log_type: &str) -> Result<&'static dyn Agent, AgentError> {
