@@ -360,8 +360,9 @@ impl Extractor {
         out[6] = f64::from(u8::from(syn));
         out[7] = rarity;
         out[8] = p.len.map_or(0.0, f64::from);
-        let flags =
-            u8::from(action == Action::Drop) * DROP | u8::from(syn) * SYN | u8::from(rare) * RARE;
+        let flags = (u8::from(action == Action::Drop) * DROP)
+            | (u8::from(syn) * SYN)
+            | (u8::from(rare) * RARE);
         let src = address_key(p.src);
         let dst = address_key(p.dst);
         let s = self.sources.push(

@@ -152,7 +152,7 @@ impl Packet<'_> {
 
     /// Protocol number and service port in one key (`proto << 16 | port`).
     pub fn service_key(&self) -> u32 {
-        u32::from(self.proto) << 16 | u32::from(self.service_port())
+        (u32::from(self.proto) << 16) | u32::from(self.service_port())
     }
 }
 
@@ -181,7 +181,7 @@ pub fn service_key_from_name(name: &str) -> Option<u32> {
         "other" => PROTO_UNKNOWN,
         p => p.strip_prefix("proto")?.parse().ok()?,
     };
-    Some(u32::from(proto) << 16 | u32::from(port))
+    Some((u32::from(proto) << 16) | u32::from(port))
 }
 
 fn proto_number(name: &str) -> u8 {

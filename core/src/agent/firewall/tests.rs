@@ -118,7 +118,7 @@ fn udp_icmp_icmp_errors_ipv6_and_arp() {
         (udp.proto, udp.spt, udp.dpt, udp.len),
         (17, Some(51234), Some(161), Some(78))
     );
-    assert_eq!(udp.service_key(), 17 << 16 | 161);
+    assert_eq!(udp.service_key(), (17 << 16) | 161);
 
     let icmp = parse_message("IN=eth1 OUT=eth0 SRC=10.0.1.4 DST=192.0.2.9 LEN=84 TTL=63 ID=4242 DF PROTO=ICMP TYPE=8 CODE=0 ID=7 SEQ=1").unwrap();
     assert_eq!(
