@@ -20,6 +20,7 @@
 
 mod contract;
 pub mod dns;
+pub mod firewall;
 pub mod frame;
 pub mod log_schema;
 pub mod wifi;
@@ -343,6 +344,7 @@ pub fn check_model(
 pub static AGENTS: &[&dyn Agent] = &[
     &wifi::WifiAgent,
     &dns::DnsAgent,
+    &firewall::FirewallAgent,
 ];
 
 /// The agent serving `log_type`.

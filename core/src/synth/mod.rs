@@ -29,7 +29,7 @@ mod event;
 mod incident;
 mod rhythm;
 mod world;
-mod writer;
+pub(crate) mod writer;
 
 use std::io::{self, Write};
 
