@@ -104,6 +104,8 @@ pub(crate) struct RawRecord<'a> {
     pub log_level: Option<RawValue<'a>>,
     pub label: Option<RawValue<'a>>,
     pub is_anomaly: Option<RawValue<'a>>,
+    /// `device_id`, `hostname` or `host`: the device that logged the record (optional).
+    pub host: Option<RawValue<'a>>,
     /// A field we read appeared twice in the object (the last one wins, as in most JSON readers).
     pub duplicate_field: Option<&'static str>,
 }
@@ -133,6 +135,7 @@ enum Key {
     LogLevel,
     Label,
     IsAnomaly,
+    Host,
     Data,
     Metadata,
     Other,
@@ -147,6 +150,7 @@ impl Key {
             "log_level" => Key::LogLevel,
             "label" => Key::Label,
             "is_anomaly" => Key::IsAnomaly,
+            "device_id" | "hostname" | "host" => Key::Host,
             "data" => Key::Data,
             "export_metadata" => Key::Metadata,
             _ => Key::Other,
@@ -196,6 +200,12 @@ fn read_record_field<'de, A: MapAccess<'de>>(
         Key::LogLevel => (&mut record.log_level, "log_level"),
         Key::Label => (&mut record.label, "label"),
         Key::IsAnomaly => (&mut record.is_anomaly, "is_anomaly"),
+        Key::Host => {
+            // Several names mean the host; the first one given wins, and none is a duplicate.
+            let value = map.next_value::<RawValue<'de>>()?;
+            record.host.get_or_insert(value);
+            return Ok(true);
+        }
         _ => return Ok(false),
     };
     let value = map.next_value::<RawValue<'de>>()?;
