@@ -20,6 +20,7 @@
 
 mod contract;
 pub mod frame;
+pub mod syslog;
 
 use std::fmt;
 use std::io;
@@ -333,7 +334,7 @@ pub fn check_model(
 }
 
 /// The built-in agents, one line each.
-pub static AGENTS: &[&dyn Agent] = &[];
+pub static AGENTS: &[&dyn Agent] = &[&syslog::SyslogAgent];
 
 /// The agent serving `log_type`.
 pub fn agent(log_type: &str) -> Result<&'static dyn Agent, AgentError> {
