@@ -169,7 +169,7 @@ pub(crate) fn fit(records: &[Record<'_>]) -> SyslogState {
     fn top<K: Ord + Clone>(map: BTreeMap<K, u64>, cap: usize) -> Vec<(K, u64)> {
         let mut v: Vec<(K, u64)> = map.into_iter().collect();
         // Most frequent first; equal counts keep the key order (the map's), so it is stable.
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|e| std::cmp::Reverse(e.1));
         v.truncate(cap);
         v
     }
