@@ -24,6 +24,7 @@ pub mod firewall;
 pub mod frame;
 pub mod log_schema;
 pub mod wifi;
+pub mod syslog;
 
 use std::fmt;
 use std::io;
@@ -345,6 +346,7 @@ pub static AGENTS: &[&dyn Agent] = &[
     &wifi::WifiAgent,
     &dns::DnsAgent,
     &firewall::FirewallAgent,
+    &syslog::SyslogAgent,
 ];
 
 /// The agent serving `log_type`.

@@ -104,6 +104,8 @@ pub(crate) struct RawRecord<'a> {
     pub log_level: Option<RawValue<'a>>,
     pub label: Option<RawValue<'a>>,
     pub is_anomaly: Option<RawValue<'a>>,
+    /// `device_id`, `hostname` or `host`: the device that logged the record (optional).
+    pub host: Option<RawValue<'a>>,
     /// A field we read appeared twice in the object (the last one wins, as in most JSON readers).
     pub duplicate_field: Option<&'static str>,
     /// The record's other fields, in input order — collected only when validating against a
@@ -136,6 +138,7 @@ enum Key<'de> {
     LogLevel,
     Label,
     IsAnomaly,
+    Host,
     Data,
     Metadata,
     Other(Cow<'de, str>),
@@ -150,6 +153,7 @@ impl<'de> Key<'de> {
             "log_level" => Key::LogLevel,
             "label" => Key::Label,
             "is_anomaly" => Key::IsAnomaly,
+            "device_id" | "hostname" | "host" => Key::Host,
             "data" => Key::Data,
             "export_metadata" => Key::Metadata,
             _ => Key::Other(s),
@@ -224,6 +228,12 @@ fn read_record_field<'de, A: MapAccess<'de>>(
         Key::LogLevel => (&mut record.log_level, "log_level"),
         Key::Label => (&mut record.label, "label"),
         Key::IsAnomaly => (&mut record.is_anomaly, "is_anomaly"),
+        Key::Host => {
+            // Several names mean the host; the first one given wins, and none is a duplicate.
+            let value = map.next_value::<RawValue<'de>>()?;
+            record.host.get_or_insert(value);
+            return Ok(true);
+        }
         _ => return Ok(false),
     };
     let value = map.next_value::<RawValue<'de>>()?;

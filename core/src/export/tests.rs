@@ -104,6 +104,31 @@ fn messages_without_escapes_are_borrowed() {
 }
 
 #[test]
+fn the_host_comes_from_device_id_hostname_or_host() {
+    let text = concat!(
+        r#"[{"timestamp":"2024-01-01T00:00:00Z","log_level":"INFO","process_name":"sshd","message":"a","device_id":"web-01"},"#,
+        r#"{"timestamp":"2024-01-01T00:00:01Z","log_level":"INFO","process_name":"sshd","message":"b","hostname":"LabSZ","host":"other"},"#,
+        r#"{"timestamp":"2024-01-01T00:00:02Z","log_level":"INFO","process_name":"sshd","message":"c","host":7},"#,
+        r#"{"timestamp":"2024-01-01T00:00:03Z","log_level":"INFO","process_name":"sshd","message":"d"}]"#
+    );
+    let parsed = parse(text);
+    assert!(parsed.report.valid);
+    assert!(parsed.report.errors.is_empty());
+    assert!(parsed
+        .report
+        .warnings
+        .iter()
+        .all(|g| g.kind != IssueKind::DuplicateField));
+    let hosts: Vec<Option<&str>> = parsed
+        .export
+        .records
+        .iter()
+        .map(|r| r.host.as_deref())
+        .collect();
+    assert_eq!(hosts, [Some("web-01"), Some("LabSZ"), None, None]);
+}
+
+#[test]
 fn empty_input_is_an_error() {
     assert_eq!(fatal(b""), ExportError::Empty);
     assert_eq!(fatal(b" \n\t "), ExportError::Empty);

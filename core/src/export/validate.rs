@@ -523,9 +523,15 @@ impl<'a> Validator<'a> {
             log_level,
             label,
             is_anomaly,
+            host,
             duplicate_field,
             extra: _,
         } = raw;
+        // The host is optional and informative: a non-string value is left out, not an error.
+        let host = match host {
+            Some(RawValue::Str(s)) if !s.is_empty() => Some(s),
+            _ => None,
+        };
         let mut ok = true;
 
         let timestamp = match self.required_str(timestamp, "timestamp", at, "an ISO 8601 string") {
@@ -622,7 +628,7 @@ impl<'a> Validator<'a> {
                     timestamp,
                     message,
                     process_name,
-                    host: None,
+                    host,
                     level,
                     label,
                 })
