@@ -19,6 +19,9 @@
 //! the list is the same on wasm32. `docs/protocol.md` is the reference for agent authors.
 
 mod contract;
+mod detect;
+#[cfg(test)]
+pub(crate) mod test_agent;
 
 use std::fmt;
 use std::io;
@@ -30,6 +33,7 @@ use crate::export::Record;
 use crate::synth::{SynthSummary, ValidSynthConfig};
 
 pub use contract::{Anomaly, Contribution, ExportRecord, Features, InferenceResult, LogEntry};
+pub use detect::{detect_log_type, detect_raw_log_type};
 
 /// The protocol version this build speaks (semver). A model or agent is compatible when its
 /// protocol version has the same major version and a minor version no newer than this one
@@ -334,11 +338,20 @@ pub fn check_model(
 /// The built-in agents, one line each.
 pub static AGENTS: &[&dyn Agent] = &[];
 
+/// The agents [`agent`] and [`detect_log_type`] look at: [`AGENTS`], and in this crate's unit
+/// tests also a test-only agent (log type `testdns`).
+pub(crate) fn registered() -> Vec<&'static dyn Agent> {
+    #[allow(unused_mut)]
+    let mut agents = AGENTS.to_vec();
+    #[cfg(test)]
+    agents.extend_from_slice(test_agent::TEST_AGENTS);
+    agents
+}
+
 /// The agent serving `log_type`.
 pub fn agent(log_type: &str) -> Result<&'static dyn Agent, AgentError> {
-    AGENTS
-        .iter()
-        .copied()
+    registered()
+        .into_iter()
         .find(|a| a.info().log_type == log_type)
         .ok_or_else(|| AgentError::UnknownLogType(log_type.to_owned()))
 }

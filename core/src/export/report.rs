@@ -40,6 +40,8 @@ pub enum IssueKind {
     BadLevel,
     /// `label` is not 0/1, or `is_anomaly` is not a boolean.
     BadLabel,
+    /// A raw log line the agent cannot read (with line and column).
+    BadLine,
     // Warnings.
     /// A timestamp without a zone, read as UTC.
     TimestampWithoutZone,
@@ -85,7 +87,7 @@ impl IssueKind {
         use IssueKind::*;
         match self {
             Empty | NotJson | NotAnExport | NoRecords | NotAnObject | MissingField | WrongType
-            | BadTimestamp | BadLevel | BadLabel => Severity::Error,
+            | BadTimestamp | BadLevel | BadLabel | BadLine => Severity::Error,
             _ => Severity::Warning,
         }
     }
@@ -104,6 +106,7 @@ impl IssueKind {
             BadTimestamp => "bad_timestamp",
             BadLevel => "bad_level",
             BadLabel => "bad_label",
+            BadLine => "bad_line",
             TimestampWithoutZone => "timestamp_without_zone",
             LevelAlias => "level_alias",
             TimeGoesBackwards => "time_goes_backwards",
@@ -139,6 +142,7 @@ impl IssueKind {
             BadTimestamp => "a timestamp is not ISO 8601",
             BadLevel => "a log level is unknown",
             BadLabel => "a label is not 0/1 or a boolean",
+            BadLine => "a raw log line cannot be read",
             TimestampWithoutZone => "timestamps without a time zone were read as UTC",
             LevelAlias => "level aliases were mapped to standard levels",
             TimeGoesBackwards => "time goes backwards (records are sorted before features)",

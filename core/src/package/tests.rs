@@ -35,6 +35,7 @@ fn model_json(detector: DetectorKind) -> Vec<u8> {
         TrainInput::Export {
             bytes: &bytes,
             file_name: "export.json",
+            log_type: None,
         },
         &options,
         Hooks {

@@ -208,6 +208,7 @@ fn train(
     let input = TrainInput::Export {
         bytes: &bytes,
         file_name: &job.file_name,
+        log_type: None,
     };
     let trained = pipeline::train(
         input,
