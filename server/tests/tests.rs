@@ -17,6 +17,8 @@ mod readme;
 mod real_data;
 /// The registry on disk: `train --register`, `models`, writers killed or racing.
 mod registry;
+/// The model manager per log type: log types in the registry, rollback, history, migration.
+mod model_manager;
 /// The HTTP API in-process (no socket): parameters, the error envelope, auth, metrics.
 mod router;
 /// `mcp-train serve` over HTTP, against docs/API.md.

@@ -260,6 +260,11 @@ impl<S: RegistryStore> Registry<S> {
         Ok(models)
     }
 
+    /// The model [`rollback`](Self::rollback) would deploy for `log_type` now, if any.
+    pub fn rollback_target(&self, log_type: &str) -> Result<Option<ModelRecord>, RegistryError> {
+        Ok(self.load()?.rollback_target(log_type).cloned())
+    }
+
     /// The deployment history, newest first; of one log type, or of all.
     pub fn history(&self, log_type: Option<&str>) -> Result<Vec<DeploymentEvent>, RegistryError> {
         let mut history = self.load()?.history;
