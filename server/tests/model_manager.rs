@@ -17,7 +17,15 @@ fn models(registry: &str, args: &[&str]) -> Output {
 /// `train EXPORT --register` with the clock frozen `later` seconds after 2023-11-14T22:13:20Z.
 fn train_register(w: &Work, export: &str, registry: &str, later: i64, extra: &[&str]) -> Output {
     let out = w.s(&format!("model-{later}.json"));
-    let mut args = vec!["train", export, "--out", &out, "--register", "--registry", registry];
+    let mut args = vec![
+        "train",
+        export,
+        "--out",
+        &out,
+        "--register",
+        "--registry",
+        registry,
+    ];
     args.extend(extra);
     let epoch = (1_700_000_000 + later).to_string();
     run(&args, &[("SOURCE_DATE_EPOCH", &epoch)])
@@ -32,14 +40,23 @@ fn trained_models_carry_their_log_type_and_roll_back_per_log_type() {
         ok(&train_register(&w, &export, &reg, later, &[]));
     }
     let model: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(w.path("model-0.json")).expect("model")).expect("json");
+        serde_json::from_slice(&std::fs::read(w.path("model-0.json")).expect("model"))
+            .expect("json");
     assert_eq!(model["log_type"], "wifi");
-    assert!(w.path("data/models/wifi/20231114_221320/model.json").is_file());
+    assert!(w
+        .path("data/models/wifi/20231114_221320/model.json")
+        .is_file());
 
     let table = ok(&models(&reg, &["list"]));
     let lines: Vec<&str> = table.lines().collect();
-    assert!(lines[0].starts_with("VERSION          LOG TYPE  STATUS"), "{table}");
-    assert!(lines[1].starts_with("20231114_221322  wifi      ready"), "{table}");
+    assert!(
+        lines[0].starts_with("VERSION          LOG TYPE  STATUS"),
+        "{table}"
+    );
+    assert!(
+        lines[1].starts_with("20231114_221322  wifi      ready"),
+        "{table}"
+    );
     assert_eq!(
         ok(&models(&reg, &["list", "--log-type", "dns"])),
         format!("no models for log type dns in {reg}\n")
@@ -48,7 +65,10 @@ fn trained_models_carry_their_log_type_and_roll_back_per_log_type() {
     // Nothing deployed yet: nothing to roll back to.
     let (code, line) = failure(&models(&reg, &["rollback", "wifi"]));
     assert_eq!(code, 1, "{line}");
-    assert!(line.contains("no earlier wifi model to roll back to"), "{line}");
+    assert!(
+        line.contains("no earlier wifi model to roll back to"),
+        "{line}"
+    );
 
     for v in ["20231114_221320", "20231114_221321", "20231114_221322"] {
         ok(&models(&reg, &["deploy", v]));
@@ -65,7 +85,13 @@ fn trained_models_carry_their_log_type_and_roll_back_per_log_type() {
         .as_array()
         .expect("history")
         .iter()
-        .map(|e| format!("{} {}", e["action"].as_str().unwrap_or(""), e["version"].as_str().unwrap_or("")))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["action"].as_str().unwrap_or(""),
+                e["version"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     assert_eq!(
         actions,
@@ -77,7 +103,12 @@ fn trained_models_carry_their_log_type_and_roll_back_per_log_type() {
         ]
     );
     let text = ok(&models(&reg, &["history", "--log-type", "wifi"]));
-    assert!(text.lines().next().is_some_and(|l| l.contains("rollback") && l.ends_with("20231114_221321 (was 20231114_221322)")), "{text}");
+    assert!(
+        text.lines().next().is_some_and(
+            |l| l.contains("rollback") && l.ends_with("20231114_221321 (was 20231114_221322)")
+        ),
+        "{text}"
+    );
     assert_eq!(
         ok(&models(&reg, &["history", "--log-type", "dns"])),
         "no deployments yet for log type dns\n"
@@ -89,7 +120,14 @@ fn train_refuses_an_unknown_log_type_by_name() {
     let w = Work::new();
     let export = w.synth("export.json", "100", "1");
     let (code, line) = failure(&run(
-        &["train", &export, "--log-type", "nosuch", "--out", &w.s("m.json")],
+        &[
+            "train",
+            &export,
+            "--log-type",
+            "nosuch",
+            "--out",
+            &w.s("m.json"),
+        ],
         &[],
     ));
     assert_eq!(code, 1, "{line}");
@@ -113,22 +151,34 @@ fn a_registry_from_before_log_types_is_migrated_when_opened() {
     .expect("moves");
     std::fs::remove_dir(data.join("models/wifi")).expect("removes");
     let mut index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(data.join("registry.json")).expect("index")).expect("json");
+        serde_json::from_slice(&std::fs::read(data.join("registry.json")).expect("index"))
+            .expect("json");
     index["format_version"] = 1.into();
     index.as_object_mut().expect("object").remove("history");
-    index["models"][0].as_object_mut().expect("record").remove("log_type");
-    std::fs::write(data.join("registry.json"), serde_json::to_vec(&index).expect("json")).expect("writes");
+    index["models"][0]
+        .as_object_mut()
+        .expect("record")
+        .remove("log_type");
+    std::fs::write(
+        data.join("registry.json"),
+        serde_json::to_vec(&index).expect("json"),
+    )
+    .expect("writes");
 
     let list = stdout_json(&models(&reg, &["list", "--json"]));
     assert_eq!(list["models"][0]["log_type"], "wifi");
-    assert!(data.join("models/wifi/20231114_221320/model.json").is_file());
+    assert!(data
+        .join("models/wifi/20231114_221320/model.json")
+        .is_file());
     assert!(
-        data.join("models/wifi/20231114_221320/model_20231114_221320_deployment.zip").is_file(),
+        data.join("models/wifi/20231114_221320/model_20231114_221320_deployment.zip")
+            .is_file(),
         "the package moved along"
     );
     assert!(!data.join("models/20231114_221320").exists());
     let index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(data.join("registry.json")).expect("index")).expect("json");
+        serde_json::from_slice(&std::fs::read(data.join("registry.json")).expect("index"))
+            .expect("json");
     assert_eq!(index["format_version"], 2);
     ok(&models(&reg, &["show", "deployed"]));
 }

@@ -7,6 +7,8 @@ mod common;
 
 /// The command line as a person runs it: exit codes, messages, inputs and outputs.
 mod cli;
+/// The model manager per log type: log types in the registry, rollback, history, migration.
+mod model_manager;
 /// The OpenAPI document against real responses and the parameter bounds the server enforces.
 mod openapi;
 /// Deployment packages: `package`, `verify`, and the packaged Python scripts run by Python.
@@ -17,8 +19,6 @@ mod readme;
 mod real_data;
 /// The registry on disk: `train --register`, `models`, writers killed or racing.
 mod registry;
-/// The model manager per log type: log types in the registry, rollback, history, migration.
-mod model_manager;
 /// The HTTP API in-process (no socket): parameters, the error envelope, auth, metrics.
 mod router;
 /// `mcp-train serve` over HTTP, against docs/API.md.
