@@ -444,7 +444,7 @@ fn a_corrupt_registry_json_is_a_one_line_error_and_left_alone() {
         ),
         (
             "{\"format\": \"mcp-train-registry\", \"format_version\": 7, \"models\": []}",
-            "format_version 7 is not supported (this build reads version 1)",
+            "format_version 7 is not supported (this build reads versions 1 and 2)",
         ),
     ];
     for (bytes, reason) in cases {

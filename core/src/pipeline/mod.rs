@@ -182,14 +182,15 @@ pub enum TrainInput<'a> {
 
 impl<'a> TrainInput<'a> {
     /// An export or a raw log, told apart by the first byte that is not white space (`{` or
-    /// `[`: an export; anything else: raw log text).
+    /// `[`: an export; anything else: raw log text). Blank input goes to the export reader, which
+    /// says it is empty.
     pub fn log(
         bytes: &'a [u8],
         file_name: &'a str,
         log_type: Option<&'a str>,
         context: ParseContext,
     ) -> TrainInput<'a> {
-        if looks_like_export(bytes) {
+        if looks_like_export(bytes) || is_blank(bytes) {
             TrainInput::Export {
                 bytes,
                 file_name,
@@ -204,6 +205,15 @@ impl<'a> TrainInput<'a> {
             }
         }
     }
+}
+
+/// Whether `bytes` hold nothing but white space (and a byte-order mark).
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(bytes)
+        .iter()
+        .all(u8::is_ascii_whitespace)
 }
 
 /// What the pipeline trains with: one resolved configuration and "now". Surfaces build it with
@@ -854,7 +864,7 @@ impl<'a> ScoreInput<'a> {
         options: &'a ValidateOptions,
         context: ParseContext,
     ) -> ScoreInput<'a> {
-        if looks_like_export(bytes) {
+        if looks_like_export(bytes) || is_blank(bytes) {
             ScoreInput::Export { bytes, options }
         } else {
             ScoreInput::RawLog {
