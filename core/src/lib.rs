@@ -49,7 +49,7 @@
 //! let params = TrainChoices { seed: Some(7), ..TrainChoices::default() }.resolve(&config).unwrap();
 //! // 2024-01-01T00:00:00Z: the model's version and creation time.
 //! let options = params.options(&config, 1_704_067_200_000_000);
-//! let input = TrainInput::Export { bytes: &export, file_name: "export.json" };
+//! let input = TrainInput::Export { bytes: &export, file_name: "export.json", log_type: None };
 //! let hooks = Hooks { progress: &mut |_| true, elapsed_ms: &|| 0.0 };
 //! let trained = pipeline::train(input, &options, hooks).unwrap();
 //! let model = trained.artifact;
@@ -88,7 +88,7 @@
 //! # let config = Config::defaults();
 //! # let options = TrainChoices { seed: Some(3), ..TrainChoices::default() }
 //! #     .resolve(&config).unwrap().options(&config, 1_704_067_200_000_000);
-//! # let input = TrainInput::Export { bytes: &export, file_name: "export.json" };
+//! # let input = TrainInput::Export { bytes: &export, file_name: "export.json", log_type: None };
 //! # let hooks = Hooks { progress: &mut |_| true, elapsed_ms: &|| 0.0 };
 //! # let model_json = pipeline::train(input, &options, hooks).unwrap().artifact.to_json();
 //! use mcp_train_core::package;

@@ -61,6 +61,7 @@ fn model_json(detector: DetectorKind) -> Vec<u8> {
         TrainInput::Export {
             bytes: &export,
             file_name: "determinism.json",
+            log_type: None,
         },
         &options,
         Hooks {

@@ -115,11 +115,11 @@ fn trainings_in_the_same_second_register_distinct_versions() {
     let b_out: Value =
         serde_json::from_slice(&std::fs::read(w.path("b.json")).expect("b")).expect("json");
     assert_eq!(b_out["version"], b);
-    let stored = w.path("data/models/20231114_221321/model.json");
+    let stored = w.path("data/models/wifi/20231114_221321/model.json");
     assert_eq!(sha256(&w.path("b.json")), sha256(&stored));
     assert_eq!(
         sha256(&w.path("a.json")),
-        sha256(&w.path("data/models/20231114_221320/model.json"))
+        sha256(&w.path("data/models/wifi/20231114_221320/model.json"))
     );
 
     // The text summary says where it went and why the version moved.
@@ -186,11 +186,11 @@ fn list_show_deploy_archive_delete_and_prune() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
         lines[0],
-        "VERSION          STATUS  DETECTOR          SAMPLES  CREATED               KEY METRIC"
+        "VERSION          LOG TYPE  STATUS  DETECTOR          SAMPLES  CREATED               KEY METRIC"
     );
     assert!(
         lines[1].starts_with(
-            "20231114_221323  ready   isolation_forest       32  2023-11-14T22:13:20Z  roc_auc "
+            "20231114_221323  wifi      ready   isolation_forest       32  2023-11-14T22:13:20Z  roc_auc "
         ),
         "{table}"
     );
@@ -225,6 +225,7 @@ fn list_show_deploy_archive_delete_and_prune() {
             "package {}\n",
             Path::new(&reg)
                 .join("models")
+                .join("wifi")
                 .join(v)
                 .join(format!("model_{v}_deployment.zip"))
                 .display()
@@ -304,12 +305,12 @@ fn list_show_deploy_archive_delete_and_prune() {
         format!("error: refusing to delete model {}: it is deployed (deploy another model or archive it first, or use --force)", v[0])
     );
     assert!(w
-        .path(&format!("data/models/{}/model.json", v[0]))
+        .path(&format!("data/models/wifi/{}/model.json", v[0]))
         .is_file());
     let gone = stdout_json(&models(&reg, &["delete", "deployed", "--force", "--json"]));
     assert_eq!(gone["deleted"]["version"], v[0]);
     assert!(
-        !w.path(&format!("data/models/{}", v[0])).exists(),
+        !w.path(&format!("data/models/wifi/{}", v[0])).exists(),
         "files removed"
     );
     assert_eq!(
@@ -443,7 +444,7 @@ fn a_corrupt_registry_json_is_a_one_line_error_and_left_alone() {
         ),
         (
             "{\"format\": \"mcp-train-registry\", \"format_version\": 7, \"models\": []}",
-            "format_version 7 is not supported (this build reads version 1)",
+            "format_version 7 is not supported (this build reads versions 1 and 2)",
         ),
     ];
     for (bytes, reason) in cases {
@@ -495,7 +496,8 @@ fn check_registry(dir: &Path) -> Vec<String> {
         let stored = registry
             .get(&m.version)
             .expect("a listed model is complete");
-        assert_eq!(sha256(&registry.store().model_path(&m.version)), m.sha256);
+        let key = mcp_train_core::registry::ModelKey::new(&m.log_type, &m.version);
+        assert_eq!(sha256(&registry.store().model_path(&key)), m.sha256);
         let artifact = stored.artifact().expect("a listed model loads");
         assert_eq!(artifact.version, m.version);
         deployed += usize::from(m.status == ModelStatus::Deployed);
@@ -627,6 +629,7 @@ fn writers_killed_mid_write_leave_a_registry_that_opens() {
         .list_models()
         .expect("lists")
         .into_iter()
+        .map(|k| k.version)
         .collect();
     assert_eq!(stored, listed);
     assert_eq!(temporaries(&dir), Vec::<PathBuf>::new());

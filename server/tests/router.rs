@@ -609,3 +609,86 @@ async fn metrics_keep_their_names_labels_and_meanings() {
         assert!(m.contains(&format!("# HELP {name} ")), "{name}:\n{m}");
     }
 }
+
+/// A small model trained on a features CSV, filed under `log_type` with version `version`.
+fn model_json(log_type: &str, version: &str) -> Vec<u8> {
+    use mcp_train_core::pipeline::{train, Hooks, TrainChoices, TrainInput};
+    let mut csv = String::from("a,b\n");
+    for i in 0..60 {
+        csv.push_str(&format!("{},{}\n", i % 7, (i * 3) % 5));
+    }
+    let config = mcp_train_core::config::Config::defaults();
+    let options = TrainChoices {
+        seed: Some(1),
+        ..TrainChoices::default()
+    }
+    .resolve(&config)
+    .expect("parameters")
+    .options(&config, 1_704_067_200_000_000);
+    let input = TrainInput::FeaturesCsv {
+        bytes: csv.as_bytes(),
+        file_name: "f.csv",
+        label_column: None,
+    };
+    let hooks = Hooks {
+        progress: &mut |_| true,
+        elapsed_ms: &|| 0.0,
+    };
+    let mut model = train(input, &options, hooks).expect("trains").artifact;
+    model.log_type = log_type.to_owned();
+    model.version = version.to_owned();
+    model.to_json()
+}
+
+#[tokio::test]
+async fn models_are_listed_deployed_and_rolled_back_per_log_type() {
+    let app = App::new();
+    let (w0, w1, d0) = ("20240101_000000", "20240101_000001", "20240101_000002");
+    for (log_type, version) in [("wifi", w0), ("wifi", w1), ("dns", d0)] {
+        let r = app
+            .post("/api/models", &model_json(log_type, version))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        assert_eq!(r.json()["log_type"], log_type);
+    }
+    let dns = app.get("/api/models?log_type=dns").await.json();
+    assert_eq!(dns["models"].as_array().map(Vec::len), Some(1), "{dns}");
+    assert_eq!(dns["models"][0]["version"], d0);
+    app.get("/api/models?log_type=DNS!")
+        .await
+        .error(400, "invalid_parameter");
+
+    for version in [w0, w1, d0] {
+        let r = app
+            .post(&format!("/api/models/{version}/deploy"), b"")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    // Deploying the dns model left the wifi one deployed: two deployed models.
+    app.get("/api/models/deployed").await.error(409, "conflict");
+    let wifi = app.get("/api/models/deployed?log_type=wifi").await.json();
+    assert_eq!(wifi["version"], w1);
+
+    let r = app.post("/api/models/rollback/wifi", b"").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let change = r.json();
+    assert_eq!(change["model"]["version"], w0);
+    assert_eq!(change["previous"]["version"], w1);
+    app.post("/api/models/rollback/wifi", b"")
+        .await
+        .error(409, "conflict");
+    app.post("/api/models/rollback/Bad%20Type", b"")
+        .await
+        .error(400, "invalid_parameter");
+    let dns = app.get("/api/models/deployed?log_type=dns").await.json();
+    assert_eq!(dns["version"], d0, "the dns model is untouched");
+
+    let history = app.get("/api/models/history?log_type=wifi").await.json();
+    let actions: Vec<&str> = history["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["rollback", "deploy", "deploy"], "{history}");
+}

@@ -25,6 +25,9 @@ pub mod frame;
 pub mod log_schema;
 pub mod wifi;
 pub mod syslog;
+mod recognize;
+#[cfg(test)]
+pub(crate) mod test_agent;
 
 use std::fmt;
 use std::io;
@@ -40,6 +43,7 @@ pub use contract::{
     InferenceResult, LogEntry,
 };
 pub use log_schema::{builtin_log_schema_yaml, LogSchema, LogSchemaError};
+pub use recognize::{detect_log_type, detect_raw_log_type};
 
 /// The protocol version this build speaks (semver). A model or agent is compatible when its
 /// protocol version has the same major version and a minor version no newer than this one
@@ -349,11 +353,20 @@ pub static AGENTS: &[&dyn Agent] = &[
     &syslog::SyslogAgent,
 ];
 
+/// The agents [`agent`] and [`detect_log_type`] look at: [`AGENTS`], and in this crate's unit
+/// tests also a test-only agent (log type `testdns`).
+pub(crate) fn registered() -> Vec<&'static dyn Agent> {
+    #[allow(unused_mut)]
+    let mut agents = AGENTS.to_vec();
+    #[cfg(test)]
+    agents.extend_from_slice(test_agent::TEST_AGENTS);
+    agents
+}
+
 /// The agent serving `log_type`.
 pub fn agent(log_type: &str) -> Result<&'static dyn Agent, AgentError> {
-    AGENTS
-        .iter()
-        .copied()
+    registered()
+        .into_iter()
         .find(|a| a.info().log_type == log_type)
         .ok_or_else(|| AgentError::UnknownLogType(log_type.to_owned()))
 }

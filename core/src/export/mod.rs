@@ -12,6 +12,7 @@
 //! with the record index and field of the first examples; with
 //! [`ValidateOptions::drop_invalid`] those records are left out and counted instead.
 
+mod lines;
 mod raw;
 mod record;
 mod report;
@@ -22,6 +23,8 @@ pub(crate) use validate::truncate;
 use serde::de::{DeserializeSeed, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use lines::raw_lines;
+pub use lines::{looks_like_export, parse_raw_log};
 pub use record::{Export, ExportFormat, ExportMetadata, LogLevel, Record};
 pub use report::{
     Count, Dropped, Issue, IssueGroup, IssueKind, LengthStats, Severity, Summary, TimeRange,

@@ -117,6 +117,8 @@ pub enum ExportFormat {
     Array,
     /// One record per line.
     Ndjson,
+    /// Raw log text (syslog lines), read by a log type's agent.
+    RawLog,
 }
 
 /// The fields of `export_metadata` that mcp-train reads; everything else is kept out.

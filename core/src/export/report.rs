@@ -42,6 +42,8 @@ pub enum IssueKind {
     BadLabel,
     /// A value is not one of the log schema's allowed values, or does not match its pattern.
     DisallowedValue,
+    /// A raw log line the agent cannot read (with line and column).
+    BadLine,
     // Warnings.
     /// A timestamp without a zone, read as UTC.
     TimestampWithoutZone,
@@ -95,7 +97,7 @@ impl IssueKind {
         use IssueKind::*;
         match self {
             Empty | NotJson | NotAnExport | NoRecords | NotAnObject | MissingField | WrongType
-            | BadTimestamp | BadLevel | BadLabel | DisallowedValue => Severity::Error,
+            | BadTimestamp | BadLevel | BadLabel | DisallowedValue | BadLine => Severity::Error,
             _ => Severity::Warning,
         }
     }
@@ -115,6 +117,7 @@ impl IssueKind {
             BadLevel => "bad_level",
             BadLabel => "bad_label",
             DisallowedValue => "disallowed_value",
+            BadLine => "bad_line",
             TimestampWithoutZone => "timestamp_without_zone",
             LevelAlias => "level_alias",
             TimeGoesBackwards => "time_goes_backwards",
@@ -155,6 +158,7 @@ impl IssueKind {
             BadLevel => "a log level is unknown",
             BadLabel => "a label is not 0/1 or a boolean",
             DisallowedValue => "a value is not allowed by the log schema",
+            BadLine => "a raw log line cannot be read",
             TimestampWithoutZone => "timestamps without a time zone were read as UTC",
             LevelAlias => "level aliases were mapped to standard levels",
             TimeGoesBackwards => "time goes backwards (records are sorted before features)",

@@ -230,6 +230,31 @@ impl<'a> Validator<'a> {
         self.issue(IssueKind::NotJson, at, None, || message);
     }
 
+    /// One line of a raw log: a record the agent read, or the column and reason it could not.
+    /// Issues name the 1-based line (a raw log has no record numbers).
+    pub(crate) fn push_line(&mut self, read: Result<Record<'a>, (usize, String)>, line: usize) {
+        self.next_index();
+        match read {
+            Ok(record) => self.accept(
+                record,
+                At {
+                    record: None,
+                    line: Some(line),
+                    column: None,
+                },
+            ),
+            Err((column, message)) => {
+                self.bad_records += 1;
+                let at = At {
+                    record: None,
+                    line: Some(line),
+                    column: Some(column),
+                };
+                self.issue(IssueKind::BadLine, at, None, || message);
+            }
+        }
+    }
+
     fn next_index(&mut self) -> usize {
         let index = self.seen;
         self.seen += 1;
@@ -1033,6 +1058,7 @@ fn is_record_level(kind: IssueKind) -> bool {
             | BadLevel
             | BadLabel
             | DisallowedValue
+            | BadLine
     )
 }
 

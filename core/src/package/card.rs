@@ -31,18 +31,42 @@ pub(crate) fn model_card(meta: &Metadata, inference: &InferenceConfig, folder: &
         "lof" => "Local Outlier Factor (novelty mode)",
         other => other,
     };
-    let _ = writeln!(s, "# Model {} — WiFi log anomaly detector\n", m.version);
-    let _ = writeln!(
-        s,
-        "A {detector} trained by {} on {} records of `{}` and packaged on {}. It scores feature \
-         vectors extracted from `hostapd` / `wpa_supplicant` syslog records: the lower the score, \
-         the more unusual the record.\n",
-        m.generator, t.samples, t.lineage.file_name, meta.deployment_info.deployment_timestamp
-    );
+    if m.log_type == crate::pipeline::WIFI_LOG_TYPE {
+        let _ = writeln!(s, "# Model {} — WiFi log anomaly detector\n", m.version);
+        let _ = writeln!(
+            s,
+            "A {detector} trained by {} on {} records of `{}` and packaged on {}. It scores feature \
+             vectors extracted from `hostapd` / `wpa_supplicant` syslog records: the lower the score, \
+             the more unusual the record.\n",
+            m.generator, t.samples, t.lineage.file_name, meta.deployment_info.deployment_timestamp
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "# Model {} — {} log anomaly detector\n",
+            m.version, m.log_type
+        );
+        let _ = writeln!(
+            s,
+            "A {detector} trained by {} on {} records of `{}` and packaged on {}. It scores feature \
+             vectors that the `{}` agent extracts from its log records: the lower the score, the \
+             more unusual the record.\n",
+            m.generator,
+            t.samples,
+            t.lineage.file_name,
+            meta.deployment_info.deployment_timestamp,
+            m.log_type
+        );
+    }
     let _ = writeln!(s, "## Model\n");
     let _ = writeln!(s, "| | |\n|---|---|");
     let _ = writeln!(s, "| Version | `{}` |", m.version);
     let _ = writeln!(s, "| Created | {} |", m.created_at);
+    let _ = writeln!(
+        s,
+        "| Log type | `{}` (agent protocol {}) |",
+        m.log_type, m.protocol_version
+    );
     let _ = writeln!(s, "| Detector | `{}` |", m.detector);
     if let serde_json::Value::Object(params) = &m.parameters {
         let list: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -51,6 +51,13 @@ pub struct ModelInfo {
     pub created_at: String,
     /// The mcp-train build that trained the model (`mcp-train <version>`).
     pub generator: String,
+    /// The log type the model serves (`wifi`, `dns`, `firewall`, `syslog`): the agent that
+    /// extracts its features.
+    #[serde(default = "wifi")]
+    pub log_type: String,
+    /// The agent protocol version the model was made under (semver).
+    #[serde(default = "protocol_version")]
+    pub protocol_version: String,
     /// `isolation_forest` or `lof`.
     pub detector: String,
     /// The detector's hyperparameters as trained.
@@ -67,6 +74,16 @@ pub struct ModelInfo {
     pub feature_names: Vec<String>,
     /// Score cut-off between normal and anomalous rows.
     pub threshold: Threshold,
+}
+
+/// The log type of packages written before log types existed.
+fn wifi() -> String {
+    crate::pipeline::WIFI_LOG_TYPE.to_owned()
+}
+
+/// The protocol version of packages written before the agent protocol existed.
+fn protocol_version() -> String {
+    crate::agent::PROTOCOL_VERSION.to_owned()
 }
 
 /// How it was trained.
@@ -278,6 +295,8 @@ impl Metadata {
                 version: artifact.version.clone(),
                 created_at: artifact.created_at.clone(),
                 generator: artifact.generator.clone(),
+                log_type: artifact.log_type.clone(),
+                protocol_version: artifact.protocol_version.clone(),
                 detector: artifact.detector.name().to_owned(),
                 parameters,
                 input_kind: input_kind.to_owned(),

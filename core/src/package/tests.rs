@@ -35,6 +35,7 @@ fn model_json(detector: DetectorKind) -> Vec<u8> {
         TrainInput::Export {
             bytes: &bytes,
             file_name: "export.json",
+            log_type: None,
         },
         &options,
         Hooks {
@@ -345,4 +346,61 @@ fn upper_case_hashes_verify_as_in_python() {
     }
     let v = verify_files(files);
     assert!(v.ok, "{:?}", problems_of(&v));
+}
+
+#[test]
+fn packages_record_the_log_type_and_protocol_of_agent_models() {
+    // A model of the test-only `testdns` agent, trained on raw lines.
+    let raw: String = (0..300)
+        .map(|i| {
+            format!(
+                "2024-01-01T00:{:02}:{:02}Z gw{} dnsmasq[7]: query[A] n{}.example from 10.0.0.1\n",
+                i / 60,
+                i % 60,
+                i % 3,
+                if i % 30 == 29 { i } else { i % 7 }
+            )
+        })
+        .collect();
+    let config = Config::defaults();
+    let options = TrainChoices {
+        seed: Some(5),
+        ..TrainChoices::default()
+    }
+    .resolve(&config)
+    .expect("parameters")
+    .options(&config, NOW);
+    let input = TrainInput::log(
+        raw.as_bytes(),
+        "dns.log",
+        None,
+        crate::agent::ParseContext { default_year: 2024 },
+    );
+    let hooks = Hooks {
+        progress: &mut |_| true,
+        elapsed_ms: &|| 0.0,
+    };
+    let model = train(input, &options, hooks).expect("trains").artifact;
+    assert_eq!(model.log_type, "testdns");
+    let built = build(&model.to_json(), DEPLOYED).expect("builds");
+    let info = &built.manifest.model_info;
+    assert_eq!(
+        (info.log_type.as_str(), info.protocol_version.as_str()),
+        ("testdns", crate::agent::PROTOCOL_VERSION)
+    );
+    let v = verify(&built.bytes).expect("readable");
+    assert!(v.ok, "{:?}", problems_of(&v));
+    let files = read_zip(&built.bytes, &PACKAGE_LIMITS).expect("reads");
+    let card = files
+        .iter()
+        .find(|e| e.name.ends_with(README_FILE))
+        .map(|e| String::from_utf8_lossy(&e.data).into_owned())
+        .unwrap_or_default();
+    assert!(card.contains("testdns log anomaly detector"), "{card}");
+    assert!(
+        card.contains("| Log type | `testdns` (agent protocol 1.0.0) |"),
+        "{card}"
+    );
+    // WiFi packages say so too.
+    assert_eq!(package().manifest.model_info.log_type, "wifi");
 }

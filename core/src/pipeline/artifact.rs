@@ -316,6 +316,29 @@ impl ModelArtifact {
 
     /// Checks that the parts fit together.
     pub fn check(&self) -> Result<(), ArtifactError> {
+        match &self.input {
+            InputSchema::Export(_) if self.log_type != WIFI_LOG_TYPE => {
+                return Err(ArtifactError::Inconsistent(format!(
+                    "log_type is {:?} but the features are {SCHEMA_NAME}, which only WiFi logs have",
+                    self.log_type
+                )));
+            }
+            InputSchema::Agent(state) => {
+                if state.log_type != self.log_type {
+                    return Err(ArtifactError::Inconsistent(format!(
+                        "log_type is {:?} but the feature state is for {:?}",
+                        self.log_type, state.log_type
+                    )));
+                }
+                if state.features.is_empty() {
+                    return Err(ArtifactError::Inconsistent(format!(
+                        "the {} feature state names no features",
+                        state.schema
+                    )));
+                }
+            }
+            _ => {}
+        }
         if let InputSchema::Export(schema) = &self.input {
             let major = |v: &str| v.split('.').next().unwrap_or_default().to_owned();
             if schema.name != SCHEMA_NAME

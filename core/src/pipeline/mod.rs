@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 pub use artifact::{
     version_string, ArtifactError, Detector, Evaluation, InputSchema, Lineage, ModelArtifact,
-    Threshold, TrainingInfo, MODEL_FORMAT, MODEL_FORMAT_VERSION,
+    Threshold, TrainingInfo, MODEL_FORMAT, MODEL_FORMAT_VERSION, WIFI_LOG_TYPE,
 };
 pub use csv::{read_features_csv, CsvError, FeaturesCsv, QuoteProblem, DEFAULT_LABEL_COLUMN};
 pub use params::{
@@ -28,13 +28,17 @@ pub use params::{
     parse_n_neighbors, parse_seed, ParamError, TrainChoices, TrainParams, TRAIN_PARAMETERS,
 };
 
+use crate::agent::{AgentError, ParseContext};
 use crate::config::{AutoOr, Config, DetectorKind, ModelSection};
 use crate::evaluate::{
     check_thresholds, classification_metrics, histogram, permutation_importance,
     precision_recall_curve, roc_curve, score_stats, train_test_split, ClassificationMetrics,
     ScoreStats, ThresholdCheck,
 };
-use crate::export::{parse_export_with_progress, ExportError, ValidateOptions, ValidationReport};
+use crate::export::{
+    looks_like_export, parse_export_with_progress, parse_raw_log, Export, ExportError, IssueKind,
+    ParsedExport, ValidateOptions, ValidationReport,
+};
 use crate::features::extract_with_progress;
 use crate::model::{
     IsolationForestParams, LofParams, Matrix, ModelError, OutlierDetector, StandardScaler,
@@ -149,6 +153,21 @@ pub enum TrainInput<'a> {
         bytes: &'a [u8],
         /// The file's name, recorded in the lineage.
         file_name: &'a str,
+        /// The log type (an agent's, e.g. `dns`); `None` learns it from the records' processes
+        /// ([`crate::agent::detect_log_type`]).
+        log_type: Option<&'a str>,
+    },
+    /// Raw log text (syslog lines), read line by line by the log type's agent.
+    RawLog {
+        /// The log's bytes.
+        bytes: &'a [u8],
+        /// The file's name, recorded in the lineage.
+        file_name: &'a str,
+        /// The log type; `None` recognises it from the first lines
+        /// ([`crate::agent::detect_raw_log_type`]).
+        log_type: Option<&'a str>,
+        /// What the lines may leave out (the year of RFC 3164 timestamps).
+        context: ParseContext,
     },
     /// A numeric features CSV with a header; `label_column` names an optional 0/1 column.
     FeaturesCsv {
@@ -159,6 +178,42 @@ pub enum TrainInput<'a> {
         /// Name of the 0/1 label column, if the file has one.
         label_column: Option<&'a str>,
     },
+}
+
+impl<'a> TrainInput<'a> {
+    /// An export or a raw log, told apart by the first byte that is not white space (`{` or
+    /// `[`: an export; anything else: raw log text). Blank input goes to the export reader, which
+    /// says it is empty.
+    pub fn log(
+        bytes: &'a [u8],
+        file_name: &'a str,
+        log_type: Option<&'a str>,
+        context: ParseContext,
+    ) -> TrainInput<'a> {
+        if looks_like_export(bytes) || is_blank(bytes) {
+            TrainInput::Export {
+                bytes,
+                file_name,
+                log_type,
+            }
+        } else {
+            TrainInput::RawLog {
+                bytes,
+                file_name,
+                log_type,
+                context,
+            }
+        }
+    }
+}
+
+/// Whether `bytes` hold nothing but white space (and a byte-order mark).
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(bytes)
+        .iter()
+        .all(u8::is_ascii_whitespace)
 }
 
 /// What the pipeline trains with: one resolved configuration and "now". Surfaces build it with
@@ -188,6 +243,9 @@ pub enum TrainError {
     /// The model file cannot be used.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
+    /// The log type has no agent, or its agent refuses the model or its feature state.
+    #[error(transparent)]
+    Agent(#[from] AgentError),
     /// Fewer than two rows to train on.
     #[error("need at least 2 rows to train, found {found}")]
     TooFewRows {
@@ -231,6 +289,8 @@ pub struct Trained {
 
 /// Feature rows ready for the detector, with what the report needs about them.
 struct Prepared {
+    log_type: String,
+    protocol_version: String,
     input: InputSchema,
     data: Vec<f64>,
     n_cols: usize,
@@ -257,53 +317,163 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     crate::display::hex(&hasher.finalize())
 }
 
+/// Log records of any log type, read and validated, with the log type that reads them.
+struct LogRecords<'a> {
+    log_type: String,
+    export: Export<'a>,
+    report: ValidationReport,
+}
+
+/// Reads an export or raw log of `log_type` (`None`: recognised from the records) and checks
+/// it. Raw logs are read by the log type's agent; exports of every type by the export reader.
+fn read_log<'a>(
+    bytes: &'a [u8],
+    raw: Option<&ParseContext>,
+    log_type: Option<&str>,
+    options: &ValidateOptions,
+) -> Result<LogRecords<'a>, TrainError> {
+    let (parsed, log_type): (ParsedExport<'a>, String) = match raw {
+        Some(context) => {
+            let log_type = match log_type {
+                Some(t) => t,
+                None => crate::agent::detect_raw_log_type(bytes, context),
+            };
+            let agent = crate::agent::agent(log_type)?;
+            (
+                parse_raw_log(bytes, agent, context, options)?,
+                log_type.to_owned(),
+            )
+        }
+        None => {
+            if let Some(t) = log_type.filter(|t| *t != WIFI_LOG_TYPE) {
+                crate::agent::agent(t)?;
+            }
+            let parsed = parse_export_with_progress(bytes, options, |_| {})?;
+            let log_type = match log_type {
+                Some(t) => t.to_owned(),
+                None => crate::agent::detect_log_type(&parsed.export.records).to_owned(),
+            };
+            (parsed, log_type)
+        }
+    };
+    let mut report = parsed.report.clone();
+    if log_type != WIFI_LOG_TYPE {
+        // The share of WiFi processes only means something for WiFi logs.
+        report
+            .warnings
+            .retain(|g| g.kind != IssueKind::FewWifiRecords);
+    }
+    let export = ParsedExport {
+        export: parsed.export,
+        report: report.clone(),
+    }
+    .into_usable()?;
+    Ok(LogRecords {
+        log_type,
+        export,
+        report,
+    })
+}
+
+/// Validates a log and extracts its rows: the `wifi-v1` extractor for WiFi, the log type's
+/// agent (fitted on these records) for the others.
+fn prepare_log(
+    bytes: &[u8],
+    file_name: &str,
+    raw: Option<&ParseContext>,
+    log_type: Option<&str>,
+    options: &TrainOptions,
+    hooks: &mut Hooks<'_>,
+) -> Result<Prepared, TrainError> {
+    hooks.report(Stage::Validate, 0.0)?;
+    let validate = &options.config.training.validation;
+    let LogRecords {
+        log_type,
+        export,
+        report,
+    } = read_log(bytes, raw, log_type, validate)?;
+    let dropped = report.dropped.as_ref().map_or(0, |d| d.count);
+    hooks.report(Stage::Validate, 1.0)?;
+    hooks.report(Stage::Features, 0.0)?;
+    let (input, data, n_cols, labels, protocol_version) = if log_type == WIFI_LOG_TYPE {
+        // Cancellation waits for the end of the stage; the fraction is only reported.
+        let matrix = extract_with_progress(
+            &export,
+            &options.config.model.features,
+            None,
+            &mut |done, total| {
+                if total > 0 {
+                    let _ = hooks.report(Stage::Features, done as f64 / total as f64);
+                }
+            },
+        );
+        let n_cols = matrix.n_cols();
+        (
+            InputSchema::Export(matrix.schema),
+            matrix.data,
+            n_cols,
+            matrix.labels,
+            crate::agent::PROTOCOL_VERSION,
+        )
+    } else {
+        let agent = crate::agent::agent(&log_type)?;
+        let state = agent.fit(&export.records, &options.config)?;
+        let rows = agent.extract(&export.records, &state)?;
+        if rows.width != state.features.len() {
+            return Err(TrainError::Agent(AgentError::BadState(format!(
+                "the {log_type} agent gives rows of {} values for {} features",
+                rows.width,
+                state.features.len()
+            ))));
+        }
+        (
+            InputSchema::Agent(state),
+            rows.data,
+            rows.width,
+            rows.labels,
+            agent.info().protocol_version,
+        )
+    };
+    hooks.report(Stage::Features, 1.0)?;
+    let lineage = Lineage {
+        source: if raw.is_some() { "raw_log" } else { "export" }.to_owned(),
+        file_name: file_name.to_owned(),
+        size_bytes: bytes.len() as u64,
+        sha256: sha256_hex(bytes),
+        export_id: export.metadata.as_ref().and_then(|m| m.export_id.clone()),
+        records: export.records.len(),
+        time_range: report.summary.time_range.clone(),
+    };
+    Ok(Prepared {
+        log_type,
+        protocol_version: protocol_version.to_owned(),
+        input,
+        data,
+        n_cols,
+        labels,
+        report: Some(report),
+        lineage,
+        dropped,
+    })
+}
+
 fn prepare(
     input: TrainInput<'_>,
     options: &TrainOptions,
     hooks: &mut Hooks<'_>,
 ) -> Result<Prepared, TrainError> {
     match input {
-        TrainInput::Export { bytes, file_name } => {
-            hooks.report(Stage::Validate, 0.0)?;
-            let validate = &options.config.training.validation;
-            let parsed = parse_export_with_progress(bytes, validate, |_| {})?;
-            let report = parsed.report.clone();
-            let dropped = report.dropped.as_ref().map_or(0, |d| d.count);
-            let export = parsed.into_usable()?;
-            hooks.report(Stage::Validate, 1.0)?;
-            hooks.report(Stage::Features, 0.0)?;
-            // Cancellation waits for the end of the stage; the fraction is only reported.
-            let matrix = extract_with_progress(
-                &export,
-                &options.config.model.features,
-                None,
-                &mut |done, total| {
-                    if total > 0 {
-                        let _ = hooks.report(Stage::Features, done as f64 / total as f64);
-                    }
-                },
-            );
-            hooks.report(Stage::Features, 1.0)?;
-            let lineage = Lineage {
-                source: "export".to_owned(),
-                file_name: file_name.to_owned(),
-                size_bytes: bytes.len() as u64,
-                sha256: sha256_hex(bytes),
-                export_id: export.metadata.as_ref().and_then(|m| m.export_id.clone()),
-                records: export.records.len(),
-                time_range: report.summary.time_range.clone(),
-            };
-            let n_cols = matrix.n_cols();
-            Ok(Prepared {
-                input: InputSchema::Export(matrix.schema),
-                data: matrix.data,
-                n_cols,
-                labels: matrix.labels,
-                report: Some(report),
-                lineage,
-                dropped,
-            })
-        }
+        TrainInput::Export {
+            bytes,
+            file_name,
+            log_type,
+        } => prepare_log(bytes, file_name, None, log_type, options, hooks),
+        TrainInput::RawLog {
+            bytes,
+            file_name,
+            log_type,
+            context,
+        } => prepare_log(bytes, file_name, Some(&context), log_type, options, hooks),
         TrainInput::FeaturesCsv {
             bytes,
             file_name,
@@ -314,6 +484,8 @@ fn prepare(
             let rows = csv.n_rows();
             hooks.report(Stage::Features, 1.0)?;
             Ok(Prepared {
+                log_type: WIFI_LOG_TYPE.to_owned(),
+                protocol_version: crate::agent::PROTOCOL_VERSION.to_owned(),
                 n_cols: csv.names.len(),
                 input: InputSchema::FeaturesCsv {
                     features: csv.names,
@@ -545,6 +717,8 @@ pub fn train(
 ) -> Result<Trained, TrainError> {
     let started = (hooks.elapsed_ms)();
     let Prepared {
+        log_type,
+        protocol_version,
         input,
         data,
         n_cols,
@@ -593,8 +767,8 @@ pub fn train(
         version: version_string(options.now_micros),
         created_at: format_iso8601(options.now_micros),
         generator: generator(),
-        log_type: crate::pipeline::artifact::WIFI_LOG_TYPE.to_owned(),
-        protocol_version: crate::agent::PROTOCOL_VERSION.to_owned(),
+        log_type,
+        protocol_version,
         threshold: Threshold {
             offset: detector.offset(),
             decision_threshold: 0.0,
@@ -665,6 +839,15 @@ pub enum ScoreInput<'a> {
         /// How to validate the records (e.g. whether invalid ones are dropped).
         options: &'a ValidateOptions,
     },
+    /// Raw log text of the model's log type, read by its agent.
+    RawLog {
+        /// The log's bytes.
+        bytes: &'a [u8],
+        /// How to validate the lines (e.g. whether unreadable ones are dropped).
+        options: &'a ValidateOptions,
+        /// What the lines may leave out (the year of RFC 3164 timestamps).
+        context: ParseContext,
+    },
     /// A numeric features CSV with the model's columns.
     FeaturesCsv {
         /// The CSV's bytes.
@@ -674,34 +857,105 @@ pub enum ScoreInput<'a> {
     },
 }
 
-/// Scores every record of an export (or row of a features CSV) with a model.
-pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, TrainError> {
-    match (input, &artifact.input) {
-        (ScoreInput::Export { bytes, options }, InputSchema::Export(schema)) => {
-            let parsed = parse_export_with_progress(bytes, options, |_| {})?;
-            let report = parsed.report.clone();
-            let export = parsed.into_usable()?;
+impl<'a> ScoreInput<'a> {
+    /// An export or a raw log, told apart as [`TrainInput::log`] does.
+    pub fn log(
+        bytes: &'a [u8],
+        options: &'a ValidateOptions,
+        context: ParseContext,
+    ) -> ScoreInput<'a> {
+        if looks_like_export(bytes) || is_blank(bytes) {
+            ScoreInput::Export { bytes, options }
+        } else {
+            ScoreInput::RawLog {
+                bytes,
+                options,
+                context,
+            }
+        }
+    }
+}
+
+/// Scores the records of an export or raw log with a model of any log type: the model's
+/// agent must serve it (log type, feature schema, protocol version) before anything is read.
+fn score_log(
+    artifact: &ModelArtifact,
+    bytes: &[u8],
+    raw: Option<&ParseContext>,
+    options: &ValidateOptions,
+) -> Result<Scored, TrainError> {
+    if !crate::agent::protocol_compatible(&artifact.protocol_version) {
+        return Err(TrainError::Agent(AgentError::IncompatibleProtocol {
+            model: artifact.protocol_version.clone(),
+            agent: crate::agent::PROTOCOL_VERSION.to_owned(),
+        }));
+    }
+    let agent = match &artifact.input {
+        InputSchema::Agent(state) => {
+            let agent = crate::agent::agent(&artifact.log_type)?;
+            crate::agent::check_model(
+                agent,
+                &state.log_type,
+                &state.schema,
+                &artifact.protocol_version,
+            )?;
+            Some(agent)
+        }
+        _ => None,
+    };
+    let LogRecords { export, report, .. } =
+        read_log(bytes, raw, Some(&artifact.log_type), options)?;
+    let (data, record_index, timestamps, labels) = match (&artifact.input, agent) {
+        (InputSchema::Agent(state), Some(agent)) => {
+            let rows = agent.extract(&export.records, state)?;
+            (rows.data, rows.record_index, rows.timestamps, rows.labels)
+        }
+        (InputSchema::Export(schema), _) => {
             let matrix =
                 crate::features::extract(&export, &schema.config, Some(&schema.vocabulary));
-            let scored = artifact.score_rows(&matrix.data)?;
-            let mut rows: Vec<ScoredRow> = scored
-                .into_iter()
-                .enumerate()
-                .map(|(i, (score, decision))| ScoredRow {
-                    index: matrix.record_index[i],
-                    timestamp: Some(format_iso8601(matrix.timestamps[i])),
-                    score,
-                    decision,
-                    is_anomaly: decision < 0.0,
-                    label: matrix.labels[i],
-                })
-                .collect();
-            rows.sort_by_key(|r| r.index);
-            Ok(Scored {
-                rows,
-                report: Some(report),
-            })
+            (
+                matrix.data,
+                matrix.record_index,
+                matrix.timestamps,
+                matrix.labels,
+            )
         }
+        _ => return Err(TrainError::CsvForExportModel),
+    };
+    let scored = artifact.score_rows(&data)?;
+    let mut rows: Vec<ScoredRow> = scored
+        .into_iter()
+        .enumerate()
+        .map(|(i, (score, decision))| ScoredRow {
+            index: record_index[i],
+            timestamp: Some(format_iso8601(timestamps[i])),
+            score,
+            decision,
+            is_anomaly: decision < 0.0,
+            label: labels[i],
+        })
+        .collect();
+    rows.sort_by_key(|r| r.index);
+    Ok(Scored {
+        rows,
+        report: Some(report),
+    })
+}
+
+/// Scores every record of an export or raw log (or row of a features CSV) with a model.
+pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, TrainError> {
+    match (input, &artifact.input) {
+        (ScoreInput::Export { bytes, options }, InputSchema::Export(_) | InputSchema::Agent(_)) => {
+            score_log(artifact, bytes, None, options)
+        }
+        (
+            ScoreInput::RawLog {
+                bytes,
+                options,
+                context,
+            },
+            InputSchema::Export(_) | InputSchema::Agent(_),
+        ) => score_log(artifact, bytes, Some(&context), options),
         (
             ScoreInput::FeaturesCsv {
                 bytes,
@@ -743,16 +997,11 @@ pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, 
                 .collect();
             Ok(Scored { rows, report: None })
         }
-        (_, InputSchema::Agent(state)) => {
-            Err(TrainError::Artifact(ArtifactError::Inconsistent(format!(
-                "scoring {} models is not wired into this pipeline yet",
-                state.log_type
-            ))))
-        }
-        (ScoreInput::Export { .. }, InputSchema::FeaturesCsv { .. }) => {
-            Err(TrainError::ExportForCsvModel)
-        }
-        (ScoreInput::FeaturesCsv { .. }, InputSchema::Export(_)) => {
+        (
+            ScoreInput::Export { .. } | ScoreInput::RawLog { .. },
+            InputSchema::FeaturesCsv { .. },
+        ) => Err(TrainError::ExportForCsvModel),
+        (ScoreInput::FeaturesCsv { .. }, InputSchema::Export(_) | InputSchema::Agent(_)) => {
             Err(TrainError::CsvForExportModel)
         }
     }
@@ -810,5 +1059,7 @@ pub fn evaluate(
     })
 }
 
+#[cfg(test)]
+mod agent_tests;
 #[cfg(test)]
 mod tests;

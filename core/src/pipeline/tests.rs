@@ -48,6 +48,7 @@ fn export(bytes: &[u8]) -> TrainInput<'_> {
     TrainInput::Export {
         bytes,
         file_name: "export.json",
+        log_type: None,
     }
 }
 

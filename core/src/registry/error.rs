@@ -46,6 +46,18 @@ pub enum RegistryError {
     /// `deployed` was asked for and no model is deployed.
     #[error("no model is deployed")]
     NoneDeployed,
+    /// `deployed` was asked for and models of several log types are deployed.
+    #[error("models of several log types are deployed ({log_types}); name the log type")]
+    AmbiguousDeployed {
+        /// The log types with a deployed model, comma-separated.
+        log_types: String,
+    },
+    /// A rollback found no model of the log type deployed before.
+    #[error("no earlier {log_type} model to roll back to")]
+    NothingToRollBack {
+        /// The log type asked for.
+        log_type: String,
+    },
     /// `latest` was asked for and the registry holds no model.
     #[error("the registry holds no model")]
     Empty,

@@ -1,11 +1,62 @@
 //! The storage trait under the registry, and an in-memory store.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use super::StorageError;
+use super::{is_valid_log_type, is_valid_version, StorageError};
+
+/// Where a model's bytes are kept in a store: under its log type and version
+/// (`models/<log_type>/<version>/` on disk), or — in a registry written before log types
+/// existed — under its version alone (`models/<version>/`, a *legacy* key).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModelKey {
+    /// The model's log type; `None` for the layout before log types.
+    pub log_type: Option<String>,
+    /// The model's `YYYYMMDD_HHMMSS` version.
+    pub version: String,
+}
+
+impl ModelKey {
+    /// The key of a model of `log_type`.
+    pub fn new(log_type: &str, version: &str) -> ModelKey {
+        ModelKey {
+            log_type: Some(log_type.to_owned()),
+            version: version.to_owned(),
+        }
+    }
+
+    /// The key of a model stored before log types existed.
+    pub fn legacy(version: &str) -> ModelKey {
+        ModelKey {
+            log_type: None,
+            version: version.to_owned(),
+        }
+    }
+
+    /// Whether the key is of the layout before log types.
+    pub fn is_legacy(&self) -> bool {
+        self.log_type.is_none()
+    }
+
+    /// Whether the key is safe as a path or storage key: a well-formed version and, if any, a
+    /// well-formed log type ([`is_valid_log_type`]). The registry only passes such keys.
+    pub fn is_valid(&self) -> bool {
+        is_valid_version(&self.version) && self.log_type.as_deref().is_none_or(is_valid_log_type)
+    }
+}
+
+impl fmt::Display for ModelKey {
+    /// `wifi/20240101_000000`, or the version alone for a legacy key.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.log_type {
+            Some(log_type) => write!(f, "{log_type}/{}", self.version),
+            None => f.write_str(&self.version),
+        }
+    }
+}
 
 /// Where a registry keeps its bytes: one index, and one blob (the `model.json` bytes) per
-/// version.
+/// model, under its [`ModelKey`].
 ///
 /// Implementations live where the I/O is: files on disk in the `mcp-train` binary, IndexedDB in
 /// the browser (which, being asynchronous underneath, keeps an in-memory mirror such as
@@ -21,21 +72,22 @@ use super::StorageError;
 /// - [`lock`](Self::lock) gives exclusive access to writers until [`unlock`](Self::unlock):
 ///   another writer (another process, another tab) waits. The registry holds the lock around
 ///   every read-modify-write and never takes it twice. Reads take no lock.
-/// - Versions passed in are always well-formed `YYYYMMDD_HHMMSS` strings (see
-///   [`is_valid_version`](super::is_valid_version)), safe as file or key names.
+/// - Keys passed in are always valid ([`ModelKey::is_valid`]): well-formed versions and log
+///   types, safe as file or key names.
 pub trait RegistryStore {
     /// The index bytes, or `None` when no registry has been written yet.
     fn read_index(&self) -> Result<Option<Vec<u8>>, StorageError>;
     /// Replaces the index, atomically.
     fn write_index(&mut self, bytes: &[u8]) -> Result<(), StorageError>;
-    /// A model's bytes, or `None` when none are stored under `version`.
-    fn read_model(&self, version: &str) -> Result<Option<Vec<u8>>, StorageError>;
-    /// Stores a model's bytes under `version`, replacing any.
-    fn write_model(&mut self, version: &str, bytes: &[u8]) -> Result<(), StorageError>;
-    /// Removes what is stored under `version`; removing nothing is not an error.
-    fn remove_model(&mut self, version: &str) -> Result<(), StorageError>;
-    /// The versions under which something is stored, in any order (including orphans).
-    fn list_models(&self) -> Result<Vec<String>, StorageError>;
+    /// A model's bytes, or `None` when none are stored under `key`.
+    fn read_model(&self, key: &ModelKey) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Stores a model's bytes under `key`, replacing any.
+    fn write_model(&mut self, key: &ModelKey, bytes: &[u8]) -> Result<(), StorageError>;
+    /// Removes what is stored under `key`; removing nothing is not an error.
+    fn remove_model(&mut self, key: &ModelKey) -> Result<(), StorageError>;
+    /// The keys under which something is stored, in any order (including orphans and legacy
+    /// keys).
+    fn list_models(&self) -> Result<Vec<ModelKey>, StorageError>;
     /// Waits for exclusive write access.
     fn lock(&mut self) -> Result<(), StorageError>;
     /// Gives exclusive write access up.
@@ -49,7 +101,7 @@ pub trait RegistryStore {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryStore {
     index: Option<Vec<u8>>,
-    models: BTreeMap<String, Vec<u8>>,
+    models: BTreeMap<ModelKey, Vec<u8>>,
     locked: bool,
 }
 
@@ -75,21 +127,21 @@ impl RegistryStore for MemoryStore {
         Ok(())
     }
 
-    fn read_model(&self, version: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.models.get(version).cloned())
+    fn read_model(&self, key: &ModelKey) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.models.get(key).cloned())
     }
 
-    fn write_model(&mut self, version: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        self.models.insert(version.to_owned(), bytes.to_vec());
+    fn write_model(&mut self, key: &ModelKey, bytes: &[u8]) -> Result<(), StorageError> {
+        self.models.insert(key.clone(), bytes.to_vec());
         Ok(())
     }
 
-    fn remove_model(&mut self, version: &str) -> Result<(), StorageError> {
-        self.models.remove(version);
+    fn remove_model(&mut self, key: &ModelKey) -> Result<(), StorageError> {
+        self.models.remove(key);
         Ok(())
     }
 
-    fn list_models(&self) -> Result<Vec<String>, StorageError> {
+    fn list_models(&self) -> Result<Vec<ModelKey>, StorageError> {
         Ok(self.models.keys().cloned().collect())
     }
 

@@ -177,7 +177,7 @@ fn list_is_newest_first_and_latest_is_the_newest() {
 fn deploying_archives_the_previously_deployed_model() {
     let mut r = registry();
     let v = with_models(&mut r, &[0, 1, 2]);
-    assert_eq!(r.deployed().expect("deployed"), None);
+    assert_eq!(r.deployed("wifi").expect("deployed"), None);
     assert!(matches!(
         r.resolve("deployed"),
         Err(RegistryError::NoneDeployed)
@@ -248,7 +248,7 @@ fn archive_takes_ready_or_deployed_models() {
         (ModelStatus::Deployed, ModelStatus::Archived)
     );
     assert_eq!(
-        r.deployed().expect("deployed"),
+        r.deployed("wifi").expect("deployed"),
         None,
         "nothing deployed now"
     );
@@ -270,7 +270,7 @@ fn unknown_versions_are_named_in_the_error() {
         r.get("20990101_000000").map(|_| ()),
         r.deploy("20990101_000000", NOW).map(|_| ()),
         r.archive("20990101_000000", NOW).map(|_| ()),
-        r.delete("20990101_000000", true).map(|_| ()),
+        r.delete("20990101_000000", true, NOW).map(|_| ()),
         r.resolve("../etc/passwd").map(|_| ()),
     ] {
         let e = result.expect_err("unknown");
@@ -286,18 +286,18 @@ fn deleting_the_deployed_model_is_refused_unless_forced() {
     let v = with_models(&mut r, &[0, 1]);
     r.deploy(&v[1], NOW).expect("deploys");
     let before = r.store().clone();
-    let e = r.delete(&v[1], false).expect_err("refused");
+    let e = r.delete(&v[1], false, NOW).expect_err("refused");
     assert_eq!(
         e.to_string(),
         "refusing to delete model 20240101_000001: it is deployed"
     );
     assert_eq!(r.store(), &before, "nothing changed");
 
-    let gone = r.delete(&v[1], true).expect("forced");
+    let gone = r.delete(&v[1], true, NOW).expect("forced");
     assert_eq!(gone.version, v[1]);
-    assert_eq!(r.deployed().expect("deployed"), None);
+    assert_eq!(r.deployed("wifi").expect("deployed"), None);
     let gone = r
-        .delete(&v[0], false)
+        .delete(&v[0], false, NOW)
         .expect("ready models go without force");
     assert_eq!(gone.version, v[0]);
     assert!(r.list().expect("lists").is_empty());
@@ -322,7 +322,7 @@ fn prune_keeps_the_newest_and_never_the_deployed() {
     stored.sort();
     assert_eq!(
         stored,
-        [v[1].as_str(), v[3].as_str(), v[4].as_str(), v[5].as_str()]
+        [&v[1], &v[3], &v[4], &v[5]].map(|v| ModelKey::new("wifi", v))
     );
     // Nothing to prune: nothing written.
     let before = r.store().clone();
@@ -342,7 +342,7 @@ fn index_file_has_the_documented_shape() {
     let bytes = r.store().read_index().expect("reads").expect("written");
     let json: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
     assert_eq!(json["format"], "mcp-train-registry");
-    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["format_version"], 2);
     let m = &json["models"][0];
     assert_eq!(m["version"], "20240101_000000");
     assert_eq!(m["status"], "deployed");
@@ -380,9 +380,9 @@ fn a_corrupt_index_is_refused_and_never_overwritten() {
             "format \"mcp-train-model\" is not \"mcp-train-registry\"",
         ),
         (
-            text.replace("\"format_version\": 1", "\"format_version\": 2")
+            text.replace("\"format_version\": 2", "\"format_version\": 3")
                 .into_bytes(),
-            "format_version 2 is not supported",
+            "format_version 3 is not supported",
         ),
         (
             text.replace(&v[0], &v[1]).into_bytes(),
@@ -403,7 +403,7 @@ fn a_corrupt_index_is_refused_and_never_overwritten() {
         );
         assert!(e.to_string().contains(reason), "{e} lacks {reason}");
         assert!(r.register(model(5), NOW).is_err());
-        assert!(r.delete(&v[0], true).is_err());
+        assert!(r.delete(&v[0], true, NOW).is_err());
         assert_eq!(
             r.store().read_index().expect("reads"),
             Some(bytes),
@@ -425,7 +425,9 @@ fn damaged_or_missing_model_bytes_are_reported() {
     let v = with_models(&mut r, &[0, 1]);
     let mut bytes = r.get(&v[0]).expect("gets").bytes;
     bytes[10] ^= 1;
-    r.store_mut().write_model(&v[0], &bytes).expect("writes");
+    r.store_mut()
+        .write_model(&ModelKey::new("wifi", &v[0]), &bytes)
+        .expect("writes");
     let e = r.get(&v[0]).expect_err("damaged");
     assert!(matches!(e, RegistryError::CorruptModel { .. }), "{e:?}");
     assert!(
@@ -433,7 +435,9 @@ fn damaged_or_missing_model_bytes_are_reported() {
             .starts_with("model 20240101_000000 is damaged: "),
         "{e}"
     );
-    r.store_mut().remove_model(&v[1]).expect("removes");
+    r.store_mut()
+        .remove_model(&ModelKey::new("wifi", &v[1]))
+        .expect("removes");
     let e = r.get(&v[1]).expect_err("missing");
     assert!(e.to_string().contains("missing"), "{e}");
 }
@@ -503,21 +507,21 @@ impl RegistryStore for CrashingStore {
         self.tick()?;
         self.inner.write_index(bytes)
     }
-    fn read_model(&self, version: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        self.inner.read_model(version)
+    fn read_model(&self, key: &ModelKey) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.read_model(key)
     }
-    fn write_model(&mut self, version: &str, bytes: &[u8]) -> Result<(), StorageError> {
+    fn write_model(&mut self, key: &ModelKey, bytes: &[u8]) -> Result<(), StorageError> {
         if let Err(e) = self.tick() {
-            self.inner.write_model(version, &bytes[..bytes.len() / 2])?;
+            self.inner.write_model(key, &bytes[..bytes.len() / 2])?;
             return Err(e);
         }
-        self.inner.write_model(version, bytes)
+        self.inner.write_model(key, bytes)
     }
-    fn remove_model(&mut self, version: &str) -> Result<(), StorageError> {
+    fn remove_model(&mut self, key: &ModelKey) -> Result<(), StorageError> {
         self.tick()?;
-        self.inner.remove_model(version)
+        self.inner.remove_model(key)
     }
-    fn list_models(&self) -> Result<Vec<String>, StorageError> {
+    fn list_models(&self) -> Result<Vec<ModelKey>, StorageError> {
         self.inner.list_models()
     }
     fn lock(&mut self) -> Result<(), StorageError> {
@@ -536,8 +540,8 @@ fn session(r: &mut Registry<impl RegistryStore>) -> Result<(), RegistryError> {
     r.deploy("20240101_000001", NOW)?;
     r.deploy("20240101_000000", NOW)?;
     r.archive("20240101_000002", NOW)?;
-    r.delete("20240101_000003", false)?;
-    r.delete("20240101_000000", true)?;
+    r.delete("20240101_000003", false, NOW)?;
+    r.delete("20240101_000000", true, NOW)?;
     r.prune(1)?;
     r.register(model(7), NOW)?;
     Ok(())
@@ -573,7 +577,10 @@ fn a_crash_at_any_write_leaves_a_consistent_registry() {
         let listed = assert_consistent(&store);
         let mut stored = store.list_models().expect("lists");
         stored.sort();
-        let mut expected: Vec<String> = listed.iter().map(|m| m.version.clone()).collect();
+        let mut expected: Vec<ModelKey> = listed
+            .iter()
+            .map(|m| ModelKey::new(&m.log_type, &m.version))
+            .collect();
         expected.sort();
         assert_eq!(stored, expected, "orphans removed after crash {n}");
     }
@@ -628,4 +635,268 @@ fn deploy_expecting_refuses_when_another_model_is_deployed() {
         .expect("expected the deployed one");
     assert_eq!(change.displaced.map(|m| m.version), Some(v[0].clone()));
     assert_consistent(r.store());
+}
+
+/// The model as if trained `seconds` after [`NOW`] for `log_type`.
+fn model_of(log_type: &str, seconds: i64) -> ModelArtifact {
+    let mut m = model(seconds);
+    m.log_type = log_type.to_owned();
+    m
+}
+
+fn actions(r: &Registry<impl RegistryStore>, log_type: Option<&str>) -> Vec<String> {
+    r.history(log_type)
+        .expect("history")
+        .iter()
+        .map(|e| format!("{} {} {}", e.action, e.log_type, e.version))
+        .collect()
+}
+
+#[test]
+fn one_model_is_deployed_per_log_type() {
+    let mut r = registry();
+    let wifi = r.register(model_of("wifi", 0), NOW).expect("registers");
+    let dns = r.register(model_of("dns", 1), NOW).expect("registers");
+    let dns2 = r.register(model_of("dns", 2), NOW).expect("registers");
+    assert_eq!(dns.log_type, "dns");
+    // Stored under the log type.
+    let stored = r.store().list_models().expect("lists");
+    assert!(
+        stored.contains(&ModelKey::new("dns", &dns.version)),
+        "{stored:?}"
+    );
+    assert!(
+        stored.contains(&ModelKey::new("wifi", &wifi.version)),
+        "{stored:?}"
+    );
+
+    r.deploy(&wifi.version, NOW).expect("deploys");
+    let change = r.deploy(&dns.version, NOW).expect("deploys");
+    assert_eq!(change.displaced, None, "the wifi model stays deployed");
+    assert_eq!(status(&r, &wifi.version), ModelStatus::Deployed);
+    let change = r.deploy(&dns2.version, NOW).expect("deploys");
+    assert_eq!(
+        change.displaced.map(|m| m.version),
+        Some(dns.version.clone())
+    );
+    assert_eq!(status(&r, &wifi.version), ModelStatus::Deployed);
+    assert_eq!(
+        r.deployed("dns").expect("reads").map(|m| m.version),
+        Some(dns2.version.clone())
+    );
+    assert_eq!(r.deployed("firewall").expect("reads"), None);
+    assert_eq!(r.deployed_models().expect("reads").len(), 2);
+    assert_eq!(r.list_of("dns").expect("lists").len(), 2);
+
+    // `deployed` alone is ambiguous now; with a log type it is not.
+    let e = r.resolve("deployed").expect_err("two log types");
+    assert!(e.to_string().contains("dns, wifi"), "{e}");
+    assert_eq!(
+        r.resolve_in("deployed", Some("wifi")).expect("one").version,
+        wifi.version
+    );
+    assert_eq!(
+        r.resolve_in("latest", Some("wifi")).expect("one").version,
+        wifi.version
+    );
+    assert!(r.resolve_in(&wifi.version, Some("dns")).is_err());
+
+    // Versions stay unique across log types.
+    let same_second = r.register(model_of("dns", 0), NOW).expect("registers");
+    assert_eq!(same_second.version, version_string(NOW + 3 * SECOND));
+
+    // Prune keeps the newest of each log type.
+    let removed = r.prune(1).expect("prunes");
+    assert_eq!(versions(&removed), [dns.version.as_str()]);
+    assert_consistent(r.store());
+}
+
+#[test]
+fn rollback_walks_back_through_the_deployments_of_one_log_type() {
+    let mut r = registry();
+    let v = with_models(&mut r, &[0, 1, 2]);
+    let dns = r.register(model_of("dns", 10), NOW).expect("registers");
+    let e = r.rollback("wifi", NOW).expect_err("nothing deployed yet");
+    assert!(
+        matches!(e, RegistryError::NothingToRollBack { .. }),
+        "{e:?}"
+    );
+    assert_eq!(e.to_string(), "no earlier wifi model to roll back to");
+    for (i, version) in v.iter().enumerate() {
+        r.deploy(version, NOW + i as i64 * SECOND).expect("deploys");
+    }
+    r.deploy(&dns.version, NOW).expect("deploys");
+    let back = r.rollback("wifi", NOW + 10 * SECOND).expect("rolls back");
+    assert_eq!(back.model.version, v[1]);
+    assert_eq!(back.displaced.map(|m| m.version), Some(v[2].clone()));
+    let back = r.rollback("wifi", NOW + 11 * SECOND).expect("rolls back");
+    assert_eq!(back.model.version, v[0]);
+    assert!(r.rollback("wifi", NOW).is_err(), "nothing before the first");
+    // The other log type was never touched.
+    assert_eq!(status(&r, &dns.version), ModelStatus::Deployed);
+
+    // After an undeploy, rollback brings the undeployed model back; deleted models are skipped.
+    r.deploy(&v[2], NOW + 12 * SECOND).expect("deploys");
+    r.deploy(&v[1], NOW + 13 * SECOND).expect("deploys");
+    r.archive(&v[1], NOW + 14 * SECOND).expect("archives");
+    assert_eq!(r.deployed("wifi").expect("reads"), None);
+    let back = r.rollback("wifi", NOW + 15 * SECOND).expect("rolls back");
+    assert_eq!(back.model.version, v[1]);
+    r.delete(&v[2], false, NOW).expect("deletes");
+    let back = r.rollback("wifi", NOW + 16 * SECOND).expect("rolls back");
+    assert_eq!(back.model.version, v[0], "v2 is gone: back to v0");
+
+    assert_eq!(
+        actions(&r, Some("wifi")),
+        [
+            format!("rollback wifi {}", v[0]),
+            format!("rollback wifi {}", v[1]),
+            format!("undeploy wifi {}", v[1]),
+            format!("deploy wifi {}", v[1]),
+            format!("deploy wifi {}", v[2]),
+            format!("rollback wifi {}", v[0]),
+            format!("rollback wifi {}", v[1]),
+            format!("deploy wifi {}", v[2]),
+            format!("deploy wifi {}", v[1]),
+            format!("deploy wifi {}", v[0]),
+        ]
+    );
+    assert_eq!(
+        actions(&r, Some("dns")),
+        [format!("deploy dns {}", dns.version)]
+    );
+    let history = r.history(None).expect("history");
+    assert_eq!(history[0].at, "2024-01-01T00:00:16Z");
+    assert_eq!(history[0].previous.as_deref(), Some(v[1].as_str()));
+
+    // A forced delete of a deployed model is an undeploy.
+    r.delete(&dns.version, true, NOW + 20 * SECOND)
+        .expect("forced");
+    assert_eq!(
+        actions(&r, Some("dns"))[0],
+        format!("undeploy dns {}", dns.version)
+    );
+    assert_consistent(r.store());
+}
+
+#[test]
+fn models_with_a_bad_log_type_are_refused() {
+    let mut r = registry();
+    for bad in ["", "DNS", "../x", "20240101_000000", "dns/x"] {
+        let e = r.register(model_of(bad, 0), NOW).expect_err("bad log type");
+        assert!(e.to_string().contains("is not a lowercase name"), "{e}");
+    }
+    assert_eq!(r.store(), &MemoryStore::new(), "nothing written");
+}
+
+/// A registry as a build before log types wrote it: a version 1 index and models stored under
+/// their versions; `deployed` is deployed after `archived` was.
+fn legacy_store() -> (MemoryStore, Vec<String>) {
+    let mut r = registry();
+    let v = with_models(&mut r, &[0, 1, 2]);
+    r.deploy(&v[1], NOW + SECOND).expect("deploys");
+    r.deploy(&v[2], NOW + 2 * SECOND).expect("deploys");
+    let modern = r.into_store();
+    let index = modern.read_index().expect("reads").expect("written");
+    let mut json: serde_json::Value = serde_json::from_slice(&index).expect("json");
+    json["format_version"] = 1.into();
+    json.as_object_mut().expect("object").remove("history");
+    for m in json["models"].as_array_mut().expect("models") {
+        m.as_object_mut().expect("record").remove("log_type");
+    }
+    let mut legacy = MemoryStore::new();
+    legacy
+        .write_index(&serde_json::to_vec_pretty(&json).expect("json"))
+        .expect("writes");
+    for key in modern.list_models().expect("lists") {
+        let bytes = modern.read_model(&key).expect("reads").expect("stored");
+        legacy
+            .write_model(&ModelKey::legacy(&key.version), &bytes)
+            .expect("writes");
+    }
+    (legacy, v)
+}
+
+/// Every listed model is readable, and the registry's state is the legacy one's.
+fn assert_legacy_content(store: &MemoryStore, v: &[String]) {
+    let r = Registry::new(store.clone());
+    let listed = assert_consistent(store);
+    assert_eq!(versions(&listed), [&v[2], &v[1], &v[0]].map(String::as_str));
+    assert!(listed.iter().all(|m| m.log_type == "wifi"));
+    assert_eq!(
+        r.deployed("wifi").expect("reads").map(|m| m.version),
+        Some(v[2].clone())
+    );
+    assert_eq!(
+        actions(&r, None),
+        [
+            format!("deploy wifi {}", v[2]),
+            format!("deploy wifi {}", v[1])
+        ]
+    );
+}
+
+#[test]
+fn a_registry_from_before_log_types_reads_and_migrates_in_place() {
+    let (legacy, v) = legacy_store();
+    // Read as it is, without a change.
+    assert_legacy_content(&legacy, &v);
+    let mut r = Registry::open(legacy).expect("opens and migrates");
+    let store = r.store().clone();
+    assert_legacy_content(&store, &v);
+    let keys = store.list_models().expect("lists");
+    assert_eq!(
+        keys,
+        [&v[0], &v[1], &v[2]].map(|v| ModelKey::new("wifi", v))
+    );
+    let index: serde_json::Value =
+        serde_json::from_slice(&store.read_index().expect("reads").expect("written"))
+            .expect("json");
+    assert_eq!(index["format_version"], 2);
+    assert_eq!(index["models"][0]["log_type"], "wifi");
+    // Nothing more to do the second time.
+    assert!(!r.migrate().expect("migrates"));
+    // The rebuilt history rolls back to the model deployed before.
+    assert_eq!(
+        r.rollback("wifi", NOW).expect("rolls back").model.version,
+        v[1]
+    );
+}
+
+#[test]
+fn a_crash_at_any_step_of_the_migration_leaves_a_registry_that_opens() {
+    let (legacy, v) = legacy_store();
+    let mut crashes = 0;
+    for n in 0.. {
+        // The store fails its `n`th write (a model copy, the index, a removal) as a crash would.
+        let mut r = Registry::new(CrashingStore {
+            inner: legacy.clone(),
+            writes_left: n,
+        });
+        let outcome = r.migrate();
+        let store = r.into_store().inner;
+        let finished = store
+            .list_models()
+            .expect("lists")
+            .iter()
+            .all(|k| !k.is_legacy());
+        // What the crash left opens with every model...
+        assert_legacy_content(&store, &v);
+        if outcome.is_ok() && finished {
+            break;
+        }
+        crashes += 1;
+        // ...and the next open finishes the migration.
+        let done = Registry::open(store).expect("opens after the crash");
+        let keys = done.store().list_models().expect("lists");
+        assert!(
+            keys.iter().all(|k| !k.is_legacy()),
+            "after crash {n}: {keys:?}"
+        );
+        assert_legacy_content(done.store(), &v);
+    }
+    assert!(
+        crashes >= 6,
+        "the migration writes more than {crashes} times"
+    );
 }

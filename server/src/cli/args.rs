@@ -110,11 +110,15 @@ pub enum ScoreFormat {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["file", "features_csv"])))]
 pub struct TrainArgs {
-    /// The export to train on ("-" reads stdin).
+    /// The export or raw log (syslog lines) to train on ("-" reads stdin).
     pub file: Option<PathBuf>,
     /// Train on your own features instead: a numeric CSV with a header row.
     #[arg(long, value_name = "FEATURES.csv", conflicts_with = "file")]
     pub features_csv: Option<PathBuf>,
+    /// The log type of the export or raw log (wifi, dns, firewall, syslog); learned from the
+    /// records' processes when not given.
+    #[arg(long, value_name = "TYPE", conflicts_with = "features_csv")]
+    pub log_type: Option<String>,
     /// The CSV column holding labels (0/1); by default a column named `label`, if any.
     #[arg(long, value_name = "NAME", requires = "features_csv")]
     pub label_column: Option<String>,
@@ -324,6 +328,10 @@ pub struct ModelsArgs {
     /// Print the result as JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Only models of this log type (wifi, dns, firewall, syslog): for `list`, `history`,
+    /// `deployed`, and the aliases `latest` / `deployed`.
+    #[arg(long, value_name = "TYPE", global = true)]
+    pub log_type: Option<String>,
     #[command(subcommand)]
     pub command: ModelsCommand,
 }
@@ -339,7 +347,17 @@ pub enum ModelsCommand {
         #[arg(value_name = "VERSION")]
         name: String,
     },
-    /// Deploy a model; the model deployed until now is archived.
+    /// The deployed model of each log type (or of --log-type).
+    Deployed,
+    /// Re-deploy the model of LOG_TYPE deployed before the current one.
+    Rollback {
+        /// The log type (wifi, dns, firewall, syslog).
+        #[arg(value_name = "LOG_TYPE")]
+        log_type: String,
+    },
+    /// The deployment history (deploy, rollback, undeploy), newest first.
+    History,
+    /// Deploy a model; the model of its log type deployed until now is archived.
     Deploy {
         /// The version, or `latest`.
         #[arg(value_name = "VERSION")]
@@ -360,7 +378,7 @@ pub enum ModelsCommand {
         #[arg(long)]
         force: bool,
     },
-    /// Delete all but the newest N models (the deployed model is always kept).
+    /// Delete all but the newest N models of each log type (deployed models are always kept).
     Prune {
         /// Models to keep (default: registry.keep_last in training_config.yaml).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

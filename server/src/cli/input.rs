@@ -55,6 +55,21 @@ pub fn read_input(path: &Path, limit_mb: u64) -> Result<Vec<u8>, Failure> {
     Ok(bytes)
 }
 
+/// What raw log lines may leave out: the year of RFC 3164 timestamps is the file's modification
+/// year (stdin: this year).
+pub fn parse_context(path: &Path) -> mcp_train_core::agent::ParseContext {
+    let modified = (!is_dash(path))
+        .then(|| fs::metadata(path).and_then(|m| m.modified()).ok())
+        .flatten()
+        .unwrap_or_else(std::time::SystemTime::now);
+    let micros = modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    mcp_train_core::agent::ParseContext {
+        default_year: mcp_train_core::time::CivilTime::from_micros(micros).year as i32,
+    }
+}
+
 /// Reads the file named in `args` with the configured limits.
 pub fn read_export(args: &ExportArgs) -> Result<(Vec<u8>, ValidateOptions, Config), Failure> {
     let config = load_config(args.config.as_deref())?;

@@ -10,7 +10,7 @@ use mcp_train::fs::config_dir::load_config;
 use mcp_train::fs::registry::{self, FsStore};
 use mcp_train_core::package;
 use mcp_train_core::pipeline::{Detector, InputSchema, ModelArtifact};
-use mcp_train_core::registry::{ModelRecord, Registry, RegistryError, Transition};
+use mcp_train_core::registry::{ModelKey, ModelRecord, Registry, RegistryError, Transition};
 use serde_json::json;
 
 use super::args::{ModelsArgs, ModelsCommand};
@@ -21,11 +21,61 @@ pub fn run(args: ModelsArgs) -> Outcome {
     let mut registry = registry::open(&dir);
     let fail = |e| Failure::registry(&dir, e);
     let json = args.json;
+    let log_type = args.log_type.as_deref();
     match args.command {
-        ModelsCommand::List => list(&registry, json).map_err(fail)?,
-        ModelsCommand::Show { name } => show(&registry, &name, json).map_err(fail)?,
+        ModelsCommand::List => list(&registry, log_type, json).map_err(fail)?,
+        ModelsCommand::Show { name } => show(&registry, &name, log_type, json).map_err(fail)?,
+        ModelsCommand::Deployed => {
+            let mut models = registry.deployed_models().map_err(fail)?;
+            models.retain(|m| log_type.is_none_or(|t| m.log_type == t));
+            if json {
+                println!("{}", json!({ "deployed": models }));
+            } else if models.is_empty() {
+                println!("no model is deployed{}", for_log_type(log_type));
+            } else {
+                for m in &models {
+                    println!(
+                        "{}  {}  deployed {}",
+                        m.log_type,
+                        m.version,
+                        m.deployed_at
+                            .as_deref()
+                            .map(to_the_second)
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        ModelsCommand::Rollback { log_type } => {
+            let now = clock::reproducible_now()?.micros;
+            let change = registry.rollback(&log_type, now).map_err(fail)?;
+            print_transition(&change, "rolled back to", json, None);
+        }
+        ModelsCommand::History => {
+            let history = registry.history(log_type).map_err(fail)?;
+            if json {
+                println!("{}", json!({ "history": history }));
+            } else if history.is_empty() {
+                println!("no deployments yet{}", for_log_type(log_type));
+            } else {
+                for e in &history {
+                    let previous = e
+                        .previous
+                        .as_deref()
+                        .map(|p| format!(" (was {p})"))
+                        .unwrap_or_default();
+                    println!(
+                        "{}  {:<8}  {:<8}  {}{previous}",
+                        to_the_second(&e.at),
+                        e.log_type,
+                        e.action,
+                        e.version
+                    );
+                }
+            }
+        }
         ModelsCommand::Deploy { name } => {
-            let version = registry.resolve(&name).map_err(fail)?.version;
+            let version = registry.resolve_in(&name, log_type).map_err(fail)?.version;
             let now = clock::reproducible_now()?.micros;
             // Build the package before the status changes, so a model that cannot be packaged
             // is never deployed.
@@ -36,21 +86,23 @@ pub fn run(args: ModelsArgs) -> Outcome {
                 .with_context(|| format!("cannot package model {version}"))
                 .map_err(Failure::invalid)?;
             let change = registry.deploy(&version, now).map_err(fail)?;
+            let key = ModelKey::new(&change.model.log_type, &version);
             let path = registry
                 .store()
-                .write_package(&version, &built.bytes)
+                .write_package(&key, &built.bytes)
                 .map_err(|e| fail(e.into()))?;
             print_transition(&change, "deployed", json, Some(&path));
         }
         ModelsCommand::Archive { name } => {
-            let version = registry.resolve(&name).map_err(fail)?.version;
+            let version = registry.resolve_in(&name, log_type).map_err(fail)?.version;
             let now = clock::reproducible_now()?.micros;
             let change = registry.archive(&version, now).map_err(fail)?;
             print_transition(&change, "archived", json, None);
         }
         ModelsCommand::Delete { name, force } => {
-            let version = registry.resolve(&name).map_err(fail)?.version;
-            let gone = registry.delete(&version, force).map_err(fail)?;
+            let version = registry.resolve_in(&name, log_type).map_err(fail)?.version;
+            let now = clock::reproducible_now()?.micros;
+            let gone = registry.delete(&version, force, now).map_err(fail)?;
             if json {
                 println!("{}", json!({ "deleted": gone }));
             } else {
@@ -115,22 +167,37 @@ fn to_the_second(timestamp: &str) -> String {
     }
 }
 
-fn list(registry: &Registry<FsStore>, json: bool) -> Result<(), RegistryError> {
-    let models = registry.list()?;
+/// ` for log type T`, or nothing.
+fn for_log_type(log_type: Option<&str>) -> String {
+    log_type
+        .map(|t| format!(" for log type {t}"))
+        .unwrap_or_default()
+}
+
+fn list(
+    registry: &Registry<FsStore>,
+    log_type: Option<&str>,
+    json: bool,
+) -> Result<(), RegistryError> {
+    let models = match log_type {
+        Some(t) => registry.list_of(t)?,
+        None => registry.list()?,
+    };
     let dir = registry.store().dir().display().to_string();
     if json {
         println!("{}", json!({ "registry": dir, "models": models }));
         return Ok(());
     }
     if models.is_empty() {
-        println!("no models in {dir}");
+        println!("no models{} in {dir}", for_log_type(log_type));
         return Ok(());
     }
-    let rows: Vec<[String; 6]> = models
+    let rows: Vec<[String; 7]> = models
         .iter()
         .map(|m| {
             [
                 m.version.clone(),
+                m.log_type.clone(),
                 m.status.to_string(),
                 m.detector.clone(),
                 render::thousands(m.samples),
@@ -141,6 +208,7 @@ fn list(registry: &Registry<FsStore>, json: bool) -> Result<(), RegistryError> {
         .collect();
     let header = [
         "VERSION",
+        "LOG TYPE",
         "STATUS",
         "DETECTOR",
         "SAMPLES",
@@ -159,8 +227,8 @@ fn list(registry: &Registry<FsStore>, json: bool) -> Result<(), RegistryError> {
         for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
             // Numbers right-aligned, the rest left-aligned; no padding after the last column.
             let _ = match i {
-                3 => write!(line, "{cell:>w$}  "),
-                5 => write!(line, "{cell}"),
+                4 => write!(line, "{cell:>w$}  "),
+                6 => write!(line, "{cell}"),
                 _ => write!(line, "{cell:<w$}  "),
             };
         }
@@ -178,12 +246,19 @@ fn detector_params(detector: &Detector) -> serde_json::Value {
     }
 }
 
-fn show(registry: &Registry<FsStore>, name: &str, json: bool) -> Result<(), RegistryError> {
-    let version = registry.resolve(name)?.version;
+fn show(
+    registry: &Registry<FsStore>,
+    name: &str,
+    log_type: Option<&str>,
+    json: bool,
+) -> Result<(), RegistryError> {
+    let version = registry.resolve_in(name, log_type)?.version;
     let stored = registry.get(&version)?;
     let model: ModelArtifact = stored.artifact()?;
     let record = &stored.record;
-    let path = registry.store().model_path(&version);
+    let path = registry
+        .store()
+        .model_path(&ModelKey::new(&record.log_type, &version));
     let e = &model.evaluation;
     let t = &model.training;
     let input = match &model.input {
@@ -209,6 +284,8 @@ fn show(registry: &Registry<FsStore>, name: &str, json: bool) -> Result<(), Regi
             "file": path.display().to_string(),
             "model": {
                 "generator": model.generator,
+                "log_type": model.log_type,
+                "protocol_version": model.protocol_version,
                 "input": input,
                 "detector": model.detector.name(),
                 "params": detector_params(&model.detector),
@@ -226,6 +303,11 @@ fn show(registry: &Registry<FsStore>, name: &str, json: bool) -> Result<(), Regi
     }
     let mut text = String::new();
     let _ = writeln!(text, "model      {} · {}", record.version, record.status);
+    let _ = writeln!(
+        text,
+        "log type   {} (agent protocol {})",
+        record.log_type, model.protocol_version
+    );
     let mut when = format!(
         "created {} · registered {}",
         record.created_at, record.registered_at

@@ -15,7 +15,7 @@ use mcp_train_core::pipeline::{
 };
 
 use super::args::{EvaluateArgs, ScoreArgs, ScoreFormat, TrainArgs};
-use super::input::{display, read_input, Output};
+use super::input::{display, parse_context, read_input, Output};
 use super::render::{checks_line, metrics_line};
 use super::{progress, render, Failure, Outcome};
 
@@ -69,10 +69,12 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
             label_column: args.label_column.as_deref(),
         }
     } else {
-        TrainInput::Export {
-            bytes: &bytes,
-            file_name: &file_name,
-        }
+        TrainInput::log(
+            &bytes,
+            &file_name,
+            args.log_type.as_deref(),
+            parse_context(&path),
+        )
     };
 
     let bar = progress::bar(quiet, 1000, "training");
@@ -221,11 +223,15 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
 fn score_input<'a>(
     model: &ModelArtifact,
     bytes: &'a [u8],
+    path: &Path,
     options: &'a mcp_train_core::export::ValidateOptions,
     label_column: Option<&'a str>,
 ) -> Result<ScoreInput<'a>, Failure> {
     match model.input {
-        InputSchema::Export(_) | InputSchema::Agent(_) => Ok(ScoreInput::Export { bytes, options }),
+        // An export or raw log text of the model's log type.
+        InputSchema::Export(_) | InputSchema::Agent(_) => {
+            Ok(ScoreInput::log(bytes, options, parse_context(path)))
+        }
         InputSchema::FeaturesCsv { .. } => {
             let first = bytes
                 .strip_prefix(b"\xEF\xBB\xBF")
@@ -251,7 +257,13 @@ pub fn evaluate(args: EvaluateArgs, _quiet: bool) -> Outcome {
     let bytes = read_input(&args.file, config.training.limits.max_export_mb)?;
     let mut options = config.training.validation.clone();
     options.drop_invalid |= args.drop_invalid;
-    let input = score_input(&model, &bytes, &options, args.label_column.as_deref())?;
+    let input = score_input(
+        &model,
+        &bytes,
+        &args.file,
+        &options,
+        args.label_column.as_deref(),
+    )?;
     let name = display(&args.file);
     let result = pipeline::evaluate(&model, input, &config)
         .with_context(|| format!("cannot evaluate on {name}"))
@@ -294,7 +306,13 @@ pub fn score(args: ScoreArgs, quiet: bool) -> Outcome {
     let bytes = read_input(&path, config.training.limits.max_export_mb)?;
     let mut options = config.training.validation.clone();
     options.drop_invalid |= args.drop_invalid;
-    let input = score_input(&model, &bytes, &options, args.label_column.as_deref())?;
+    let input = score_input(
+        &model,
+        &bytes,
+        &path,
+        &options,
+        args.label_column.as_deref(),
+    )?;
     let name = display(&path);
     let spinner = progress::spinner(quiet, "scoring");
     let scored = pipeline::score(&model, input);

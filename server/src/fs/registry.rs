@@ -1,9 +1,10 @@
 //! The model registry on disk: the core's [`RegistryStore`] over a data directory.
 //!
 //! ```text
-//! <dir>/registry.json                 the index (format mcp-train-registry, version 1)
-//! <dir>/registry.lock                 held (flock) by the process changing the registry
-//! <dir>/models/<version>/model.json   one directory per model
+//! <dir>/registry.json                            the index (format mcp-train-registry, version 2)
+//! <dir>/registry.lock                            held (flock) by the process changing the registry
+//! <dir>/models/<log_type>/<version>/model.json   one directory per model, by log type
+//! <dir>/models/<version>/model.json              a model of a version 1 registry (migrated on open)
 //! <dir>/packages/                     deployment packages (not written here)
 //! ```
 //!
@@ -16,7 +17,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use mcp_train_core::registry::{is_valid_version, Registry, RegistryStore, StorageError};
+use mcp_train_core::registry::{
+    is_valid_log_type, is_valid_version, ModelKey, Registry, RegistryStore, StorageError,
+};
 
 /// The index file, inside the data directory.
 pub const INDEX_FILE: &str = "registry.json";
@@ -38,9 +41,13 @@ pub fn data_dir(flag: Option<&Path>) -> PathBuf {
     }
 }
 
-/// A registry kept in a data directory.
+/// A registry kept in a data directory, migrated in place if an older build wrote it. A
+/// migration that cannot run now (a read-only directory) is left to the first change: the
+/// registry reads the same either way.
 pub fn open(dir: &Path) -> Registry<FsStore> {
-    Registry::new(FsStore::new(dir))
+    let mut registry = Registry::new(FsStore::new(dir));
+    let _ = registry.migrate();
+    registry
 }
 
 /// Registry storage in a directory. Nothing is created until the first change; a directory that
@@ -65,41 +72,46 @@ impl FsStore {
     }
 
     /// Where a model's file is (or would be).
-    pub fn model_path(&self, version: &str) -> PathBuf {
-        self.model_dir(version).join(MODEL_FILE)
+    pub fn model_path(&self, key: &ModelKey) -> PathBuf {
+        self.model_dir(key).join(MODEL_FILE)
     }
 
     /// Where a model's deployment package is kept: beside its model file, so deleting the model
     /// deletes the package too.
-    pub fn package_path(&self, version: &str) -> PathBuf {
-        self.model_dir(version).join(format!(
-            "{}.zip",
-            mcp_train_core::package::folder_name(version)
-        ))
+    pub fn package_path(&self, key: &ModelKey) -> PathBuf {
+        self.model_dir(key).join(package_file(&key.version))
     }
 
     /// Stores a model's deployment package, atomically.
-    pub fn write_package(&self, version: &str, bytes: &[u8]) -> Result<PathBuf, StorageError> {
-        Self::check_version(version)?;
-        let path = self.package_path(version);
+    pub fn write_package(&self, key: &ModelKey, bytes: &[u8]) -> Result<PathBuf, StorageError> {
+        Self::check_key(key)?;
+        let path = self.package_path(key);
         write_atomic(&path, bytes)?;
         Ok(path)
     }
 
-    fn model_dir(&self, version: &str) -> PathBuf {
-        self.dir.join(MODELS_DIR).join(version)
-    }
-
-    /// Refuses anything but a `YYYYMMDD_HHMMSS` version, so no version names a path elsewhere.
-    fn check_version(version: &str) -> Result<(), StorageError> {
-        if is_valid_version(version) {
-            Ok(())
-        } else {
-            Err(StorageError::new(format!(
-                "{version:?} is not a model version"
-            )))
+    fn model_dir(&self, key: &ModelKey) -> PathBuf {
+        let models = self.dir.join(MODELS_DIR);
+        match &key.log_type {
+            Some(log_type) => models.join(log_type).join(&key.version),
+            None => models.join(&key.version),
         }
     }
+
+    /// Refuses anything but a `YYYYMMDD_HHMMSS` version and a lowercase log type, so no key
+    /// names a path elsewhere.
+    fn check_key(key: &ModelKey) -> Result<(), StorageError> {
+        if key.is_valid() {
+            Ok(())
+        } else {
+            Err(StorageError::new(format!("{key:?} is not a model key")))
+        }
+    }
+}
+
+/// The name of a model's package file.
+fn package_file(version: &str) -> String {
+    format!("{}.zip", mcp_train_core::package::folder_name(version))
 }
 
 fn error(action: &str, path: &Path, e: io::Error) -> StorageError {
@@ -191,48 +203,71 @@ impl RegistryStore for FsStore {
         write_atomic(&self.dir.join(INDEX_FILE), bytes)
     }
 
-    fn read_model(&self, version: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        Self::check_version(version)?;
-        read_optional(&self.model_path(version))
+    fn read_model(&self, key: &ModelKey) -> Result<Option<Vec<u8>>, StorageError> {
+        Self::check_key(key)?;
+        read_optional(&self.model_path(key))
     }
 
-    fn write_model(&mut self, version: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        Self::check_version(version)?;
-        // The registry only writes versions it does not list: whatever is there is an orphan
+    fn write_model(&mut self, key: &ModelKey, bytes: &[u8]) -> Result<(), StorageError> {
+        Self::check_key(key)?;
+        // The registry only writes keys it does not list: whatever is there is an orphan
         // (perhaps with a killed writer's temporary file), so start from an empty directory.
-        self.remove_model(version)?;
-        write_atomic(&self.model_path(version), bytes)
+        self.remove_model(key)?;
+        write_atomic(&self.model_path(key), bytes)?;
+        // A migration copies a model from its version 1 directory: its package comes along.
+        if !key.is_legacy() {
+            let legacy = self.package_path(&ModelKey::legacy(&key.version));
+            if let Some(package) = read_optional(&legacy)? {
+                write_atomic(&self.package_path(key), &package)?;
+            }
+        }
+        Ok(())
     }
 
-    fn remove_model(&mut self, version: &str) -> Result<(), StorageError> {
-        Self::check_version(version)?;
-        let dir = self.model_dir(version);
+    fn remove_model(&mut self, key: &ModelKey) -> Result<(), StorageError> {
+        Self::check_key(key)?;
+        let dir = self.model_dir(key);
         match fs::remove_dir_all(&dir) {
-            Ok(()) => sync_dir(&self.dir.join(MODELS_DIR)),
+            Ok(()) => sync_dir(dir.parent().unwrap_or(&self.dir)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(error("remove", &dir, e)),
         }
     }
 
     /// Every model directory, complete or not: a directory a killed writer left without its
-    /// `model.json` is an orphan like any other, and goes at the next change.
-    fn list_models(&self) -> Result<Vec<String>, StorageError> {
+    /// `model.json` is an orphan like any other, and goes at the next change. Version
+    /// directories right under `models/` are the legacy keys of a version 1 registry.
+    fn list_models(&self) -> Result<Vec<ModelKey>, StorageError> {
         let models = self.dir.join(MODELS_DIR);
-        let entries = match fs::read_dir(&models) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(error("list", &models, e)),
+        let names = |dir: &Path| -> Result<Vec<String>, StorageError> {
+            let entries = match fs::read_dir(dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(error("list", dir, e)),
+            };
+            let mut names = Vec::new();
+            for entry in entries {
+                let entry = entry.map_err(|e| error("list", dir, e))?;
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    names.push(entry.file_name().to_string_lossy().into_owned());
+                }
+            }
+            Ok(names)
         };
-        let mut versions = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| error("list", &models, e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
+        let mut keys = Vec::new();
+        for name in names(&models)? {
             if is_valid_version(&name) {
-                versions.push(name);
+                keys.push(ModelKey::legacy(&name));
+            } else if is_valid_log_type(&name) {
+                for version in names(&models.join(&name))? {
+                    if is_valid_version(&version) {
+                        keys.push(ModelKey::new(&name, &version));
+                    }
+                }
             }
         }
-        versions.sort();
-        Ok(versions)
+        keys.sort();
+        Ok(keys)
     }
 
     fn lock(&mut self) -> Result<(), StorageError> {

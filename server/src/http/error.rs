@@ -71,7 +71,8 @@ impl ApiError {
     }
 }
 
-/// Registry failures: unknown versions are 404, refused changes 409, bad models 422, and a
+/// Registry failures: unknown versions are 404, refused changes (and an ambiguous `deployed`,
+/// or a rollback with nothing to go back to) 409, bad models 422, and a
 /// damaged registry or failing disk 500 (details logged).
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
@@ -82,9 +83,10 @@ impl From<RegistryError> for ApiError {
             RegistryError::Deployed { .. } => ApiError::conflict(format!(
                 "{e} (deploy another model first, or delete with ?force=true)"
             )),
-            RegistryError::VersionTaken { .. } | RegistryError::Conflict { .. } => {
-                ApiError::conflict(e.to_string())
-            }
+            RegistryError::VersionTaken { .. }
+            | RegistryError::Conflict { .. }
+            | RegistryError::AmbiguousDeployed { .. }
+            | RegistryError::NothingToRollBack { .. } => ApiError::conflict(e.to_string()),
             RegistryError::InvalidModel { .. } => {
                 ApiError::unprocessable("invalid_model", e.to_string())
             }

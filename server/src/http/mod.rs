@@ -282,6 +282,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/models", get(models::list).post(models::upload))
         .route("/api/models/latest", get(models::latest))
         .route("/api/models/deployed", get(models::deployed))
+        .route("/api/models/history", get(models::history))
+        .route("/api/models/rollback/{log_type}", post(models::rollback))
         .route(
             "/api/models/{version}",
             get(models::show).delete(models::delete),

@@ -13,7 +13,9 @@ use axum::Json;
 use mcp_train_core::api::{Deployment, ModelList};
 use mcp_train_core::package::{self, zip, PackagedModel, MODEL_FILE, PACKAGE_LIMITS};
 use mcp_train_core::pipeline::sha256_hex;
-use mcp_train_core::registry::{is_valid_version, ModelRecord, ModelStatus, Registry};
+use mcp_train_core::registry::{
+    is_valid_log_type, is_valid_version, ModelRecord, ModelStatus, Registry,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -49,6 +51,24 @@ async fn with_registry<T: Send + 'static>(
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     status: Option<String>,
+    log_type: Option<String>,
+}
+
+/// Refuses a log type that could not name one, before any file is touched.
+fn check_log_type(log_type: Option<&str>) -> ApiResult<()> {
+    match log_type {
+        Some(t) if !is_valid_log_type(t) => Err(ApiError::invalid_parameter(format!(
+            "log_type must be a lowercase name such as wifi or dns, not {:?}",
+            t.chars().take(64).collect::<String>()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `?log_type=`: the models of one log type.
+#[derive(Debug, Deserialize)]
+pub struct LogTypeQuery {
+    log_type: Option<String>,
 }
 
 pub async fn list(
@@ -72,26 +92,78 @@ pub async fn list(
             })?,
         ),
     };
+    check_log_type(q.log_type.as_deref())?;
     let models = with_registry(&state, |r| Ok(r.list()?)).await?;
     let models: Vec<ModelRecord> = models
         .into_iter()
         .filter(|m| status.is_none_or(|s| m.status == s))
+        .filter(|m| q.log_type.as_deref().is_none_or(|t| m.log_type == t))
         .collect();
     Ok(Json(super::sorted_json(&ModelList { models })?).into_response())
 }
 
-pub async fn latest(State(state): State<AppState>) -> ApiResult<Json<ModelRecord>> {
-    let latest = with_registry(&state, |r| Ok(r.latest()?)).await?;
-    latest
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("the registry holds no model"))
+pub async fn latest(
+    State(state): State<AppState>,
+    Query(q): Query<LogTypeQuery>,
+) -> ApiResult<Json<ModelRecord>> {
+    check_log_type(q.log_type.as_deref())?;
+    let latest = with_registry(&state, move |r| {
+        Ok(r.resolve_in("latest", q.log_type.as_deref())?)
+    })
+    .await?;
+    Ok(Json(latest))
 }
 
-pub async fn deployed(State(state): State<AppState>) -> ApiResult<Json<ModelRecord>> {
-    let deployed = with_registry(&state, |r| Ok(r.deployed()?)).await?;
-    deployed
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("no model is deployed"))
+/// The deployed model (of `?log_type=`; without it, the only deployed model, 409 when several
+/// log types have one).
+pub async fn deployed(
+    State(state): State<AppState>,
+    Query(q): Query<LogTypeQuery>,
+) -> ApiResult<Json<ModelRecord>> {
+    check_log_type(q.log_type.as_deref())?;
+    let deployed = with_registry(&state, move |r| {
+        Ok(r.resolve_in("deployed", q.log_type.as_deref())?)
+    })
+    .await?;
+    Ok(Json(deployed))
+}
+
+/// `GET /api/models/history`: deployments, rollbacks and undeployments, newest first.
+pub async fn history(
+    State(state): State<AppState>,
+    Query(q): Query<LogTypeQuery>,
+) -> ApiResult<Response> {
+    check_log_type(q.log_type.as_deref())?;
+    let history = with_registry(&state, move |r| Ok(r.history(q.log_type.as_deref())?)).await?;
+    Ok(Json(json!({ "history": history })).into_response())
+}
+
+/// `POST /api/models/rollback/{log_type}`: re-deploys the model of that log type deployed
+/// before the current one; 409 when there is none.
+pub async fn rollback(
+    State(state): State<AppState>,
+    Path(log_type): Path<String>,
+) -> ApiResult<Response> {
+    check_log_type(Some(&log_type))?;
+    let at = now_micros();
+    let change = with_registry(&state, move |r| {
+        let target = r.rollback_target(&log_type)?.ok_or_else(|| {
+            mcp_train_core::registry::RegistryError::NothingToRollBack {
+                log_type: log_type.clone(),
+            }
+        })?;
+        // As for a deploy: a model that cannot be packaged is never deployed.
+        let stored = r.get(&target.version)?;
+        build_package(&stored.bytes, at, &target.version)?;
+        Ok(r.rollback(&log_type, at)?)
+    })
+    .await?;
+    let answer = Deployment {
+        changed: change.changed(),
+        model: change.model,
+        previous: change.displaced,
+    };
+    Ok(Json(super::sorted_json(&answer)?).into_response())
 }
 
 pub async fn show(
@@ -416,6 +488,7 @@ pub async fn delete(
             )))
         }
     };
-    let gone = with_registry(&state, move |r| Ok(r.delete(&version, force)?)).await?;
+    let at = now_micros();
+    let gone = with_registry(&state, move |r| Ok(r.delete(&version, force, at)?)).await?;
     Ok(Json(json!({ "deleted": gone })).into_response())
 }

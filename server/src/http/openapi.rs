@@ -144,6 +144,7 @@ pub fn spec() -> Value {
                     "required": ["version", "status", "created_at", "registered_at", "detector", "samples", "features", "size_bytes", "sha256", "lineage_file", "metrics"],
                     "properties": {
                         "version": { "type": "string" },
+                        "log_type": { "type": "string" },
                         "status": { "enum": ["ready", "deployed", "archived"] },
                         "created_at": { "type": "string", "format": "date-time" },
                         "registered_at": { "type": "string", "format": "date-time" },
@@ -185,10 +186,11 @@ pub fn spec() -> Value {
                 "responses": { "200": json_response("OpenAPI 3.1.", json!({ "type": "object" })) } } },
             "/api/models": {
                 "get": { "summary": "Registered models, newest first.",
-                    "parameters": [query("status", "Only models with this status.", json!({ "enum": ["ready", "deployed", "archived"] }))],
+                    "parameters": [query("status", "Only models with this status.", json!({ "enum": ["ready", "deployed", "archived"] })),
+                        query("log_type", "Only models of this log type (wifi, dns, firewall, syslog).", json!({ "type": "string" }))],
                     "responses": with_common(json!({
                         "200": json_response("The models.", json!({ "type": "object", "properties": { "models": { "type": "array", "items": record } } })),
-                        "400": error_response("Unknown status: `invalid_parameter`.") }), false) },
+                        "400": error_response("Unknown status or malformed log type: `invalid_parameter`.") }), false) },
                 "post": { "summary": "Upload a model.json or a deployment ZIP (verified before it is stored); the version is kept.",
                     "requestBody": { "required": true, "content": {
                         "application/json": { "schema": { "type": "object" } },
@@ -199,10 +201,34 @@ pub fn spec() -> Value {
                         "409": error_response("The version is registered with other bytes."),
                         "413": error_response("Larger than limits.max_upload_mb."),
                         "422": error_response("Not a loadable model (`invalid_model`) or a package that does not verify (`invalid_package`).") }), true) } },
-            "/api/models/latest": { "get": { "summary": "The newest model.",
-                "responses": with_common(json!({ "200": json_response("The model.", record.clone()), "404": error_response("The registry is empty.") }), false) } },
-            "/api/models/deployed": { "get": { "summary": "The deployed model.",
-                "responses": with_common(json!({ "200": json_response("The model.", record.clone()), "404": error_response("No model is deployed.") }), false) } },
+            "/api/models/latest": { "get": { "summary": "The newest model (of log_type, when given).",
+                "parameters": [query("log_type", "Only models of this log type.", json!({ "type": "string" }))],
+                "responses": with_common(json!({ "200": json_response("The model.", record.clone()),
+                    "400": error_response("Malformed log type: `invalid_parameter`."),
+                    "404": error_response("The registry is empty.") }), false) } },
+            "/api/models/deployed": { "get": { "summary": "The deployed model of log_type (without it: the only deployed model).",
+                "parameters": [query("log_type", "The log type.", json!({ "type": "string" }))],
+                "responses": with_common(json!({ "200": json_response("The model.", record.clone()),
+                    "400": error_response("Malformed log type: `invalid_parameter`."),
+                    "404": error_response("No model is deployed."),
+                    "409": error_response("Models of several log types are deployed and no log_type was given.") }), false) } },
+            "/api/models/history": { "get": { "summary": "Deployments, rollbacks and undeployments, newest first.",
+                "parameters": [query("log_type", "Only events of this log type.", json!({ "type": "string" }))],
+                "responses": with_common(json!({
+                    "200": json_response("The history.", json!({ "type": "object", "properties": { "history": { "type": "array", "items": {
+                        "type": "object", "required": ["at", "log_type", "action", "version"], "properties": {
+                            "at": { "type": "string", "format": "date-time" }, "log_type": { "type": "string" },
+                            "action": { "enum": ["deploy", "rollback", "undeploy"] }, "version": { "type": "string" },
+                            "previous": { "type": ["string", "null"] } } } } } })),
+                    "400": error_response("Malformed log type: `invalid_parameter`.") }), false) } },
+            "/api/models/rollback/{log_type}": {
+                "parameters": [{ "name": "log_type", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "post": { "summary": "Re-deploy the model of this log type deployed before the current one.",
+                    "responses": with_common(json!({
+                        "200": json_response("Rolled back.", json!({ "type": "object", "properties": {
+                            "model": record, "previous": { "oneOf": [record, { "type": "null" }] }, "changed": { "type": "boolean" } } })),
+                        "400": error_response("Malformed log type: `invalid_parameter`."),
+                        "409": error_response("No earlier model of this log type to roll back to.") }), true) } },
             "/api/models/{version}": {
                 "parameters": [version_parameter()],
                 "get": { "summary": "One model's record.",

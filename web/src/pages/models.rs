@@ -39,6 +39,7 @@ pub fn Models() -> impl IntoView {
                         <thead>
                             <tr>
                                 <th scope="col">"Version"</th>
+                                <th scope="col">"Log type"</th>
                                 <th scope="col">"Status"</th>
                                 <th scope="col">"Detector"</th>
                                 <th scope="col" class="col-extra">"Rows × features"</th>
@@ -87,6 +88,7 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
     view! {
         <tr data-testid="model-row" data-version=version.clone() data-status=status.clone()>
             <td><a data-testid="model-link" href=format!("#/models/{version}")><code>{version.clone()}</code></a></td>
+            <td data-testid="model-log-type">{record.log_type.clone()}</td>
             <td><StatusBadge status=status_badge /></td>
             <td>{record.detector.clone()}</td>
             <td class="col-extra">{format!("{} × {}", format::count(record.samples), record.features)}</td>
@@ -189,7 +191,11 @@ fn share(state: AppState, version: String, busy: RwSignal<Option<String>>) {
 
 fn delete(state: AppState, version: String, force: bool) {
     spawn_local(async move {
-        match state.change_registry(|r| r.delete(&version, force)).await {
+        let at = crate::clock::now_micros();
+        match state
+            .change_registry(|r| r.delete(&version, force, at))
+            .await
+        {
             Ok(_) => state.notify(format!("Deleted model {version}."), false),
             Err(e) => state.notify(format!("Model {version} was not deleted: {e}"), true),
         }

@@ -2,12 +2,16 @@
 //! whose difference is written to IndexedDB in one transaction before the mirror adopts it.
 
 use leptos::prelude::*;
-use mcp_train_core::registry::{MemoryStore, Registry, RegistryError, RegistryStore, StoredModel};
+use mcp_train_core::registry::{
+    MemoryStore, ModelKey, Registry, RegistryError, RegistryStore, StoredModel,
+};
 
 use super::AppState;
 use crate::idb::{Database, StoreName, Write};
 
-/// The registry's index key in the `registry` object store; models sit under `model/<version>`.
+/// The registry's index key in the `registry` object store; models sit under
+/// `model/<log_type>/<version>` (`model/<version>` in a registry written before log types,
+/// migrated by the first change).
 const INDEX_KEY: &str = "registry.json";
 const MODEL_PREFIX: &str = "model/";
 
@@ -22,8 +26,8 @@ impl AppState {
         {
             let written = if key == INDEX_KEY {
                 store.write_index(&value)
-            } else if let Some(version) = key.strip_prefix(MODEL_PREFIX) {
-                store.write_model(version, &value)
+            } else if let Some(key) = key.strip_prefix(MODEL_PREFIX).and_then(model_key) {
+                store.write_model(&key, &value)
             } else {
                 Ok(())
             };
@@ -63,25 +67,34 @@ impl AppState {
     }
 }
 
+/// The model key of an IndexedDB key after `model/`: `<log_type>/<version>` or `<version>`.
+fn model_key(key: &str) -> Option<ModelKey> {
+    let key = match key.split_once('/') {
+        Some((log_type, version)) => ModelKey::new(log_type, version),
+        None => ModelKey::legacy(key),
+    };
+    key.is_valid().then_some(key)
+}
+
 /// The IndexedDB writes that turn `before` into `after`.
 fn diff(before: &MemoryStore, after: &MemoryStore) -> Result<Vec<Write>, RegistryError> {
     let mut writes = Vec::new();
-    let old_versions = before.list_models()?;
-    let new_versions = after.list_models()?;
-    for version in &new_versions {
-        let bytes = after.read_model(version)?;
-        if bytes != before.read_model(version)? {
+    let old_keys = before.list_models()?;
+    let new_keys = after.list_models()?;
+    for key in &new_keys {
+        let bytes = after.read_model(key)?;
+        if bytes != before.read_model(key)? {
             writes.push(Write {
                 store: StoreName::Registry,
-                key: format!("{MODEL_PREFIX}{version}"),
+                key: format!("{MODEL_PREFIX}{key}"),
                 value: bytes,
             });
         }
     }
-    for version in old_versions.iter().filter(|v| !new_versions.contains(v)) {
+    for key in old_keys.iter().filter(|k| !new_keys.contains(k)) {
         writes.push(Write {
             store: StoreName::Registry,
-            key: format!("{MODEL_PREFIX}{version}"),
+            key: format!("{MODEL_PREFIX}{key}"),
             value: None,
         });
     }
@@ -102,13 +115,14 @@ mod tests {
 
     #[test]
     fn the_diff_writes_new_models_the_index_and_deletes_removed_ones() {
+        let key = |v: &str| ModelKey::new("wifi", v);
         let mut before = MemoryStore::new();
-        before.write_model("20240101_000000", b"old").ok();
-        before.write_model("20240102_000000", b"kept").ok();
+        before.write_model(&key("20240101_000000"), b"old").ok();
+        before.write_model(&key("20240102_000000"), b"kept").ok();
         before.write_index(b"i1").ok();
         let mut after = before.clone();
-        after.remove_model("20240101_000000").ok();
-        after.write_model("20240103_000000", b"new").ok();
+        after.remove_model(&key("20240101_000000")).ok();
+        after.write_model(&key("20240103_000000"), b"new").ok();
         after.write_index(b"i2").ok();
         let writes = diff(&before, &after).unwrap_or_default();
         let keys: Vec<(String, Option<Vec<u8>>)> =
@@ -116,8 +130,11 @@ mod tests {
         assert_eq!(
             keys,
             vec![
-                ("model/20240103_000000".to_owned(), Some(b"new".to_vec())),
-                ("model/20240101_000000".to_owned(), None),
+                (
+                    "model/wifi/20240103_000000".to_owned(),
+                    Some(b"new".to_vec())
+                ),
+                ("model/wifi/20240101_000000".to_owned(), None),
                 ("registry.json".to_owned(), Some(b"i2".to_vec())),
             ]
         );

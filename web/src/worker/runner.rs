@@ -107,6 +107,7 @@ fn handle(data: &JsValue) -> Result<(WorkerEvent, Option<Vec<u8>>), String> {
                 TrainInput::Export {
                     bytes: &bytes,
                     file_name: &file_name,
+                    log_type: None,
                 },
                 &options,
                 Hooks {

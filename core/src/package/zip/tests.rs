@@ -887,6 +887,7 @@ mod oracle {
             TrainInput::Export {
                 bytes: &export,
                 file_name: "export.json",
+                log_type: None,
             },
             &options,
             Hooks {

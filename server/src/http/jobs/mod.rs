@@ -43,7 +43,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let (params, file_name, created_at_micros) = parse_params(&query, &state.config)?;
+    let (params, file_name, created_at_micros, log_type) = parse_params(&query, &state.config)?;
     // Refused before the export is received: each queued job keeps its export on disk.
     let queued = state
         .jobs
@@ -100,6 +100,7 @@ pub async fn create(
         state: watch::Sender::new(job.clone()),
         export: Mutex::new(Some(staged)),
         created_at_micros,
+        log_type,
     });
     {
         let mut handles = state.jobs.handles();

@@ -7,12 +7,12 @@ use mcp_train_core::pipeline::{ParamError, TrainChoices, TrainParams};
 use crate::http::error::{ApiError, ApiResult};
 
 /// The query parameters of `POST /api/training/jobs`: the training parameters chosen (parsed by
-/// the core's per-name parsers, the rest from the server's configuration), the file name and the
-/// fixed creation time.
+/// the core's per-name parsers, the rest from the server's configuration), the file name, the
+/// fixed creation time and the log type (learned from the export when not given).
 pub(super) fn parse_params(
     query: &[(String, String)],
     config: &Config,
-) -> ApiResult<(TrainParams, String, Option<i64>)> {
+) -> ApiResult<(TrainParams, String, Option<i64>, Option<String>)> {
     if let Some((name, _)) = query
         .iter()
         .enumerate()
@@ -27,6 +27,7 @@ pub(super) fn parse_params(
     let mut choices = TrainChoices::default();
     let mut file_name = "export.json".to_owned();
     let mut created_at = None;
+    let mut log_type = None;
     let bad = |name: &str, expected: &str, value: &str| {
         let shown: String = value.chars().take(64).collect();
         ApiError::invalid_parameter(format!("{name}: expected {expected}, found {shown:?}"))
@@ -39,6 +40,13 @@ pub(super) fn parse_params(
                     return Err(bad(name, "a file name (1–255 characters)", value));
                 }
                 file_name = v.to_owned();
+            }
+            "log_type" => {
+                if v != mcp_train_core::pipeline::WIFI_LOG_TYPE {
+                    mcp_train_core::agent::agent(v)
+                        .map_err(|e| ApiError::invalid_parameter(format!("log_type: {e}")))?;
+                }
+                log_type = Some(v.to_owned());
             }
             "created_at_micros" => {
                 let micros: i64 = v
@@ -61,5 +69,5 @@ pub(super) fn parse_params(
     let params = choices
         .resolve(config)
         .map_err(|e| ApiError::invalid_parameter(e.to_string()))?;
-    Ok((params, file_name, created_at))
+    Ok((params, file_name, created_at, log_type))
 }

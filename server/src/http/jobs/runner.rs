@@ -31,6 +31,8 @@ pub(super) struct Handle {
     pub(super) export: Mutex<Option<Staged>>,
     /// The model's creation time, when the client fixed it (reproducible models).
     pub(super) created_at_micros: Option<i64>,
+    /// The export's log type, when the client named it (otherwise learned from the records).
+    pub(super) log_type: Option<String>,
 }
 
 impl Handle {
@@ -208,6 +210,7 @@ fn train(
     let input = TrainInput::Export {
         bytes: &bytes,
         file_name: &job.file_name,
+        log_type: handle.log_type.as_deref(),
     };
     let trained = pipeline::train(
         input,
