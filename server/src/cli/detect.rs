@@ -82,7 +82,7 @@ pub fn run(args: DetectArgs) -> Outcome {
 /// Where the model comes from.
 enum ModelSource {
     /// A model file, or a version in a registry: loaded once.
-    Fixed(ModelArtifact),
+    Fixed(Box<ModelArtifact>),
     /// The registry's deployed model for a log type, reloaded when that changes.
     Deployed { dir: PathBuf, log_type: String },
 }
@@ -133,7 +133,7 @@ fn sources(args: &DetectArgs) -> Result<(ModelSource, Option<PathBuf>), Failure>
             .and_then(|stored| stored.artifact())
             .map_err(|e| Failure::registry(&dir, e))?
     };
-    Ok((ModelSource::Fixed(artifact), file))
+    Ok((ModelSource::Fixed(Box::new(artifact)), file))
 }
 
 /// A MODEL argument that names a file rather than a registered version.
@@ -166,7 +166,7 @@ struct Serving {
 impl Serving {
     fn start(source: ModelSource) -> Result<Serving, Failure> {
         let (artifact, seen) = match &source {
-            ModelSource::Fixed(artifact) => (artifact.clone(), None),
+            ModelSource::Fixed(artifact) => ((**artifact).clone(), None),
             ModelSource::Deployed { dir, log_type } => {
                 let registry = registry::open(dir);
                 let record = deployed_record(&registry, log_type)
