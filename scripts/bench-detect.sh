@@ -26,14 +26,19 @@ pin=()
 command -v taskset >/dev/null && pin=(taskset -c 0)
 
 # N lines of a log type on stdout, raw (RFC 3164, as the daemons log) or as NDJSON export
-# records of the same entries: ten lines a second, the clock going round a 10,000-second cycle
-# (so a model trained on the first 100,000 lines has seen every time of day the stream shows),
-# varied hosts, clients, names and ports.
+# records of the same entries: 100,000 lines a day from 2026-01-01 (so a model trained on the
+# first 100,000 lines has seen every time of day; 10 M lines reach mid-April), the clock only
+# going forward (a clock that jumps back would pile entries into the agents' windows), varied
+# hosts, clients, names and ports.
 lines_of() { # TYPE N raw|ndjson
   awk -v type="$1" -v n="$2" -v form="$3" 'BEGIN {
-    srand(7);
+    srand(7); split("31 28 31 30 31 30 31 31 30 31 30 31", mdays, " ");
+    split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", mname, " ");
     for (i = 0; i < n; i++) {
-      s = int(i / 10) % 10000; hh = int(s / 3600); mm = int(s / 60) % 60; ss = s % 60;
+      t = int(i * 0.864); day = int(t / 86400); s = t % 86400;
+      hh = int(s / 3600); mm = int(s / 60) % 60; ss = s % 60;
+      for (mo = 1; day >= mdays[mo] && mo < 12; mo++) day -= mdays[mo];
+      dd = day + 1;
       c = int(rand() * 200); p = 1024 + int(rand() * 60000); host = ""; pid = "";
       if (type == "dns") {
         proc = "dnsmasq"; pid = 812;
@@ -54,10 +59,10 @@ lines_of() { # TYPE N raw|ndjson
       }
       tag = pid == "" ? proc : sprintf("%s[%d]", proc, pid);
       if (form == "raw") {
-        printf "Dec  3 %02d:%02d:%02d %s%s%s: %s\n", hh, mm, ss, host, (host == "" ? "" : " "), tag, msg;
+        printf "%s %2d %02d:%02d:%02d %s%s%s: %s\n", mname[mo], dd, hh, mm, ss, host, (host == "" ? "" : " "), tag, msg;
       } else {
-        printf "{\"timestamp\":\"2026-12-03T%02d:%02d:%02dZ\",\"log_level\":\"INFO\",\"process_name\":\"%s\",%s\"message\":\"%s\"}\n",
-          hh, mm, ss, proc, (host == "" ? "" : "\"device_id\":\"" host "\","), msg;
+        printf "{\"timestamp\":\"2026-%02d-%02dT%02d:%02d:%02dZ\",\"log_level\":\"INFO\",\"process_name\":\"%s\",%s\"message\":\"%s\"}\n",
+          mo, dd, hh, mm, ss, proc, (host == "" ? "" : "\"device_id\":\"" host "\","), msg;
       }
     }
   }'
