@@ -11,6 +11,8 @@ mod agents;
 mod cli;
 /// The model manager per log type: log types in the registry, rollback, history, migration.
 mod model_manager;
+/// `detect`: stream = batch, --follow across rotation and truncation, registry reloads.
+mod detect;
 /// The OpenAPI document against real responses and the parameter bounds the server enforces.
 mod openapi;
 /// Deployment packages: `package`, `verify`, and the packaged Python scripts run by Python.

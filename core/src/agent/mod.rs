@@ -21,6 +21,8 @@
 mod contract;
 pub mod dns;
 pub mod firewall;
+pub mod detect;
+pub mod formats;
 pub mod frame;
 pub mod log_schema;
 pub mod wifi;
@@ -44,6 +46,7 @@ pub use contract::{
 };
 pub use log_schema::{builtin_log_schema_yaml, LogSchema, LogSchemaError};
 pub use recognize::{detect_log_type, detect_raw_log_type};
+pub use detect::{detect_records, DetectError, Detector};
 
 /// The protocol version this build speaks (semver). A model or agent is compatible when its
 /// protocol version has the same major version and a minor version no newer than this one

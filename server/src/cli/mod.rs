@@ -2,6 +2,7 @@
 
 mod agents;
 mod args;
+mod detect;
 mod features;
 mod input;
 mod models;
@@ -116,6 +117,7 @@ pub fn run() -> ExitCode {
         Command::Models(a) => models::run(a),
         Command::Package(a) => package::package(a),
         Command::Verify(a) => package::verify(a),
+        Command::Detect(a) => detect::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Agents(a) => agents::run(a),
     };
