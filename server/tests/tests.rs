@@ -7,6 +7,8 @@ mod common;
 
 /// The command line as a person runs it: exit codes, messages, inputs and outputs.
 mod cli;
+/// `detect`: stream = batch, --follow across rotation and truncation, registry reloads.
+mod detect;
 /// The OpenAPI document against real responses and the parameter bounds the server enforces.
 mod openapi;
 /// Deployment packages: `package`, `verify`, and the packaged Python scripts run by Python.

@@ -19,6 +19,8 @@
 //! the list is the same on wasm32. `docs/protocol.md` is the reference for agent authors.
 
 mod contract;
+pub mod detect;
+pub mod formats;
 pub mod frame;
 
 use std::fmt;
@@ -31,6 +33,7 @@ use crate::export::Record;
 use crate::synth::{SynthSummary, ValidSynthConfig};
 
 pub use contract::{Anomaly, Contribution, ExportRecord, Features, InferenceResult, LogEntry};
+pub use detect::{detect_records, DetectError, Detector};
 
 /// The protocol version this build speaks (semver). A model or agent is compatible when its
 /// protocol version has the same major version and a minor version no newer than this one

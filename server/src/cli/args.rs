@@ -45,6 +45,13 @@ pub enum Command {
     /// Exit 0 when it verifies, 1 when verification fails (the reasons are listed), 2 when the
     /// package cannot be read (not a ZIP, truncated, unsafe entries, too large).
     Verify(VerifyArgs),
+    /// Detect anomalies in a log as it arrives: raw lines or NDJSON records in, one JSON
+    /// object per anomaly out (every record with --all).
+    ///
+    /// MODEL is a model.json file or a registered version; with --log-type the registry's
+    /// deployed model serves, reloaded when another is deployed. Bad lines are reported on
+    /// stderr (line:column) and counted, never fatal. Exit 0 at the end of the input.
+    Detect(DetectArgs),
     /// Serve the web app and the JSON API (shared registry, package downloads, server-side
     /// training). See docs/API.md.
     ///
@@ -77,6 +84,43 @@ pub struct ServeArgs {
     /// training defaults and the upload limits.
     #[arg(long, value_name = "DIR")]
     pub config: Option<PathBuf>,
+}
+
+/// Output format of `detect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DetectFormat {
+    /// The protocol's Anomaly objects (entry, agent, inference, contributions).
+    Ndjson,
+    /// Elastic Common Schema alert documents.
+    Ecs,
+    /// OCSF 1.3 Detection Findings.
+    Ocsf,
+}
+
+/// `mcp-train detect [MODEL | --registry DIR --log-type T] [FILE|-]`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// MODEL then FILE; with --log-type only FILE. MODEL: a model.json file or a registered
+    /// version (`deployed`, `latest`, YYYYMMDD_HHMMSS). FILE: a raw log, NDJSON records or a
+    /// JSON export ("-" or nothing reads stdin).
+    #[arg(value_name = "MODEL|FILE", num_args = 0..=2)]
+    pub inputs: Vec<PathBuf>,
+    /// Registry directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
+    #[arg(long, value_name = "DIR")]
+    pub registry: Option<PathBuf>,
+    /// Serve the registry's deployed model for this log type, reloading it when another is
+    /// deployed (a model that fails to load leaves the old one serving).
+    #[arg(long, value_name = "T")]
+    pub log_type: Option<String>,
+    /// Keep reading the file as it grows, across rotation and truncation (like tail -F).
+    #[arg(long)]
+    pub follow: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "ndjson")]
+    pub format: DetectFormat,
+    /// Write every record's verdict, not only the anomalies.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// Output format of scores.

@@ -1,6 +1,7 @@
 //! Subcommands and the plumbing they share.
 
 mod args;
+mod detect;
 mod features;
 mod input;
 mod models;
@@ -115,6 +116,7 @@ pub fn run() -> ExitCode {
         Command::Models(a) => models::run(a),
         Command::Package(a) => package::package(a),
         Command::Verify(a) => package::verify(a),
+        Command::Detect(a) => detect::run(a),
         Command::Serve(a) => serve::run(a),
     };
     match result {

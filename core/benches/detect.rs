@@ -1,0 +1,168 @@
+//! Detection cost per registered agent, on one core (`cargo bench -p mcp-train-core --bench
+//! detect`): for each agent in `AGENTS`, a synthetic export of `MCP_TRAIN_BENCH_RECORDS`
+//! (200,000) records is read, the agent's feature state fitted and a forest trained on its rows;
+//! then, best of `MCP_TRAIN_BENCH_REPEAT` (3) runs:
+//! - `batch_extract_s`: [`Agent::extract`] over all records (sorting included);
+//! - `stream_extract_s`: the same rows pushed one record at a time through the agent's stream;
+//! - `detect_records_per_s`: [`Detector::detect`] per record (stream + scaler + forest);
+//! - `raw_lines_per_s`: the agent's sample lines, cycled, through `parse_line` + `detect` (what
+//!   `mcp-train detect` does per raw line, without the I/O).
+//!
+//! Prints one JSON line per agent. Peak memory of the CLI on a 10 M-line stream:
+//! `scripts/bench-detect.sh`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use mcp_train_core::agent::{Agent, Detector, ParseContext, AGENTS};
+use mcp_train_core::config::Config;
+use mcp_train_core::export::{parse_export, ValidateOptions};
+use mcp_train_core::model::{IsolationForestParams, Matrix, OutlierDetector, StandardScaler};
+use mcp_train_core::pipeline::{self, Detector as Fitted, Hooks, InputSchema, ModelArtifact};
+use mcp_train_core::pipeline::{TrainChoices, TrainInput};
+use mcp_train_core::synth::{write_export, SynthConfig};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A model for `agent`: a small trained wifi model's file with the agent's state, scaler and
+/// forest put in (the pipeline's own training per log type lives on another branch).
+fn model_for(agent: &dyn Agent, rows: &[f64], width: usize, state: InputSchema) -> ModelArtifact {
+    let synth = SynthConfig {
+        records: 300,
+        seed: 3,
+        ..SynthConfig::default()
+    };
+    let mut export = Vec::new();
+    write_export(&synth.check().expect("synth config"), &mut export).expect("synth");
+    let config = Config::defaults();
+    let options = TrainChoices::default()
+        .resolve(&config)
+        .expect("choices")
+        .options(&config, 1_704_067_200_000_000);
+    let input = TrainInput::Export {
+        bytes: &export,
+        file_name: "export.json",
+    };
+    let hooks = Hooks {
+        progress: &mut |_| true,
+        elapsed_ms: &|| 0.0,
+    };
+    let mut model = pipeline::train(input, &options, hooks)
+        .expect("trains")
+        .artifact;
+    let x = Matrix::new(rows, width).expect("rows");
+    let scaler = StandardScaler::fit(x).expect("scaler");
+    let scaled = scaler.transform(x).expect("scaled");
+    let params = config.model.model.isolation_forest.clone();
+    let forest = IsolationForestParams::from(params.clone())
+        .fit(Matrix::new(&scaled, width).expect("scaled"))
+        .expect("forest");
+    model.detector = Fitted::IsolationForest {
+        params,
+        model: forest,
+    };
+    model.threshold.offset = model.detector.offset();
+    model.scaler = scaler;
+    model.log_type = agent.info().log_type.to_owned();
+    model.input = state;
+    model
+}
+
+fn best(repeat: usize, mut run: impl FnMut()) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..repeat {
+        let start = Instant::now();
+        run();
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    best
+}
+
+fn main() {
+    let records = env("MCP_TRAIN_BENCH_RECORDS", 200_000);
+    let repeat = env("MCP_TRAIN_BENCH_REPEAT", 3);
+    if AGENTS.is_empty() {
+        eprintln!("no agents are registered (AGENTS is empty): nothing to measure");
+    }
+    for agent in AGENTS {
+        let info = agent.info();
+        let config = SynthConfig {
+            records,
+            seed: 1,
+            ..SynthConfig::default()
+        }
+        .check()
+        .expect("synth config");
+        let mut export = Vec::new();
+        agent.synth(&config, &mut export).expect("synth");
+        let options = ValidateOptions {
+            drop_invalid: true,
+            ..ValidateOptions::default()
+        };
+        let parsed = parse_export(&export, &options).expect("export");
+        let records = parsed.export.records;
+        let state = agent.fit(&records, &Config::defaults()).expect("fit");
+        let rows = agent.extract(&records, &state).expect("extract");
+        let model = model_for(
+            *agent,
+            &rows.data,
+            rows.width,
+            InputSchema::Agent(state.clone()),
+        );
+        let mut sorted: Vec<_> = records.iter().collect();
+        sorted.sort_by_key(|r| r.timestamp);
+
+        let batch_s = best(repeat, || {
+            black_box(agent.extract(&records, &state).expect("extract"));
+        });
+        let stream_s = best(repeat, || {
+            let mut stream = agent.extractor(&state).expect("stream");
+            let mut row = vec![0.0; stream.width()];
+            for r in &sorted {
+                stream.push(r, &mut row);
+                black_box(&row);
+            }
+        });
+        let detect_s = best(repeat, || {
+            let mut detector = Detector::new(model.clone()).expect("detector");
+            for r in &sorted {
+                black_box(detector.detect(r).expect("detect"));
+            }
+        });
+        let samples = agent.sample_lines();
+        let ctx = ParseContext { default_year: 2026 };
+        let raw_lines = sorted.len();
+        let raw_s = if samples.is_empty() {
+            f64::NAN
+        } else {
+            best(repeat, || {
+                let mut detector = Detector::new(model.clone()).expect("detector");
+                for i in 0..raw_lines {
+                    let line = samples[i % samples.len()];
+                    if let Ok(record) = agent.parse_line(line, i, &ctx) {
+                        black_box(detector.detect(&record).ok());
+                    }
+                }
+            })
+        };
+        let n = sorted.len() as f64;
+        println!(
+            "{}",
+            serde_json::json!({
+                "log_type": info.log_type,
+                "records": sorted.len(),
+                "features": rows.width,
+                "batch_extract_s": batch_s,
+                "stream_extract_s": stream_s,
+                "stream_over_batch": stream_s / batch_s,
+                "detect_records_per_s": n / detect_s,
+                "raw_lines_per_s": raw_lines as f64 / raw_s,
+            })
+        );
+    }
+}
