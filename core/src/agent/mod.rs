@@ -22,6 +22,7 @@ mod contract;
 pub mod detect;
 pub mod formats;
 pub mod frame;
+pub mod wifi;
 
 use std::fmt;
 use std::io;
@@ -336,7 +337,7 @@ pub fn check_model(
 }
 
 /// The built-in agents, one line each.
-pub static AGENTS: &[&dyn Agent] = &[];
+pub static AGENTS: &[&dyn Agent] = &[&wifi::WifiAgent];
 
 /// The agent serving `log_type`.
 pub fn agent(log_type: &str) -> Result<&'static dyn Agent, AgentError> {

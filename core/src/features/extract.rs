@@ -1,6 +1,6 @@
 //! From an export to a feature matrix.
 
-use super::config::FeatureConfig;
+use super::config::{FeatureConfig, FeatureGroups};
 use super::matrix::FeatureMatrix;
 use super::schema::{FeatureSchema, TIME_FEATURES};
 use super::text::{
@@ -40,12 +40,18 @@ pub fn extract_with_progress(
     vocabulary: Option<&ProcessVocabulary>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> FeatureMatrix {
-    let records = &export.records;
+    extract_records(&export.records, config, vocabulary, progress)
+}
+
+/// [`extract_with_progress`] over records, in any order.
+pub fn extract_records(
+    records: &[Record],
+    config: &FeatureConfig,
+    vocabulary: Option<&ProcessVocabulary>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> FeatureMatrix {
     let n_rows = records.len();
     let order = timestamp_order(records);
-    let groups = &config.groups;
-    let windows_on = groups.windows && !config.window_minutes.is_empty();
-    let flags_needed = groups.wifi_events || groups.security || windows_on;
 
     // Process ids in row order; they also give the training vocabulary without a second count.
     let mut process_ids = ProcessIds::default();
@@ -67,15 +73,13 @@ pub fn extract_with_progress(
     let process_values: Vec<[f64; 2]> = process_ids
         .names
         .iter()
-        .map(|name| [f64::from(vocabulary.rank(name)), vocabulary.frequency(name)])
+        .map(|name| process_values(&vocabulary, name))
         .collect();
 
     let schema = FeatureSchema::new(config, vocabulary);
     let n_cols = schema.len();
     let mut data = vec![0.0; n_rows.saturating_mul(n_cols)];
-    let timestamps: Vec<i64> = order.iter().map(|&r| records[r].timestamp).collect();
-    let mut windows = windows_on.then(|| TrailingWindows::new(&config.window_minutes, &timestamps));
-    let mut scratch = Vec::new();
+    let mut rows = RowBuilder::new(config);
 
     // One pass, row by row in timestamp order, each row's values written once, left to right.
     for (row, (&r, out)) in order
@@ -83,20 +87,76 @@ pub fn extract_with_progress(
         .zip(data.chunks_exact_mut(n_cols.max(1)))
         .enumerate()
     {
-        let record = &records[r];
+        let process = processes.get(row).copied().unwrap_or(0);
+        let values = process_values
+            .get(process as usize)
+            .copied()
+            .unwrap_or([0.0, 0.0]);
+        rows.push(&records[r], values, out);
+        if (row + 1) % PROGRESS_EVERY == 0 && row + 1 < n_rows {
+            progress(row + 1, n_rows);
+        }
+    }
+    drop(rows);
+    progress(n_rows, n_rows);
+
+    FeatureMatrix {
+        schema,
+        data,
+        record_index: order.iter().map(|&r| records[r].index).collect(),
+        timestamps: order.iter().map(|&r| records[r].timestamp).collect(),
+        labels: order.iter().map(|&r| records[r].label).collect(),
+    }
+}
+
+/// `process_rank` and `process_frequency` of a process.
+pub(crate) fn process_values(vocabulary: &ProcessVocabulary, name: &str) -> [f64; 2] {
+    [f64::from(vocabulary.rank(name)), vocabulary.frequency(name)]
+}
+
+/// Turns records, fed in timestamp order, into rows: the one row code of batch extraction
+/// ([`extract`]) and of the streaming extractor ([`super::WifiStream`]), so the two cannot
+/// drift apart. It keeps the trailing windows (bounded: see [`TrailingWindows`]).
+#[derive(Debug)]
+pub(crate) struct RowBuilder {
+    groups: FeatureGroups,
+    flags_needed: bool,
+    windows: Option<TrailingWindows>,
+    scratch: Vec<char>,
+}
+
+impl RowBuilder {
+    /// Rows of the columns `config` selects (trusted: checked first).
+    pub(crate) fn new(config: &FeatureConfig) -> RowBuilder {
+        let groups = config.groups.clone();
+        let windows_on = groups.windows && !config.window_minutes.is_empty();
+        RowBuilder {
+            flags_needed: groups.wifi_events || groups.security || windows_on,
+            groups,
+            windows: windows_on.then(|| TrailingWindows::new(&config.window_minutes)),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Writes the row of `record` into `out` (one value per column of the schema);
+    /// `process` is its process's `[process_rank, process_frequency]`.
+    pub(crate) fn push(&mut self, record: &Record, process: [f64; 2], out: &mut [f64]) {
+        let groups = &self.groups;
         let message: &str = &record.message;
         let mut columns = Columns { out, at: 0 };
-        let process = processes.get(row).copied().unwrap_or(0);
+        let windows = &mut self.windows;
 
         if groups.time {
             columns.put(time_features(record.timestamp));
         }
-        let flags = if flags_needed {
+        let flags = if self.flags_needed {
             event_flags(message)
         } else {
             0
         };
-        let stats = groups.text.then(|| TextStats::of(message, &mut scratch));
+        let stats = groups
+            .text
+            .then(|| TextStats::of(message, &mut self.scratch));
         if groups.wifi_events {
             let mut macs = 0usize;
             for_each_mac(message, |mac| {
@@ -135,29 +195,24 @@ pub fn extract_with_progress(
             ]);
         }
         if groups.process {
-            let [rank, frequency] = process_values
-                .get(process as usize)
-                .copied()
-                .unwrap_or([0.0, 0.0]);
+            let [rank, frequency] = process;
             columns.put([rank, frequency, f64::from(record.level.numeric())]);
         }
         if let Some(windows) = windows.as_mut() {
             // The window columns come last.
-            windows.push_row(flags, process, columns.rest());
-        }
-        if (row + 1) % PROGRESS_EVERY == 0 && row + 1 < n_rows {
-            progress(row + 1, n_rows);
+            windows.push_row(
+                record.timestamp,
+                flags,
+                &record.process_name,
+                columns.rest(),
+            );
         }
     }
-    drop(windows);
-    progress(n_rows, n_rows);
 
-    FeatureMatrix {
-        schema,
-        data,
-        record_index: order.iter().map(|&r| records[r].index).collect(),
-        timestamps,
-        labels: order.iter().map(|&r| records[r].label).collect(),
+    /// The windows, for the bounded-memory tests.
+    #[cfg(test)]
+    pub(crate) fn windows(&self) -> Option<&TrailingWindows> {
+        self.windows.as_ref()
     }
 }
 

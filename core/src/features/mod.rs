@@ -7,6 +7,10 @@
 //! is part of the schema. Extraction scans each message once and runs in O(n) overall,
 //! trailing windows included.
 //!
+//! The same row code also runs one record at a time: [`WifiStream`] keeps the window state
+//! between records (bounded: the rows of the longest window) and gives, bit for bit, the rows
+//! of [`extract`] — it is the `wifi` agent's streaming extractor.
+//!
 //! The process vocabulary of the training data is kept in the schema, so that `process_rank`
 //! and `process_frequency` mean the same at inference time: pass it back to [`extract`].
 
@@ -14,14 +18,16 @@ mod config;
 mod extract;
 mod matrix;
 mod schema;
-mod text;
+mod stream;
+pub(crate) mod text;
 mod vocabulary;
 mod windows;
 
 pub use config::{
     FeatureConfig, FeatureConfigError, FeatureGroups, MAX_WINDOWS, MAX_WINDOW_MINUTES,
 };
-pub use extract::{extract, extract_with_progress};
+pub use extract::{extract, extract_records, extract_with_progress};
 pub use matrix::FeatureMatrix;
 pub use schema::{feature_names, FeatureSchema, EXTRACTOR_VERSION, SCHEMA_NAME};
+pub use stream::WifiStream;
 pub use vocabulary::{ProcessEntry, ProcessVocabulary};

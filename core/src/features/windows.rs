@@ -1,11 +1,21 @@
-//! Trailing-window features in O(n), computed row by row in the same pass as the rest.
+//! Trailing-window features in O(n), computed row by row in the same pass as the rest — the one
+//! window code of both batch extraction and the streaming extractor.
 //!
-//! Rows arrive sorted by timestamp. The window of row `i` is every row `j <= i` with
+//! Rows arrive in timestamp order. The window of row `i` is every row `j <= i` with
 //! `t_j >= t_i - w`, so it only ever needs rows already seen: as `i` advances, row `i` enters
 //! each window and rows whose timestamp fell out of it leave from the left (two pointers), so
-//! each row enters and leaves each window once. MAC addresses and process names are interned to
-//! dense ids as they are first seen, so the distinct counts are kept with plain count arrays
+//! each row enters and leaves each window once.
+//!
+//! **Bounded memory.** The windows remember only the rows still inside the longest window (a
+//! queue: a row is dropped once every window has let it go), and MAC addresses and process
+//! names are interned to small ids with reference counts over those rows: an id is recycled once
+//! no remembered row uses it. So on an endless stream the memory is proportional to the rows
+//! inside the longest window and the distinct MACs and processes among them, never to the
+//! length of the stream. The distinct counts are kept with plain count arrays indexed by id
 //! instead of hashing inside the windows.
+
+use std::collections::VecDeque;
+use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
 
@@ -24,7 +34,7 @@ impl DistinctCounter {
     fn add(&mut self, id: u32) {
         let id = id as usize;
         if id >= self.counts.len() {
-            // Ids are dense and handed out in order, so this grows by one now and then.
+            // Ids are dense (recycled ones first), so this grows by one now and then.
             self.counts.resize(id + 1, 0);
         }
         let count = &mut self.counts[id];
@@ -73,125 +83,271 @@ impl EventCounts {
     }
 }
 
+/// Keys interned to small dense ids, each id counting the remembered rows that use it; an id
+/// whose count drops to zero is forgotten and handed out again.
+#[derive(Debug)]
+struct Interner<K> {
+    ids: FxHashMap<K, u32>,
+    /// Key and reference count of each id (`None` for a free id).
+    slots: Vec<Option<(K, u32)>>,
+    free: Vec<u32>,
+    /// The id handed out last, tried first: logs come in bursts from one process.
+    last: Option<u32>,
+}
+
+impl<K> Default for Interner<K> {
+    fn default() -> Self {
+        Interner {
+            ids: FxHashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            last: None,
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> Interner<K> {
+    /// The id of `key` with one more reference.
+    fn acquire<Q>(&mut self, key: &Q) -> u32
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(last) = self.last {
+            if let Some(Some((known, refs))) = self.slots.get_mut(last as usize) {
+                if known.borrow() == key {
+                    *refs += 1;
+                    return last;
+                }
+            }
+        }
+        let id = match self.ids.get(key) {
+            Some(&id) => {
+                if let Some(Some((_, refs))) = self.slots.get_mut(id as usize) {
+                    *refs += 1;
+                }
+                id
+            }
+            None => {
+                let owned = key.to_owned();
+                let id = match self.free.pop() {
+                    Some(id) => {
+                        if let Some(slot) = self.slots.get_mut(id as usize) {
+                            *slot = Some((owned.clone(), 1));
+                        }
+                        id
+                    }
+                    None => {
+                        let id = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+                        self.slots.push(Some((owned.clone(), 1)));
+                        id
+                    }
+                };
+                self.ids.insert(owned, id);
+                id
+            }
+        };
+        self.last = Some(id);
+        id
+    }
+
+    /// Drops one reference to `id`, forgetting the key with the last one.
+    fn release(&mut self, id: u32) {
+        let Some(slot) = self.slots.get_mut(id as usize) else {
+            return;
+        };
+        let forget = match slot {
+            Some((_, refs)) => {
+                *refs = refs.saturating_sub(1);
+                *refs == 0
+            }
+            None => false,
+        };
+        if forget {
+            if let Some((key, _)) = slot.take() {
+                self.ids.remove(&key);
+            }
+            self.free.push(id);
+            if self.last == Some(id) {
+                self.last = None;
+            }
+        }
+    }
+
+    /// Keys with at least one reference.
+    #[cfg(test)]
+    fn live(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// What the windows remember of one row.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    /// The row's time for the windows.
+    time: i64,
+    flags: u8,
+    process: u32,
+    /// Its MAC ids: the next `macs` entries of [`TrailingWindows::macs`].
+    macs: u32,
+}
+
 /// One trailing window: its width and what is in it.
 #[derive(Debug)]
 struct Window {
     width: i64,
-    /// First row still in the window.
-    left: usize,
+    /// Sequence number of the first row still in the window.
+    left: u64,
+    /// Sequence number (in [`TrailingWindows::macs`]) of that row's first MAC id.
+    left_mac: u64,
     events: EventCounts,
     macs: DistinctCounter,
     processes: DistinctCounter,
 }
 
-/// What the windows need to remember of each row seen so far, in row order.
-#[derive(Debug, Default)]
-struct History {
-    flags: Vec<u8>,
-    processes: Vec<u32>,
-    /// MAC ids of all rows, row after row.
-    macs: Vec<u32>,
-    /// Row `i`'s MAC ids are `macs[mac_offsets[i]..mac_offsets[i + 1]]`.
-    mac_offsets: Vec<usize>,
-}
-
-impl History {
-    fn row_macs(&self, row: usize) -> &[u32] {
-        match (self.mac_offsets.get(row), self.mac_offsets.get(row + 1)) {
-            (Some(&start), Some(&end)) => self.macs.get(start..end).unwrap_or_default(),
-            _ => &[],
-        }
-    }
-}
-
 /// The trailing windows of every configured width, fed one row at a time in timestamp order.
+///
+/// Memory: the rows inside the longest window (and their MAC and process ids), see the module
+/// documentation.
 #[derive(Debug)]
-pub(crate) struct TrailingWindows<'a> {
-    /// Timestamps of all rows, sorted.
-    timestamps: &'a [i64],
+pub(crate) struct TrailingWindows {
     windows: Vec<Window>,
-    history: History,
-    mac_ids: FxHashMap<u64, u32>,
+    /// The remembered rows: sequence numbers `first..first + rows.len()`.
+    rows: VecDeque<Row>,
+    /// MAC ids of the remembered rows, row after row.
+    macs: VecDeque<u32>,
+    /// Sequence number of `rows[0]`.
+    first: u64,
+    /// Sequence number of `macs[0]`.
+    first_mac: u64,
+    /// MAC ids given to [`add_mac`](Self::add_mac) for the row being built.
+    pending_macs: u32,
+    /// Time of the last row (the floor for late rows).
+    last_time: Option<i64>,
+    mac_ids: Interner<u64>,
+    process_ids: Interner<String>,
 }
 
-impl<'a> TrailingWindows<'a> {
-    /// Windows of `window_minutes` over rows with the sorted `timestamps`.
-    pub fn new(window_minutes: &[u32], timestamps: &'a [i64]) -> Self {
-        let n = timestamps.len();
-        let mut history = History {
-            flags: Vec::with_capacity(n),
-            processes: Vec::with_capacity(n),
-            macs: Vec::new(),
-            mac_offsets: Vec::with_capacity(n + 1),
-        };
-        history.mac_offsets.push(0);
+impl TrailingWindows {
+    /// Windows of `window_minutes`, in column order.
+    pub fn new(window_minutes: &[u32]) -> Self {
         TrailingWindows {
-            timestamps,
             windows: window_minutes
                 .iter()
                 .map(|&minutes| Window {
                     width: i64::from(minutes) * MICROS_PER_MINUTE,
                     left: 0,
+                    left_mac: 0,
                     events: EventCounts::default(),
                     macs: DistinctCounter::default(),
                     processes: DistinctCounter::default(),
                 })
                 .collect(),
-            history,
-            mac_ids: FxHashMap::default(),
+            rows: VecDeque::new(),
+            macs: VecDeque::new(),
+            first: 0,
+            first_mac: 0,
+            pending_macs: 0,
+            last_time: None,
+            mac_ids: Interner::default(),
+            process_ids: Interner::default(),
         }
     }
 
     /// Notes a MAC address (as a 48-bit number) of the row being built.
     pub fn add_mac(&mut self, mac: u64) {
-        let next = u32::try_from(self.mac_ids.len()).unwrap_or(u32::MAX);
-        let id = *self.mac_ids.entry(mac).or_insert(next);
-        self.history.macs.push(id);
+        let id = self.mac_ids.acquire(&mac);
+        self.macs.push_back(id);
+        self.pending_macs += 1;
     }
 
-    /// Completes the next row — its keyword flags, process id and the MACs given to
+    /// Completes the next row — its time, keyword flags, process and the MACs given to
     /// [`add_mac`](Self::add_mac) since the last row — and writes its window features into
     /// `out`: six per window, in [`super::schema::WINDOW_FEATURES`] order, windows in
     /// configuration order.
-    pub fn push_row(&mut self, flags: u8, process: u32, out: &mut [f64]) {
-        let history = &mut self.history;
-        let row = history.flags.len();
-        history.flags.push(flags);
-        history.processes.push(process);
-        history.mac_offsets.push(history.macs.len());
-        let history = &self.history;
-        let Some(&t) = self.timestamps.get(row) else {
-            return;
-        };
-        for (window, out) in self
-            .windows
-            .iter_mut()
-            .zip(out.chunks_exact_mut(WINDOW_FEATURES.len()))
-        {
+    ///
+    /// A row older than the one before counts as if it came at that row's time: windows only
+    /// move forward.
+    pub fn push_row(&mut self, time: i64, flags: u8, process: &str, out: &mut [f64]) {
+        let time = self.last_time.map_or(time, |last| time.max(last));
+        self.last_time = Some(time);
+        let process = self.process_ids.acquire(process);
+        let macs = std::mem::take(&mut self.pending_macs);
+        self.rows.push_back(Row {
+            time,
+            flags,
+            process,
+            macs,
+        });
+        let seq = self.first + self.rows.len() as u64 - 1;
+        let new_macs = self.macs.len() - macs as usize..self.macs.len();
+        let mut keep_from = seq + 1;
+        // Every window moves, even one `out` has no room for, so that none is left pointing
+        // at a forgotten row.
+        let mut outs = out.chunks_exact_mut(WINDOW_FEATURES.len());
+        for window in &mut self.windows {
             window.events.enter(flags);
             window.processes.add(process);
-            for &mac in history.row_macs(row) {
+            for &mac in self.macs.range(new_macs.clone()) {
                 window.macs.add(mac);
             }
-            let from = t.saturating_sub(window.width);
-            // `width >= 0`, so the new row itself never leaves and `left <= row`.
-            while window.left < row && self.timestamps[window.left] < from {
-                let old = window.left;
-                window.events.leave(history.flags[old]);
-                window.processes.remove(history.processes[old]);
-                for &mac in history.row_macs(old) {
+            let from = time.saturating_sub(window.width);
+            // `width >= 0`, so the new row itself never leaves and `left <= seq`.
+            while window.left < seq {
+                let Some(&old) = self.rows.get((window.left - self.first) as usize) else {
+                    break;
+                };
+                if old.time >= from {
+                    break;
+                }
+                window.events.leave(old.flags);
+                window.processes.remove(old.process);
+                let at = (window.left_mac - self.first_mac) as usize;
+                for &mac in self.macs.range(at..at + old.macs as usize) {
                     window.macs.remove(mac);
                 }
                 window.left += 1;
+                window.left_mac += u64::from(old.macs);
             }
-            out.copy_from_slice(&[
-                window.events.connection as f64,
-                window.macs.distinct as f64,
-                window.events.error as f64,
-                window.processes.distinct as f64,
-                window.events.deauth as f64,
-                window.events.auth_failure as f64,
-            ]);
+            keep_from = keep_from.min(window.left);
+            if let Some(out) = outs.next() {
+                out.copy_from_slice(&[
+                    window.events.connection as f64,
+                    window.macs.distinct as f64,
+                    window.events.error as f64,
+                    window.processes.distinct as f64,
+                    window.events.deauth as f64,
+                    window.events.auth_failure as f64,
+                ]);
+            }
+        }
+        self.forget_before(keep_from);
+    }
+
+    /// How much is remembered: (rows, distinct MACs, distinct processes).
+    #[cfg(test)]
+    pub fn remembered(&self) -> (usize, usize, usize) {
+        (
+            self.rows.len(),
+            self.mac_ids.live(),
+            self.process_ids.live(),
+        )
+    }
+
+    /// Drops the remembered rows before sequence number `seq`.
+    fn forget_before(&mut self, seq: u64) {
+        while self.first < seq {
+            let Some(row) = self.rows.pop_front() else {
+                break;
+            };
+            self.process_ids.release(row.process);
+            for _ in 0..row.macs {
+                if let Some(mac) = self.macs.pop_front() {
+                    self.mac_ids.release(mac);
+                    self.first_mac += 1;
+                }
+            }
+            self.first += 1;
         }
     }
 }
@@ -346,5 +502,52 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// An endless stream of ever-new MACs and processes: the windows remember the rows of the
+    /// longest window only, and ids are recycled.
+    #[test]
+    fn memory_is_bounded_by_the_longest_window() {
+        let mut windows = super::TrailingWindows::new(&[5, 60]);
+        let mut out = [0.0; 12];
+        let step = 2_000_000; // a row every 2 s: 1801 rows in [t - 60 min, t]
+        let mut process = String::new();
+        for i in 0..200_000u64 {
+            windows.add_mac(i);
+            windows.add_mac(i + 1);
+            process.clear();
+            process.push_str(&format!("p{}", i / 100));
+            windows.push_row(i as i64 * step, 0, &process, &mut out);
+            let (rows, macs, processes) = windows.remembered();
+            assert!(rows <= 1801, "{rows} rows remembered at {i}");
+            assert!(macs <= 1802, "{macs} MACs remembered at {i}");
+            assert!(processes <= 20, "{processes} processes remembered at {i}");
+        }
+        assert_eq!(windows.remembered().0, 1801);
+        assert!(windows.mac_ids.slots.len() <= 1802 + 2);
+        assert!(windows.process_ids.slots.len() <= 21);
+        // unique_macs and process_diversity of the last row, 5 and 60 minutes.
+        assert_eq!(out[1], 152.0);
+        assert_eq!(out[3], 2.0);
+        assert_eq!(out[6 + 1], 1802.0);
+        assert_eq!(out[6 + 3], 19.0);
+    }
+
+    /// A row older than the previous one counts at the previous row's time.
+    #[test]
+    fn late_rows_count_at_the_previous_time() {
+        let minute = 60_000_000;
+        let mut windows = super::TrailingWindows::new(&[1]);
+        let mut out = [0.0; 6];
+        windows.push_row(0, super::ERROR, "a", &mut out);
+        windows.push_row(10 * minute, super::ERROR, "b", &mut out);
+        assert_eq!(out[2], 1.0);
+        // Late by ten minutes: still in the window of the row before, and it does not bring
+        // the first row back.
+        windows.push_row(0, super::ERROR, "c", &mut out);
+        assert_eq!(out[2], 2.0);
+        assert_eq!(out[3], 2.0);
+        windows.push_row(10 * minute + 1, 0, "c", &mut out);
+        assert_eq!((out[2], out[3]), (2.0, 2.0));
     }
 }
