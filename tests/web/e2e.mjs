@@ -307,6 +307,159 @@ test('Package on an undeployed model gives the bytes of mcp-train package, and d
   assert.equal(a, b, 'the package differs from the CLI\'s: the deployment time is not the model\'s creation time');
 }, ['the browser and the CLI train byte-identical model.json (fixed time, same seed)']);
 
+// ---- Detect page -------------------------------------------------------------------------------
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** The export's records as raw syslog lines `Mmm dd hh:mm:ss host tag: message` (RFC 3164, no
+ *  year), in time order, plus one line no agent reads (line `bad`). */
+function rawLog(exportFile, out) {
+  const { data } = JSON.parse(fs.readFileSync(exportFile, 'utf8'));
+  const rows = data.map((r) => ({ t: Date.parse(r.timestamp), r }))
+    .filter(({ t }) => Number.isFinite(t))
+    .sort((a, b) => a.t - b.t);
+  const lines = rows.map(({ t, r }) => {
+    const d = new Date(t);
+    const hms = d.toISOString().slice(11, 19);
+    return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${hms} ${r.device_id || 'ap'} ${r.process_name}: ${r.message}`;
+  });
+  const bad = 11;
+  lines.splice(bad - 1, 0, 'this is no syslog line');
+  fs.writeFileSync(out, `${lines.join('\n')}\n`);
+  return { lines: lines.length, bad };
+}
+
+/** A CSV (RFC 4180) as rows of fields. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field); rows.push(row); row = []; field = ''; i++;
+    } else field += c;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+/** Runs `mcp-train detect model file`: { ndjson (stdout), lines, parsed, bad, anomalies }. */
+function cliDetect(model, file) {
+  const r = run(bin, ['detect', model, file]);
+  const m = r.stderr.match(/(\d+) lines read, (\d+) parsed, (\d+) bad, (\d+) anomalies/);
+  assert.ok(m, `mcp-train detect printed no summary: ${r.stderr}`);
+  const [lines, parsed, bad, anomalies] = m.slice(1).map(Number);
+  return { ndjson: r.stdout, lines, parsed, bad, anomalies };
+}
+
+/** On the Detect page: picks `file`, waits for the detected log type, picks `version`, runs. */
+async function detectInBrowser(page, file, version) {
+  await openPage(page, 'detect', 'detect-page');
+  await page.$$eval('[data-testid=detect-summary]', (els) => els.forEach((el) => { el.__stale = true; }));
+  await page.setInputFiles('input[type=file][data-testid=detect-input]', file);
+  await page.waitForSelector('[data-testid=detected-log-type][data-log-type=wifi]');
+  assert.equal(await page.locator('select[name=log_type]').inputValue(), 'wifi');
+  await page.selectOption('select[name=model]', version);
+  await page.click('button[data-testid=run-detect]:not([disabled])');
+  const h = await page.waitForFunction(() => {
+    const err = document.querySelector('[data-testid=detect-error]');
+    if (err) return { error: err.textContent.trim() };
+    const s = document.querySelector('[data-testid=detect-summary]');
+    if (!s || s.__stale) return null;
+    const n = (k) => Number(s.getAttribute(`data-${k}`));
+    return { lines: n('lines'), parsed: n('parsed'), bad: n('bad'), anomalies: n('anomalies'), model: s.getAttribute('data-model') };
+  }, null, { timeout: 120_000, polling: 50 });
+  const got = await h.jsonValue();
+  assert.ok(!got.error, `detection failed: ${got.error}`);
+  return got;
+}
+
+test('detect: a raw log on the Detect page gives the anomalies of mcp-train detect; NDJSON and CSV downloads', async ({ page }) => {
+  // The model the app trained, as a file for the CLI.
+  await openPage(page, 'models', 'models-page');
+  const row = page.locator(sel.modelRow(ctx.version));
+  const { file: model } = await download(page, () => row.locator('button[data-testid=download-model]').click());
+  const raw = path.join(work, 'raw.log');
+  const written = rawLog(ctx.export, raw);
+
+  const cli = cliDetect(model, raw);
+  assert.equal(cli.bad, 1, 'the CLI reads every line but the bad one');
+  assert.ok(cli.anomalies > 0, 'the CLI finds no anomaly in the raw log');
+  const got = await detectInBrowser(page, raw, ctx.version);
+  console.log(`    raw log: ${got.lines} lines, ${got.parsed} parsed, ${got.bad} bad, ${got.anomalies} anomalies (CLI ${cli.anomalies})`);
+  assert.equal(got.model, ctx.version);
+  assert.deepEqual(
+    { lines: got.lines, parsed: got.parsed, bad: got.bad, anomalies: got.anomalies },
+    { lines: cli.lines, parsed: cli.parsed, bad: cli.bad, anomalies: cli.anomalies },
+  );
+  assert.equal(got.lines, written.lines);
+  // The bad line is named with line:column.
+  const bad = (await page.locator('[data-testid=bad-line]').first().textContent()).trim();
+  assert.ok(bad.startsWith(`${written.bad}:`), `bad line shown as "${bad}"`);
+  // The table: one row per anomaly (up to 500), each with a time, a score and a reason.
+  const rows = page.locator('[data-testid=anomaly-row]');
+  assert.equal(await rows.count(), Math.min(cli.anomalies, 500));
+  assert.equal(Number(await page.getAttribute('[data-testid=anomalies-shown]', 'data-count')), cli.anomalies);
+  const reasons = await page.$$eval('[data-testid=anomaly-reason]', (els) => els.map((e) => e.textContent.trim()));
+  assert.ok(reasons.some((r) => r.length > 0), 'no anomaly shows a reason');
+
+  // NDJSON: byte for byte what mcp-train detect writes.
+  const nd = await download(page, () => page.click('button[data-testid=download-ndjson]'));
+  assert.equal(nd.name, `anomalies_${ctx.version}.ndjson`);
+  const ndText = fs.readFileSync(nd.file, 'utf8');
+  assert.equal(ndText, cli.ndjson, 'the NDJSON download differs from mcp-train detect');
+  const anomalies = ndText.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(anomalies.length, cli.anomalies);
+  // CSV: a header, one row per anomaly, the fields of the NDJSON.
+  const csv = await download(page, () => page.click('button[data-testid=download-csv]'));
+  assert.equal(csv.name, `anomalies_${ctx.version}.csv`);
+  const table = parseCsv(fs.readFileSync(csv.file, 'utf8'));
+  assert.deepEqual(table[0], ['index', 'timestamp', 'score', 'decision', 'host', 'process', 'message', 'top_features']);
+  assert.equal(table.length, anomalies.length + 1);
+  anomalies.forEach((a, i) => {
+    const r = table[i + 1];
+    assert.equal(Number(r[0]), a.entry.index);
+    assert.equal(r[1], a.entry.timestamp);
+    assert.equal(Number(r[2]), a.inference.score);
+    assert.equal(Number(r[3]), a.inference.decision);
+    assert.equal(r[4], a.entry.host);
+    assert.equal(r[5], a.entry.process);
+    assert.equal(r[6], a.entry.message);
+    assert.equal(r[7], a.contributions.map((c) => c.feature).join(';'));
+  });
+
+  // Filters: a text and a minimum strength (−decision) narrow the table and the downloads.
+  const host = anomalies[0].entry.host;
+  const withHost = anomalies.filter((a) => [a.entry.timestamp, a.entry.host, a.entry.process, a.entry.message,
+    ...a.contributions.map((c) => c.feature)].some((f) => (f || '').toLowerCase().includes(host.toLowerCase()))).length;
+  await page.fill('input[name=detect-filter]', host);
+  await page.waitForSelector(`[data-testid=anomalies-shown][data-count="${withHost}"]`);
+  const filtered = await download(page, () => page.click('button[data-testid=download-ndjson]'));
+  assert.equal(fs.readFileSync(filtered.file, 'utf8').trim().split('\n').length, withHost);
+  await page.fill('input[name=detect-filter]', '');
+  const strong = anomalies.filter((a) => -a.inference.decision >= 0.05).length;
+  await setField(page, 'input[name=min-strength]', '0.05');
+  await page.waitForSelector(`[data-testid=anomalies-shown][data-count="${strong}"]`);
+  await setField(page, 'input[name=min-strength]', '');
+  await page.waitForSelector(`[data-testid=anomalies-shown][data-count="${cli.anomalies}"]`);
+
+  // The export itself: the same count as mcp-train detect on it.
+  const cliExport = cliDetect(model, ctx.export);
+  const gotExport = await detectInBrowser(page, ctx.export, ctx.version);
+  console.log(`    export: ${gotExport.parsed} records, ${gotExport.anomalies} anomalies (CLI ${cliExport.anomalies})`);
+  assert.deepEqual(
+    { lines: gotExport.lines, parsed: gotExport.parsed, bad: gotExport.bad, anomalies: gotExport.anomalies },
+    { lines: cliExport.lines, parsed: cliExport.parsed, bad: cliExport.bad, anomalies: cliExport.anomalies },
+  );
+  const ndExport = await download(page, () => page.click('button[data-testid=download-ndjson]'));
+  assert.equal(fs.readFileSync(ndExport.file, 'utf8'), cliExport.ndjson);
+}, ['training with a seed completes and links to its model']);
+
 test('a broken file shows a readable file-error', async ({ page }) => {
   await openPage(page, 'training', 'training-page');
   const t = await pickExport(page, ctx.truncated);

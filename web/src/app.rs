@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use crate::pages::{dashboard::Dashboard, job::JobDetails, models::ModelDetails, models::Models};
-use crate::pages::{settings::SettingsPage, training::Training};
+use crate::pages::{detect::DetectPage, settings::SettingsPage, training::Training};
 use crate::state::{AppState, Notice};
 
 /// A page. Routes live in the URL's hash (`#/models`), so `dist/` works from any static host and
@@ -16,6 +16,7 @@ pub enum Route {
     Job(String),
     Models,
     Model(String),
+    Detect,
     Settings,
     NotFound(String),
 }
@@ -30,6 +31,7 @@ impl Route {
             ("jobs", Some(id)) if !id.is_empty() => Route::Job(id.to_owned()),
             ("models", None) => Route::Models,
             ("models", Some(v)) if !v.is_empty() => Route::Model(v.to_owned()),
+            ("detect", None) => Route::Detect,
             ("settings", None) => Route::Settings,
             _ => Route::NotFound(path.to_owned()),
         }
@@ -41,6 +43,7 @@ impl Route {
             Route::Dashboard | Route::NotFound(_) => "#/",
             Route::Training | Route::Job(_) => "#/training",
             Route::Models | Route::Model(_) => "#/models",
+            Route::Detect => "#/detect",
             Route::Settings => "#/settings",
         }
     }
@@ -90,6 +93,7 @@ pub fn App() -> impl IntoView {
                 {nav_link("#/", "Dashboard")}
                 {nav_link("#/training", "Training")}
                 {nav_link("#/models", "Models")}
+                {nav_link("#/detect", "Detect")}
                 {nav_link("#/settings", "Settings")}
             </nav>
             <span class="topbar-note">
@@ -109,6 +113,7 @@ pub fn App() -> impl IntoView {
                 Route::Job(id) => view! { <JobDetails id=id /> }.into_any(),
                 Route::Models => view! { <Models /> }.into_any(),
                 Route::Model(version) => view! { <ModelDetails version=version /> }.into_any(),
+                Route::Detect => view! { <DetectPage /> }.into_any(),
                 Route::Settings => view! { <SettingsPage /> }.into_any(),
                 Route::NotFound(path) => {
                     view! {
@@ -181,6 +186,7 @@ mod tests {
             Route::Model("20240101_000000".into())
         );
         assert_eq!(Route::parse("#/settings"), Route::Settings);
+        assert_eq!(Route::parse("#/detect"), Route::Detect);
         assert_eq!(Route::parse("#/nope"), Route::NotFound("nope".into()));
         assert_eq!(Route::parse("#/jobs/"), Route::NotFound("jobs/".into()));
     }

@@ -13,6 +13,11 @@ pub fn now_micros() -> i64 {
     (js_sys::Date::now() * 1000.0) as i64
 }
 
+/// This computer's current year (UTC): the year of RFC 3164 timestamps that carry none.
+pub fn current_year() -> i32 {
+    i32::try_from(mcp_train_core::time::CivilTime::from_micros(now_micros()).year).unwrap_or(1970)
+}
+
 /// "Now" for a new model or deployment, and whether it is fixed: `fixed_time` (ISO 8601) when it
 /// is one, else the wall clock.
 pub fn now_or_fixed(fixed_time: &str) -> (i64, bool) {

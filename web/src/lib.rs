@@ -14,6 +14,7 @@ pub mod api_client;
 pub mod app;
 pub mod clock;
 pub mod components;
+pub mod detect;
 pub mod download;
 pub mod format;
 pub mod idb;

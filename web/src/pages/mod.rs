@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod dashboard;
+pub mod detect;
 pub mod job;
 pub mod models;
 pub mod settings;

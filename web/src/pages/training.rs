@@ -27,6 +27,26 @@ pub fn Training() -> impl IntoView {
     let state = expect_context::<AppState>();
     let file = RwSignal::new_local(None::<File>);
     let check = RwSignal::new(Check::Idle);
+    // The log type chosen for the export (None: the one its processes point at).
+    let chosen_type = RwSignal::new(None::<String>);
+    let detected_type = Memo::new(move |_| {
+        check.with(|c| match c {
+            Check::Report(r) => crate::detect::log_type_of_processes(
+                r.summary
+                    .processes
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.count)),
+            )
+            .map(str::to_owned),
+            _ => None,
+        })
+    });
+    let log_type = Memo::new(move |_| {
+        chosen_type
+            .get()
+            .or_else(|| detected_type.get())
+            .unwrap_or_else(|| crate::detect::WIFI.to_owned())
+    });
     let validation = StoredValue::new_local(None::<Canceller>);
     // What the person chose in the form; the rest comes from the configuration: the built-in
     // one when training here, the server's when training there.
@@ -38,6 +58,7 @@ pub fn Training() -> impl IntoView {
             previous.cancel();
         }
         file.set(Some(chosen.clone()));
+        chosen_type.set(None);
         check.set(Check::Reading {
             stage: "read".to_owned(),
             fraction: 0.0,
@@ -152,6 +173,9 @@ pub fn Training() -> impl IntoView {
                         }
                         Check::Report(report) => view! { <Report report=*report /> }.into_any(),
                     }}
+                    <Show when=move || check.with(|c| matches!(c, Check::Report(_)))>
+                        <TrainLogType detected=detected_type chosen=chosen_type value=log_type />
+                    </Show>
                 </div>
                 <div class="card">
                     <h2>"2 · Parameters"</h2>
@@ -197,6 +221,45 @@ pub fn Training() -> impl IntoView {
             </div>
             <JobsList />
         </section>
+    }
+}
+
+/// The log type of the export: detected from its processes, and a select of the registered
+/// agents to change it. Training in this build reads every export as wifi logs (the pipeline's
+/// only log type here), which the page says when another one is chosen.
+#[component]
+fn TrainLogType(
+    detected: Memo<Option<String>>,
+    chosen: RwSignal<Option<String>>,
+    value: Memo<String>,
+) -> impl IntoView {
+    let wifi = crate::detect::WIFI;
+    view! {
+        <label>
+            "Log type"
+            <select name="log_type" on:change=move |ev| chosen.set(Some(event_target_value(&ev)))>
+                {mcp_train_core::agent::AGENTS
+                    .iter()
+                    .map(|a| {
+                        let t = a.info().log_type;
+                        view! { <option value=t selected=move || value.get() == t>{t}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+        <p
+            class="muted"
+            data-testid="training-log-type"
+            data-log-type=move || detected.get().unwrap_or_default()
+        >
+            {move || match detected.get() {
+                Some(t) => format!("Detected from the export's processes: {t}"),
+                None => "No process of a known log type: choose the log type".to_owned(),
+            }}
+        </p>
+        <Show when=move || value.get() != wifi>
+            <p class="warn">"Training in this browser reads exports as wifi logs; train other log types with the mcp-train CLI."</p>
+        </Show>
     }
 }
 

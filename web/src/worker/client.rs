@@ -98,6 +98,18 @@ pub async fn run(
     on_progress: impl Fn(&str, f64) + 'static,
     on_start: impl FnOnce(Canceller),
 ) -> Outcome {
+    run_with(task, blob, None, on_progress, on_start).await
+}
+
+/// [`run`] with a second blob, `model` (a detection's `model.json`), sent along.
+pub async fn run_with(
+    task: &Task,
+    blob: &Blob,
+    model: Option<&Blob>,
+    on_progress: impl Fn(&str, f64) + 'static,
+    on_start: impl FnOnce(Canceller),
+) -> Outcome {
+    let model = model.cloned();
     let failed = |message: String| Outcome::Done(WorkerEvent::Failed { message }, None);
     let spare = SPARE
         .with(|spare| spare.borrow_mut().take())
@@ -144,6 +156,9 @@ pub async fn run(
             let message = Object::new();
             let _ = Reflect::set(&message, &"task".into(), &task_json.clone().into());
             let _ = Reflect::set(&message, &"blob".into(), &blob);
+            if let Some(model) = &model {
+                let _ = Reflect::set(&message, &"model".into(), model);
+            }
             if let Err(e) = worker.post_message(&message) {
                 finish(&failed_answer(format!(
                     "cannot send the file to the worker: {}",

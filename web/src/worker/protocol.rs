@@ -5,6 +5,7 @@
 //! made (a `model.json` to package). A message back is `{ event: "<WorkerEvent as JSON>",
 //! bytes?: Uint8Array }`, the bytes (a model, a ZIP) transferred rather than copied.
 
+use crate::detect::Detection;
 use mcp_train_core::export::ValidationReport;
 use mcp_train_core::package::Verification;
 pub use mcp_train_core::pipeline::TrainParams;
@@ -33,6 +34,14 @@ pub enum Task {
     Package { deployed_micros: i64 },
     /// Verify a deployment package ZIP.
     Verify,
+    /// Detect anomalies in a raw log or an export (the blob) with a model (the message's
+    /// `model` blob, a `model.json`).
+    Detect {
+        /// The log type the person chose for the file; a model of another one is refused.
+        log_type: Option<String>,
+        /// The year of RFC 3164 timestamps that carry none (this computer's current year).
+        default_year: i32,
+    },
 }
 
 /// What a worker reports.
@@ -62,6 +71,9 @@ pub enum WorkerEvent {
     },
     Verified {
         verification: Verification,
+    },
+    Detected {
+        detection: Detection,
     },
     /// The task failed; `message` is for the user.
     Failed {

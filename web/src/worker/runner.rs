@@ -46,7 +46,14 @@ fn handle(data: &JsValue) -> Result<(WorkerEvent, Option<Vec<u8>>), String> {
         .ok()
         .and_then(|b| b.dyn_into().ok())
         .ok_or("the page sent a task without a file")?;
-    if matches!(task, Task::Validate { .. } | Task::Train { .. }) {
+    // A detection's model comes in a second blob.
+    let model: Option<Blob> = Reflect::get(data, &"model".into())
+        .ok()
+        .and_then(|b| b.dyn_into().ok());
+    if matches!(
+        task,
+        Task::Validate { .. } | Task::Train { .. } | Task::Detect { .. }
+    ) {
         let limit_mb = mcp_train_core::config::Config::defaults()
             .training
             .limits
@@ -153,6 +160,18 @@ fn handle(data: &JsValue) -> Result<(WorkerEvent, Option<Vec<u8>>), String> {
                     },
                     None,
                 ),
+            }
+        }
+        Task::Detect {
+            log_type,
+            default_year,
+        } => {
+            let model = model.ok_or("the page sent a detection without a model")?;
+            let model = read_blob(&model, |_| {})?;
+            progress("detect", 0.5);
+            match crate::detect::detect(&model, &bytes, log_type.as_deref(), default_year) {
+                Ok(detection) => (WorkerEvent::Detected { detection }, None),
+                Err(message) => (WorkerEvent::Failed { message }, None),
             }
         }
         Task::Verify => {
