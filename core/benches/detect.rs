@@ -46,6 +46,7 @@ fn model_for(agent: &dyn Agent, rows: &[f64], width: usize, state: InputSchema) 
     let input = TrainInput::Export {
         bytes: &export,
         file_name: "export.json",
+        log_type: None,
     };
     let hooks = Hooks {
         progress: &mut |_| true,

@@ -9,10 +9,10 @@ mod common;
 mod agents;
 /// The command line as a person runs it: exit codes, messages, inputs and outputs.
 mod cli;
-/// The model manager per log type: log types in the registry, rollback, history, migration.
-mod model_manager;
 /// `detect`: stream = batch, --follow across rotation and truncation, registry reloads.
 mod detect;
+/// The model manager per log type: log types in the registry, rollback, history, migration.
+mod model_manager;
 /// The OpenAPI document against real responses and the parameter bounds the server enforces.
 mod openapi;
 /// Deployment packages: `package`, `verify`, and the packaged Python scripts run by Python.

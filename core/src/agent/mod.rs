@@ -19,17 +19,17 @@
 //! the list is the same on wasm32. `docs/protocol.md` is the reference for agent authors.
 
 mod contract;
+pub mod detect;
 pub mod dns;
 pub mod firewall;
-pub mod detect;
 pub mod formats;
 pub mod frame;
 pub mod log_schema;
-pub mod wifi;
-pub mod syslog;
 mod recognize;
+pub mod syslog;
 #[cfg(test)]
 pub(crate) mod test_agent;
+pub mod wifi;
 
 use std::fmt;
 use std::io;
@@ -44,9 +44,9 @@ pub use contract::{
     contract_schemas, AgentDescription, Anomaly, Contribution, ExportRecord, Features,
     InferenceResult, LogEntry,
 };
+pub use detect::{detect_records, DetectError, Detector};
 pub use log_schema::{builtin_log_schema_yaml, LogSchema, LogSchemaError};
 pub use recognize::{detect_log_type, detect_raw_log_type};
-pub use detect::{detect_records, DetectError, Detector};
 
 /// The protocol version this build speaks (semver). A model or agent is compatible when its
 /// protocol version has the same major version and a minor version no newer than this one

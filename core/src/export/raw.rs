@@ -193,6 +193,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
                     Key::LogLevel => Key::LogLevel,
                     Key::Label => Key::Label,
                     Key::IsAnomaly => Key::IsAnomaly,
+                    Key::Host => Key::Host,
                     Key::Data => Key::Data,
                     Key::Metadata => Key::Metadata,
                 })

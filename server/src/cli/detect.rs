@@ -32,12 +32,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use mcp_train::fs::clock;
-use mcp_train::fs::registry::{self, FsStore};
+use mcp_train::fs::registry;
 use mcp_train_core::agent::formats::{to_ecs, to_ocsf};
 use mcp_train_core::agent::{Anomaly, Detector, ParseContext};
 use mcp_train_core::export::{parse_export, ExportError, Record, ValidateOptions};
 use mcp_train_core::pipeline::ModelArtifact;
-use mcp_train_core::registry::{ModelRecord, Registry, RegistryError};
 use mcp_train_core::time::CivilTime;
 
 use super::args::{DetectArgs, DetectFormat};
@@ -142,16 +141,6 @@ fn looks_like_path(model: &Path) -> bool {
     text.ends_with(".json") || text.contains(std::path::MAIN_SEPARATOR) || text == "-"
 }
 
-/// The model deployed for `log_type`. The registry keeps one deployed model today, checked
-/// against the log type when it is loaded; with per-log-type registries this is the one call
-/// to switch (`registry.deployed(log_type)`).
-fn deployed_record(
-    registry: &Registry<FsStore>,
-    _log_type: &str,
-) -> Result<Option<ModelRecord>, RegistryError> {
-    registry.deployed()
-}
-
 /// The detector at work, and where its model comes from.
 struct Serving {
     detector: Detector,
@@ -169,7 +158,8 @@ impl Serving {
             ModelSource::Fixed(artifact) => ((**artifact).clone(), None),
             ModelSource::Deployed { dir, log_type } => {
                 let registry = registry::open(dir);
-                let record = deployed_record(&registry, log_type)
+                let record = registry
+                    .deployed(log_type)
                     .map_err(|e| Failure::registry(dir, e))?
                     .ok_or_else(|| {
                         Failure::invalid(anyhow::anyhow!(
@@ -205,7 +195,7 @@ impl Serving {
         }
         self.last_poll = Instant::now();
         let registry = registry::open(dir);
-        let record = match deployed_record(&registry, log_type) {
+        let record = match registry.deployed(log_type) {
             Ok(Some(record)) => record,
             // Nothing deployed any more, or the index is being rewritten: keep serving.
             Ok(None) | Err(_) => return,

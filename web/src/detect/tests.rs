@@ -32,6 +32,7 @@ fn model(export: &[u8]) -> Vec<u8> {
     let input = TrainInput::Export {
         bytes: export,
         file_name: "export.json",
+        log_type: None,
     };
     pipeline::train(input, &options, hooks)
         .unwrap()

@@ -162,6 +162,7 @@ fn probe_model(lof: bool) -> ModelArtifact {
     let input = TrainInput::Export {
         bytes: &export,
         file_name: "export.json",
+        log_type: None,
     };
     let hooks = Hooks {
         progress: &mut |_| true,

@@ -161,6 +161,7 @@ fn fit_gives_the_state_a_wifi_model_stores() {
         crate::pipeline::TrainInput::Export {
             bytes: &bytes,
             file_name: "export.json",
+            log_type: None,
         },
         &options,
         crate::pipeline::Hooks {
