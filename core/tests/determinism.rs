@@ -17,16 +17,16 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 /// SHA-256 of `model.json` for the Isolation Forest below.
 const ISOLATION_FOREST_SHA256: &str =
-    "36bfb456ed1315a9abd90623c819eede0738dafcbdfde39c6ee6a1ec52576869";
+    "3796514710dd520c3367df3780e56fdd22927463ad8b7e57793a772fdedc8e85";
 /// SHA-256 of `model.json` for the LOF below.
-const LOF_SHA256: &str = "54c782326501b477ea9a0aa8b2a35cf47c4be333754c90890b6d957158c2e97d";
-/// SHA-256 of that `model.json` before LOF recorded its own `random_state`: the same model
-/// with the field left out.
+const LOF_SHA256: &str = "5da8cb98e3e2735e86dc652614892f0dec67041b4988d99a789db9a3af6557c7";
+/// SHA-256 of that `model.json` before LOF recorded its own `random_state` and models their
+/// `log_type` and `protocol_version`: the same model with those fields left out.
 const LOF_SHA256_WITHOUT_RANDOM_STATE: &str =
     "2a7735917ee5dc31f0f20ad94e3f89b21e442e1bd7270baeb2613ebdda92a4a8";
 /// SHA-256 of the deployment package of the Isolation Forest below (it embeds the Python
 /// scripts, so editing them moves this too).
-const PACKAGE_SHA256: &str = "12fd007e3b025a29d2494b39997ff2368bf560746b1487544342518153426e19";
+const PACKAGE_SHA256: &str = "818e7ad6276fa7ffd32f96ee5d63d449668abb8881c3f69b3fdcd2b359c8e8f8";
 
 fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -91,15 +91,20 @@ fn lof_model_bytes_are_the_same_on_every_platform() {
 }
 
 #[test]
-fn lof_models_changed_only_by_recording_their_seed() {
-    let json = String::from_utf8(model_json(DetectorKind::Lof)).expect("utf-8");
-    let field = "\"random_state\": 11";
-    assert_eq!(json.matches(field).count(), 1, "one LOF random_state field");
-    let at = json.find(field).expect("the field");
-    // The field and the comma and line break before it.
-    let from = json[..at].rfind(',').expect("a field before it");
-    let without = format!("{}{}", &json[..from], &json[at + field.len()..]);
-    assert_eq!(sha256(without.as_bytes()), LOF_SHA256_WITHOUT_RANDOM_STATE);
+fn lof_models_changed_only_by_recording_their_seed_and_log_type() {
+    let mut json = String::from_utf8(model_json(DetectorKind::Lof)).expect("utf-8");
+    // The fields added since the pinned model: each with the comma and line break before it.
+    for field in [
+        "\"random_state\": 11",
+        "\"log_type\": \"wifi\"",
+        "\"protocol_version\": \"1.0.0\"",
+    ] {
+        assert_eq!(json.matches(field).count(), 1, "one {field} field");
+        let at = json.find(field).expect("the field");
+        let from = json[..at].rfind(',').expect("a field before it");
+        json = format!("{}{}", &json[..from], &json[at + field.len()..]);
+    }
+    assert_eq!(sha256(json.as_bytes()), LOF_SHA256_WITHOUT_RANDOM_STATE);
 }
 
 #[test]

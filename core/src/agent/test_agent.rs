@@ -2,7 +2,7 @@
 //! the registry) without depending on a real agent's features.
 //!
 //! It reads `ISO-8601 host tag[pid]: message` lines, serves the log type `testdns` for the
-//! process `dnsmasq`, and extracts three features: the message length, whether the queried name
+//! process `testdnsd`, and extracts three features: the message length, whether the queried name
 //! was unseen in training (the fitted state), and the records of the same host in the last ten
 //! seconds.
 
@@ -34,7 +34,7 @@ static INFO: AgentInfo = AgentInfo {
     description: "test-only agent",
     protocol_version: PROTOCOL_VERSION,
     feature_schema: "testdns-v1",
-    programs: &["dnsmasq"],
+    programs: &["testdnsd"],
     capabilities: &[Capability::RawLines, Capability::StreamingFeatures],
     stability: Stability::Alpha,
 };
@@ -57,7 +57,7 @@ impl Agent for TestDnsAgent {
     }
 
     fn sample_lines(&self) -> &'static [&'static str] {
-        &["2024-01-01T00:00:00Z gw dnsmasq[1]: query[A] a.example from 10.0.0.2"]
+        &["2024-01-01T00:00:00Z gw testdnsd[1]: query[A] a.example from 10.0.0.2"]
     }
 
     fn synth(&self, _: &ValidSynthConfig, _: &mut dyn io::Write) -> io::Result<SynthSummary> {

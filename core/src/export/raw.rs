@@ -131,6 +131,7 @@ pub(crate) enum RawItem<'a> {
 }
 
 /// The keys we look at. Anything else is skipped, or collected for a log schema.
+#[derive(Clone)]
 enum Key<'de> {
     Timestamp,
     Message,
@@ -138,7 +139,8 @@ enum Key<'de> {
     LogLevel,
     Label,
     IsAnomaly,
-    Host,
+    /// `device_id`, `hostname` or `host` (the name as given).
+    Host(Cow<'de, str>),
     Data,
     Metadata,
     Other(Cow<'de, str>),
@@ -153,7 +155,7 @@ impl<'de> Key<'de> {
             "log_level" => Key::LogLevel,
             "label" => Key::Label,
             "is_anomaly" => Key::IsAnomaly,
-            "device_id" | "hostname" | "host" => Key::Host,
+            "device_id" | "hostname" | "host" => Key::Host(s),
             "data" => Key::Data,
             "export_metadata" => Key::Metadata,
             _ => Key::Other(s),
@@ -165,7 +167,7 @@ impl<'de> Key<'de> {
         match self {
             Key::Data => Cow::Borrowed("data"),
             Key::Metadata => Cow::Borrowed("export_metadata"),
-            Key::Other(name) => name,
+            Key::Other(name) | Key::Host(name) => name,
             // Record fields are read into their own slots.
             _ => Cow::Borrowed(""),
         }
@@ -193,7 +195,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
                     Key::LogLevel => Key::LogLevel,
                     Key::Label => Key::Label,
                     Key::IsAnomaly => Key::IsAnomaly,
-                    Key::Host => Key::Host,
+                    Key::Host(_) => Key::Host(Cow::Owned(v.to_owned())),
                     Key::Data => Key::Data,
                     Key::Metadata => Key::Metadata,
                 })
@@ -221,6 +223,7 @@ fn read_record_field<'de, A: MapAccess<'de>>(
     map: &mut A,
     key: &Key<'de>,
     record: &mut RawRecord<'de>,
+    collect: bool,
 ) -> Result<bool, A::Error> {
     let (slot, name) = match key {
         Key::Timestamp => (&mut record.timestamp, "timestamp"),
@@ -229,9 +232,13 @@ fn read_record_field<'de, A: MapAccess<'de>>(
         Key::LogLevel => (&mut record.log_level, "log_level"),
         Key::Label => (&mut record.label, "label"),
         Key::IsAnomaly => (&mut record.is_anomaly, "is_anomaly"),
-        Key::Host => {
+        Key::Host(_) => {
             // Several names mean the host; the first one given wins, and none is a duplicate.
+            // The field is also one of the record's fields to check against a log schema.
             let value = map.next_value::<RawValue<'de>>()?;
+            if collect {
+                record.extra.push((key.clone().into_name(), value.clone()));
+            }
             record.host.get_or_insert(value);
             return Ok(true);
         }
@@ -257,7 +264,7 @@ impl<'de> Visitor<'de> for RawItemVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut record = RawRecord::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            if !read_record_field(&mut map, &key, &mut record)? {
+            if !read_record_field(&mut map, &key, &mut record, self.collect)? {
                 if self.collect {
                     let value = map.next_value::<RawValue<'de>>()?;
                     record.extra.push((key.into_name(), value));
@@ -412,7 +419,7 @@ impl<'de> Visitor<'de> for TopLevelSeed<'_, 'de> {
                 }
                 Key::Metadata => metadata = Some(map.next_value::<serde_json::Value>()?),
                 other => {
-                    if !read_record_field(&mut map, &other, &mut record)? {
+                    if !read_record_field(&mut map, &other, &mut record, false)? {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }

@@ -354,7 +354,7 @@ fn packages_record_the_log_type_and_protocol_of_agent_models() {
     let raw: String = (0..300)
         .map(|i| {
             format!(
-                "2024-01-01T00:{:02}:{:02}Z gw{} dnsmasq[7]: query[A] n{}.example from 10.0.0.1\n",
+                "2024-01-01T00:{:02}:{:02}Z gw{} testdnsd[7]: query[A] n{}.example from 10.0.0.1\n",
                 i / 60,
                 i % 60,
                 i % 3,

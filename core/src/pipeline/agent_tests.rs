@@ -32,7 +32,7 @@ fn run(input: TrainInput<'_>, options: &TrainOptions) -> Result<Trained, TrainEr
     )
 }
 
-/// A dnsmasq-like log: five hosts querying twenty names once a second, and a burst of queries
+/// A testdnsd-like log: five hosts querying twenty names once a second, and a burst of queries
 /// for unknown names from one host (the anomalies). Returns the raw text and the same records
 /// as a labelled NDJSON export.
 fn dns_log(records: usize) -> (String, String) {
@@ -52,9 +52,9 @@ fn dns_log(records: usize) -> (String, String) {
             second % 60
         );
         let message = format!("query[A] {name} from 10.0.0.{}", i % 5);
-        raw.push_str(&format!("{stamp} {host} dnsmasq[7]: {message}\n"));
+        raw.push_str(&format!("{stamp} {host} testdnsd[7]: {message}\n"));
         ndjson.push_str(&format!(
-            "{{\"timestamp\":\"{stamp}\",\"process_name\":\"dnsmasq\",\"log_level\":\"INFO\",\"message\":\"{message}\",\"label\":{}}}\n",
+            "{{\"timestamp\":\"{stamp}\",\"process_name\":\"testdnsd\",\"log_level\":\"INFO\",\"message\":\"{message}\",\"label\":{}}}\n",
             u8::from(attack)
         ));
     }
@@ -96,7 +96,7 @@ fn wifi_exports_train_as_wifi_whether_detected_or_named() {
 #[test]
 fn raw_logs_of_an_agent_train_score_and_round_trip() {
     let (raw, _) = dns_log(600);
-    // No log type given: the first lines are recognised as the agent's (dnsmasq).
+    // No log type given: the first lines are recognised as the agent's (testdnsd).
     let input = TrainInput::log(raw.as_bytes(), "dns.log", None, CONTEXT);
     assert!(matches!(input, TrainInput::RawLog { .. }));
     let trained = run(input, &options()).expect("trains");

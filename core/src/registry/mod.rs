@@ -59,7 +59,7 @@
 //! registry.deploy(&first.version, NOW).unwrap();
 //! let change = registry.deploy(&second.version, NOW).unwrap();
 //! assert_eq!(change.displaced.unwrap().status, ModelStatus::Archived);
-//! assert!(registry.delete(&second.version, false).is_err()); // deployed: refused
+//! assert!(registry.delete(&second.version, false, NOW).is_err()); // deployed: refused
 //! assert_eq!(registry.list().unwrap().len(), 2);
 //!
 //! // Back to the model deployed before, and what happened, newest first.
