@@ -260,7 +260,8 @@ file="$out/ulogd.json"
 sync=1
 EOF
     ip netns exec "$srv" ulogd -c "$work/ulogd.conf" &
-    pids+=($!)
+    local ulogd_pid=$!
+    pids+=("$ulogd_pid")
     wait_for "$work/ulogd-daemon.log" 'entering main loop' 10
 
     local logacc='log prefix "ACCEPT_IN " group 1 log prefix "ACCEPT_IN " group 2'
@@ -302,7 +303,12 @@ EOF
     fw_attack probe 10.200.0.69 --targets 10.200.0.1
     wait "$benign_pid"
     cat "$work/fw-benign.txt" >&2
-    sleep 0.5
+    # Let both NFLOG groups drain (the two stacks log the same packets), then stop ulogd, so
+    # that every packet it was sent is written before the lines are labelled.
+    sleep 2
+    # Stop ulogd now, so that every packet it was sent is written before the lines are labelled.
+    kill "$ulogd_pid"
+    wait "$ulogd_pid" || true
     python3 "$here/daemon_labels.py" "$phases" "$out/ulogd.log:logemu" "$out/ulogd.json:json" \
         >"$out/firewall_labels.json"
     say "firewall: $(wc -l <"$out/ulogd.log") lines in ulogd.log, $(wc -l <"$out/ulogd.json") in ulogd.json in $(python3 -c "print(round($(now)-$started,1))") s"

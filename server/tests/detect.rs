@@ -394,6 +394,7 @@ fn registry_reloads_new_models_and_refuses_corrupt_ones() {
     let damaged = br#"{"format": "mcp-train-model", "format_version": 1, "version": "x"}"#;
     let model_path = Path::new(&registry)
         .join("models")
+        .join("wifi")
         .join(&third)
         .join("model.json");
     fs::write(&model_path, damaged).expect("damages the model");

@@ -200,6 +200,16 @@ pub trait Agent: Send + Sync {
     /// and recognising a log's type).
     fn sample_lines(&self) -> &'static [&'static str];
 
+    /// Whether `record` is one of this agent's, for recognising a log's type: by default its
+    /// process is one of [`AgentInfo::programs`] (`dnsmasq` also matches `dnsmasq-dhcp`). An
+    /// agent sharing a process with other logs (the kernel) looks at the message too.
+    fn recognises(&self, record: &Record<'_>) -> bool {
+        self.info()
+            .programs
+            .iter()
+            .any(|p| is_program(&record.process_name, p))
+    }
+
     /// Writes a labelled synthetic export of this log type (`mcp-train synth --log-type`):
     /// benign traffic with labelled attacks, the same bytes for the same configuration.
     fn synth(&self, config: &ValidSynthConfig, out: &mut dyn io::Write)
@@ -346,6 +356,16 @@ pub fn check_model(
         });
     }
     Ok(())
+}
+
+/// Whether the syslog tag `process` is `program`, ignoring case, or `program` followed by a
+/// separator (`hostapd-wlan0`, `dnsmasq-dhcp`).
+pub fn is_program(process: &str, program: &str) -> bool {
+    let (p, q) = (process.as_bytes(), program.as_bytes());
+    p.len() >= q.len()
+        && p[..q.len()].eq_ignore_ascii_case(q)
+        && p.get(q.len())
+            .is_none_or(|&b| !b.is_ascii_alphanumeric() && b != b'_')
 }
 
 /// The built-in agents, one line each.

@@ -11,39 +11,24 @@ const GENERIC_LOG_TYPE: &str = "syslog";
 /// Lines of a raw log looked at to recognise its type.
 const DETECT_LINES: usize = 2_000;
 
-/// Whether the syslog tag `process` is `program`, ignoring case, or `program` followed by a
-/// separator (`hostapd-wlan0`, `dnsmasq-dhcp`).
-fn is_program(process: &str, program: &str) -> bool {
-    let (p, q) = (process.as_bytes(), program.as_bytes());
-    p.len() >= q.len()
-        && p[..q.len()].eq_ignore_ascii_case(q)
-        && p.get(q.len())
-            .is_none_or(|&b| !b.is_ascii_alphanumeric() && b != b'_')
-}
-
-/// The log type whose agent reads `process` (by [`AgentInfo::programs`](super::AgentInfo)),
-/// WiFi processes counting for `wifi`; `None` when no agent names it.
-fn log_type_of(process: &str, agents: &[&'static dyn Agent]) -> Option<&'static str> {
-    if is_wifi_process(process) {
+/// The log type whose agent reads `record` ([`Agent::recognises`]), WiFi daemons counting for
+/// `wifi`; `None` when no agent claims it.
+fn log_type_of(record: &Record<'_>, agents: &[&'static dyn Agent]) -> Option<&'static str> {
+    if is_wifi_process(&record.process_name) {
         return Some(WIFI_LOG_TYPE);
     }
     // The wifi agent also reads the dnsmasq, netifd and kernel lines of an access point, but
     // only its WiFi daemons say a log is a WiFi log: those lines vote `wifi` above.
-    agents.iter().find_map(|a| {
-        let info = a.info();
-        if info.log_type == WIFI_LOG_TYPE {
-            return None;
-        }
-        info.programs
-            .iter()
-            .any(|p| is_program(process, p))
-            .then_some(info.log_type)
-    })
+    agents
+        .iter()
+        .filter(|a| a.info().log_type != WIFI_LOG_TYPE)
+        .find(|a| a.recognises(record))
+        .map(|a| a.info().log_type)
 }
 
-/// The log type of `records`, learned from their process names: each record votes for the
-/// agent whose [`programs`](super::AgentInfo::programs) name its process (WiFi processes such
-/// as `hostapd` and `wpa_supplicant` vote `wifi`), and the log type with the most votes wins.
+/// The log type of `records`: each record votes for the first agent that
+/// [recognises](Agent::recognises) it (WiFi processes such as `hostapd` and `wpa_supplicant`
+/// vote `wifi`), and the log type with the most votes wins.
 /// When no record votes, `syslog` (the generic agent) if it is registered and there are records;
 /// `wifi` — what every export was before log types existed — when there are none or the top
 /// votes tie with `wifi` or between two types, so an export made for WiFi always trains as
@@ -54,26 +39,31 @@ pub fn detect_log_type(records: &[Record<'_>]) -> &'static str {
 
 /// [`detect_log_type`] over a given list of agents.
 pub(crate) fn detect_with(records: &[Record<'_>], agents: &[&'static dyn Agent]) -> &'static str {
-    // Count per process first, then look each distinct process up once.
-    let mut per_process: rustc_hash::FxHashMap<&str, usize> = Default::default();
-    for record in records {
-        *per_process.entry(record.process_name.as_ref()).or_default() += 1;
-    }
     let mut votes: Vec<(&'static str, usize)> = Vec::new();
-    for (process, n) in per_process {
-        if let Some(log_type) = log_type_of(process, agents) {
+    for record in records {
+        if let Some(log_type) = log_type_of(record, agents) {
             match votes.iter_mut().find(|(t, _)| *t == log_type) {
-                Some((_, v)) => *v += n,
-                None => votes.push((log_type, n)),
+                Some((_, v)) => *v += 1,
+                None => votes.push((log_type, 1)),
             }
         }
     }
+    winner(&votes, !records.is_empty(), agents)
+}
+
+/// The log type with the most votes; on a tie with `wifi` or between two types, `wifi`; with
+/// no votes, the generic agent when there were records and it is registered, else `wifi`.
+fn winner(
+    votes: &[(&'static str, usize)],
+    any_records: bool,
+    agents: &[&'static dyn Agent],
+) -> &'static str {
     let Some(&(_, top)) = votes.iter().max_by_key(|(_, v)| *v) else {
-        // No dedicated agent names any process: the generic agent when there is one.
+        // No dedicated agent claims any record: the generic agent when there is one.
         return agents
             .iter()
             .map(|a| a.info().log_type)
-            .find(|&t| t == GENERIC_LOG_TYPE && !records.is_empty())
+            .find(|&t| t == GENERIC_LOG_TYPE && any_records)
             .unwrap_or(WIFI_LOG_TYPE);
     };
     let leaders: Vec<&'static str> = votes
@@ -87,9 +77,10 @@ pub(crate) fn detect_with(records: &[Record<'_>], agents: &[&'static dyn Agent])
     }
 }
 
-/// The log type of raw log text: its first lines are read with every agent (the syslog
-/// framing is shared, so any agent that reads a line finds its process), and the records vote
-/// as in [`detect_log_type`].
+/// The log type of raw log text: each of its first lines votes for the first agent that both
+/// reads it and [recognises](Agent::recognises) the record (a WiFi daemon's line votes
+/// `wifi`), and the votes count as in [`detect_log_type`]. Lines every agent reads but none
+/// claims (an sshd line) go to the generic agent.
 pub fn detect_raw_log_type(bytes: &[u8], context: &ParseContext) -> &'static str {
     detect_raw_with(bytes, context, &registered())
 }
@@ -100,17 +91,25 @@ pub(crate) fn detect_raw_with(
     context: &ParseContext,
     agents: &[&'static dyn Agent],
 ) -> &'static str {
-    let mut records = Vec::new();
+    let mut votes: Vec<(&'static str, usize)> = Vec::new();
+    let mut read = 0usize;
     for (line, text) in crate::export::raw_lines(bytes).take(DETECT_LINES) {
         let Ok(text) = text else { continue };
-        if let Some(record) = agents
-            .iter()
-            .find_map(|a| a.parse_line(text, line - 1, context).ok())
-        {
-            records.push(record);
+        let mut parsed = false;
+        let vote = agents.iter().find_map(|a| {
+            let record = a.parse_line(text, line - 1, context).ok()?;
+            parsed = true;
+            log_type_of(&record, std::slice::from_ref(a))
+        });
+        read += usize::from(parsed);
+        if let Some(log_type) = vote {
+            match votes.iter_mut().find(|(t, _)| *t == log_type) {
+                Some((_, v)) => *v += 1,
+                None => votes.push((log_type, 1)),
+            }
         }
     }
-    detect_with(&records, agents)
+    winner(&votes, read > 0, agents)
 }
 
 #[cfg(test)]
@@ -187,8 +186,12 @@ mod tests {
         assert_eq!(detect_with(&ap, agents), "wifi");
         let resolver = records(&["dnsmasq", "dnsmasq", "dnsmasq-dhcp", "hostapd"]);
         assert_eq!(detect_with(&resolver, agents), "dns");
-        let firewall = records(&["kernel", "ulogd", "kernel", "cron"]);
+        let mut firewall = records(&["kernel", "ulogd", "kernel", "cron"]);
+        firewall[0].message = Cow::Borrowed("DROP_IN IN=eth0 OUT= SRC=10.0.0.9 DST=10.0.0.1");
         assert_eq!(detect_with(&firewall, agents), "firewall");
+        // Kernel lines that are not packet logs are any server's.
+        let kernel = records(&["kernel", "kernel", "sshd"]);
+        assert_eq!(detect_with(&kernel, agents), "syslog");
         let server = records(&["sshd", "cron", "systemd"]);
         assert_eq!(detect_with(&server, agents), "syslog");
         assert_eq!(detect_with(&[], agents), "wifi");
@@ -198,5 +201,13 @@ mod tests {
         assert_eq!(detect_raw_with(auth.as_bytes(), &ctx, agents), "syslog");
         let dnsmasq = "Dec  3 17:50:14 gw dnsmasq[811]: query[A] example.org from 10.0.0.9\n";
         assert_eq!(detect_raw_with(dnsmasq.as_bytes(), &ctx, agents), "dns");
+        // ulogd's LOGEMU file: no process tag, the prefix where the tag would be.
+        let logemu = "Dec  3 18:14:10 vm DROP_IN  IN=eth0 OUT= SRC=10.200.0.66 DST=10.200.0.1 LEN=44 PROTO=TCP SPT=40000 DPT=22 SYN \n";
+        assert_eq!(detect_raw_with(logemu.as_bytes(), &ctx, agents), "firewall");
+        let ulogd_json = r#"{"timestamp": "2026-12-03T18:14:10.267105", "dvc": "Netfilter", "oob.prefix": "DROP_IN ", "oob.in": "eth0", "oob.out": "", "src_ip": "10.200.0.66", "dest_ip": "10.200.0.1", "ip.protocol": 6, "src_port": 40000, "dest_port": 22}"#;
+        assert_eq!(
+            detect_raw_with(ulogd_json.as_bytes(), &ctx, agents),
+            "firewall"
+        );
     }
 }

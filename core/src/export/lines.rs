@@ -9,13 +9,27 @@ use crate::agent::{Agent, ParseContext};
 
 /// Whether `bytes` look like a JSON export rather than raw log text: the first byte that is not
 /// white space (after a UTF-8 byte-order mark) is `{` or `[`. Raw syslog lines start with `<`
-/// (a PRI), a month name, a digit or a host name, never with those.
+/// (a PRI), a month name, a digit or a host name, never with those. One exception: a daemon's
+/// own JSON lines (ulogd's JSON output) start with `{` too, so a first line that is a whole
+/// JSON object with neither an export's `data` nor a record's `message` is raw log text.
 pub fn looks_like_export(bytes: &[u8]) -> bool {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    matches!(
-        body.iter().find(|b| !b.is_ascii_whitespace()),
-        Some(b'{' | b'[')
-    )
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    match start.map(|i| (body[i], &body[i..])) {
+        Some((b'[', _)) => true,
+        Some((b'{', rest)) => {
+            let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
+            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) {
+                Ok(object) => ["message", "data", "export_metadata"]
+                    .iter()
+                    .any(|k| object.contains_key(*k)),
+                // Not a whole object on the first line: a pretty-printed export (or a
+                // broken one, which the export reader reports).
+                Err(_) => true,
+            }
+        }
+        _ => false,
+    }
 }
 
 /// The non-blank lines of a raw log: `(1-based line number, text or where its UTF-8 breaks)`.

@@ -282,4 +282,11 @@ fn exports_and_raw_logs_are_told_apart_by_their_first_byte() {
         b"<13>Dec  3 17:50:14 gw dnsmasq[1]: x"
     ));
     assert!(!crate::export::looks_like_export(b""));
+    // NDJSON records are an export; a daemon's own JSON lines (ulogd) are raw log text.
+    assert!(crate::export::looks_like_export(
+        b"{\"timestamp\":\"2024-01-01T00:00:00Z\",\"message\":\"m\"}\n"
+    ));
+    assert!(!crate::export::looks_like_export(
+        b"{\"timestamp\": \"2026-12-03T18:14:10\", \"dvc\": \"Netfilter\", \"src_ip\": \"10.0.0.1\"}\n"
+    ));
 }

@@ -11,6 +11,7 @@
 
 mod artifact;
 mod csv;
+mod log;
 mod params;
 
 use std::ops::Range;
@@ -23,6 +24,7 @@ pub use artifact::{
     Threshold, TrainingInfo, MODEL_FORMAT, MODEL_FORMAT_VERSION, WIFI_LOG_TYPE,
 };
 pub use csv::{read_features_csv, CsvError, FeaturesCsv, QuoteProblem, DEFAULT_LABEL_COLUMN};
+pub use log::{validate_log, write_export_of, ValidatedLog};
 pub use params::{
     parse_contamination, parse_detector, parse_drop_invalid, parse_max_samples, parse_n_estimators,
     parse_n_neighbors, parse_seed, ParamError, TrainChoices, TrainParams, TRAIN_PARAMETERS,

@@ -26,6 +26,12 @@ pub enum Command {
     /// Exit 0 when the export is usable (warnings allowed), 1 when it is invalid, 2 on usage or
     /// I/O errors.
     Validate(ValidateArgs),
+    /// Write the export (JSON) of a raw log: RFC 3164 or RFC 5424 syslog, or a daemon's own
+    /// file format, read by the log type's agent.
+    ///
+    /// Bad lines are listed with line and column; the export is written only when every line
+    /// reads, or with --drop-invalid without the bad ones. Exit 1 when lines are bad.
+    Import(ImportArgs),
     /// Extract the wifi-v1 feature matrix of an export to CSV.
     Features(FeaturesArgs),
     /// Write a realistic synthetic export with labelled attack incidents.
@@ -292,7 +298,8 @@ pub struct VerifyArgs {
 /// Options shared by commands that read an export.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The export: a JSON object with `data`, a JSON array of records, or NDJSON ("-" reads stdin).
+    /// The export (a JSON object with `data`, a JSON array of records, or NDJSON) or raw log
+    /// text of a log type ("-" reads stdin).
     pub file: PathBuf,
     /// Leave out records with errors instead of refusing the export (the report says how many
     /// and why).
@@ -307,12 +314,29 @@ pub struct ExportArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub export: ExportArgs,
+    /// The log type (wifi, dns, firewall, syslog): its log schema checks an export, its agent
+    /// reads raw log text. Recognised from the records' processes when not given.
+    #[arg(long, value_name = "TYPE")]
+    pub log_type: Option<String>,
     /// Print the full report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
     /// Examples shown per issue kind.
     #[arg(long, value_name = "N")]
     pub max_examples: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub log: ExportArgs,
+    /// The log type (wifi, dns, firewall, syslog) whose agent reads the lines; recognised from
+    /// the lines' processes when not given.
+    #[arg(long, value_name = "TYPE")]
+    pub log_type: Option<String>,
+    /// Where to write the export ("-" for stdout).
+    #[arg(long, short, value_name = "EXPORT.json", default_value = "-")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

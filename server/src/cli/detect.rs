@@ -35,7 +35,9 @@ use mcp_train::fs::clock;
 use mcp_train::fs::registry;
 use mcp_train_core::agent::formats::{to_ecs, to_ocsf};
 use mcp_train_core::agent::{Anomaly, Detector, ParseContext};
-use mcp_train_core::export::{parse_export, ExportError, Record, ValidateOptions};
+use mcp_train_core::export::{
+    looks_like_export, parse_export, ExportError, Record, ValidateOptions,
+};
 use mcp_train_core::pipeline::ModelArtifact;
 use mcp_train_core::time::CivilTime;
 
@@ -709,7 +711,9 @@ fn read_record<'a>(
     agent: &dyn mcp_train_core::agent::Agent,
 ) -> Result<Record<'a>, (usize, String)> {
     let leading = line.len() - line.trim_start().len();
-    if line[leading..].starts_with('{') {
+    // A JSON line is an export record when it has one's `message`; otherwise it is the
+    // daemon's own JSON (ulogd's), read by the agent.
+    if line[leading..].starts_with('{') && looks_like_export(line.as_bytes()) {
         let options = ValidateOptions {
             drop_invalid: false,
             max_examples: 1,

@@ -109,6 +109,7 @@ pub fn run() -> ExitCode {
     let quiet = cli.quiet;
     let result = match cli.command {
         Command::Validate(a) => validate::run(a, quiet),
+        Command::Import(a) => validate::import(a, quiet),
         Command::Features(a) => features::run(a, quiet),
         Command::Synth(a) => synth::run(a, quiet),
         Command::Train(a) => train::train(a, quiet),

@@ -340,7 +340,7 @@ mod tests {
         let spec = spec();
         let guide = include_str!("../../../docs/API.md");
         let paths = spec["paths"].as_object().map(|p| p.len()).unwrap_or(0);
-        assert_eq!(paths, 13);
+        assert_eq!(paths, 15);
         for path in spec["paths"].as_object().into_iter().flat_map(|p| p.keys()) {
             assert!(
                 guide.contains(path.as_str()),

@@ -126,6 +126,14 @@ impl Agent for FirewallAgent {
         &SAMPLES
     }
 
+    /// ulogd's lines, and packet log lines (`IN=… OUT=…`) whatever their tag — the kernel's, or
+    /// ulogd's LOGEMU file, where the rule's prefix stands in the tag's place. Other kernel
+    /// lines are any server's.
+    fn recognises(&self, record: &Record<'_>) -> bool {
+        super::is_program(&record.process_name, "ulogd")
+            || record.message.contains("IN=") && record.message.contains("OUT=")
+    }
+
     fn synth(
         &self,
         config: &ValidSynthConfig,
