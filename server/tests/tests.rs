@@ -11,6 +11,8 @@ mod agents;
 mod cli;
 /// `detect`: stream = batch, --follow across rotation and truncation, registry reloads.
 mod detect;
+/// Every log type: synth → validate → train → score = detect; raw logs → import.
+mod log_types;
 /// The model manager per log type: log types in the registry, rollback, history, migration.
 mod model_manager;
 /// The OpenAPI document against real responses and the parameter bounds the server enforces.

@@ -29,10 +29,10 @@ fn log_type_of(record: &Record<'_>, agents: &[&'static dyn Agent]) -> Option<&'s
 /// The log type of `records`: each record votes for the first agent that
 /// [recognises](Agent::recognises) it (WiFi processes such as `hostapd` and `wpa_supplicant`
 /// vote `wifi`), and the log type with the most votes wins.
-/// When no record votes, `syslog` (the generic agent) if it is registered and there are records;
-/// `wifi` — what every export was before log types existed — when there are none or the top
-/// votes tie with `wifi` or between two types, so an export made for WiFi always trains as
-/// before.
+/// Records no dedicated agent claims vote for the generic agent (`syslog`), which wins when
+/// they are the majority. `wifi` — what every export was before log types existed — when
+/// nothing votes or the top votes tie with `wifi` or between two types, so an export made for
+/// WiFi trains as before.
 pub fn detect_log_type(records: &[Record<'_>]) -> &'static str {
     detect_with(records, &registered())
 }
@@ -40,31 +40,41 @@ pub fn detect_log_type(records: &[Record<'_>]) -> &'static str {
 /// [`detect_log_type`] over a given list of agents.
 pub(crate) fn detect_with(records: &[Record<'_>], agents: &[&'static dyn Agent]) -> &'static str {
     let mut votes: Vec<(&'static str, usize)> = Vec::new();
+    let mut unclaimed = 0;
     for record in records {
-        if let Some(log_type) = log_type_of(record, agents) {
-            match votes.iter_mut().find(|(t, _)| *t == log_type) {
-                Some((_, v)) => *v += 1,
-                None => votes.push((log_type, 1)),
-            }
+        match log_type_of(record, agents) {
+            Some(log_type) => vote(&mut votes, log_type),
+            None => unclaimed += 1,
         }
     }
-    winner(&votes, !records.is_empty(), agents)
+    winner(&votes, unclaimed, agents)
 }
 
-/// The log type with the most votes; on a tie with `wifi` or between two types, `wifi`; with
-/// no votes, the generic agent when there were records and it is registered, else `wifi`.
+fn vote(votes: &mut Vec<(&'static str, usize)>, log_type: &'static str) {
+    match votes.iter_mut().find(|(t, _)| *t == log_type) {
+        Some((_, v)) => *v += 1,
+        None => votes.push((log_type, 1)),
+    }
+}
+
+/// The generic agent (when registered) when most records are `unclaimed` by a dedicated one;
+/// else the log type with the most votes, `wifi` on a tie with `wifi` or between two types,
+/// or when nothing voted at all.
 fn winner(
     votes: &[(&'static str, usize)],
-    any_records: bool,
+    unclaimed: usize,
     agents: &[&'static dyn Agent],
 ) -> &'static str {
+    let claimed: usize = votes.iter().map(|(_, v)| v).sum();
+    let generic = agents
+        .iter()
+        .map(|a| a.info().log_type)
+        .find(|&t| t == GENERIC_LOG_TYPE);
+    if let Some(generic) = generic.filter(|_| unclaimed > claimed) {
+        return generic;
+    }
     let Some(&(_, top)) = votes.iter().max_by_key(|(_, v)| *v) else {
-        // No dedicated agent claims any record: the generic agent when there is one.
-        return agents
-            .iter()
-            .map(|a| a.info().log_type)
-            .find(|&t| t == GENERIC_LOG_TYPE && any_records)
-            .unwrap_or(WIFI_LOG_TYPE);
+        return WIFI_LOG_TYPE;
     };
     let leaders: Vec<&'static str> = votes
         .iter()
@@ -92,24 +102,21 @@ pub(crate) fn detect_raw_with(
     agents: &[&'static dyn Agent],
 ) -> &'static str {
     let mut votes: Vec<(&'static str, usize)> = Vec::new();
-    let mut read = 0usize;
+    let mut unclaimed = 0usize;
     for (line, text) in crate::export::raw_lines(bytes).take(DETECT_LINES) {
         let Ok(text) = text else { continue };
         let mut parsed = false;
-        let vote = agents.iter().find_map(|a| {
+        let claim = agents.iter().find_map(|a| {
             let record = a.parse_line(text, line - 1, context).ok()?;
             parsed = true;
             log_type_of(&record, std::slice::from_ref(a))
         });
-        read += usize::from(parsed);
-        if let Some(log_type) = vote {
-            match votes.iter_mut().find(|(t, _)| *t == log_type) {
-                Some((_, v)) => *v += 1,
-                None => votes.push((log_type, 1)),
-            }
+        match claim {
+            Some(log_type) => vote(&mut votes, log_type),
+            None => unclaimed += usize::from(parsed),
         }
     }
-    winner(&votes, read > 0, agents)
+    winner(&votes, unclaimed, agents)
 }
 
 #[cfg(test)]

@@ -89,16 +89,8 @@ pub fn import(args: ImportArgs, quiet: bool) -> Outcome {
     let read = read_log(&bytes, &args.log, &options, args.log_type.as_deref(), quiet)?;
     let log = match read {
         Ok(log) if log.parsed.report.valid => log,
-        Ok(log) => {
-            eprint!("{}", render::report(&name, &log.parsed.report));
-            return Err(Failure::invalid(anyhow::anyhow!(
-                "{name} has records with errors; --drop-invalid leaves them out"
-            )));
-        }
-        Err(report) => {
-            eprint!("{}", render::report(&name, &report));
-            return Err(Failure::invalid(anyhow::anyhow!("{name} cannot be read")));
-        }
+        Ok(log) => return Err(Failure::invalid(refusal(&name, &log.parsed.report))),
+        Err(report) => return Err(Failure::invalid(refusal(&name, &report))),
     };
     if !log.raw {
         return Err(Failure::usage(anyhow::anyhow!(
@@ -125,4 +117,18 @@ pub fn import(args: ImportArgs, quiet: bool) -> Outcome {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why `import` writes nothing: the first problem and how many lines have one.
+fn refusal(name: &str, report: &ValidationReport) -> anyhow::Error {
+    let count: usize = report.errors.iter().map(|g| g.count).sum();
+    match report.first_error() {
+        Some(first) if count > 1 => anyhow::anyhow!(
+            "{name}: {first} (and {} more errors; `mcp-train validate` lists them, \
+             --drop-invalid leaves the bad lines out)",
+            count - 1
+        ),
+        Some(first) => anyhow::anyhow!("{name}: {first} (--drop-invalid leaves the bad line out)"),
+        None => anyhow::anyhow!("{name} cannot be read"),
+    }
 }
