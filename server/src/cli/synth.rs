@@ -63,11 +63,15 @@ pub fn run(args: SynthArgs, quiet: bool) -> Outcome {
         let text = serde_json::to_string(&summary).map_err(Failure::usage)?;
         println!("{text}");
     } else {
+        // Only the wifi generator groups its attacks into incidents.
+        let incidents = match summary.incidents.len() {
+            0 => String::new(),
+            n => format!(" in {n} incidents"),
+        };
         eprintln!(
-            "wrote {} records ({} anomalies in {} incidents, {}) to {}",
+            "wrote {} records ({} anomalies{incidents}, {}) to {}",
             render::thousands(summary.records),
             render::thousands(summary.anomalies),
-            summary.incidents.len(),
             mcp_train_core::display::megabytes(summary.bytes),
             display(&args.out)
         );
