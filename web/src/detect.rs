@@ -12,9 +12,9 @@
 //!   year are read in `default_year`); a line that cannot be read is counted and named as
 //!   `line:column`.
 
-use mcp_train_core::agent::{self, Anomaly, Detector, ParseContext, AGENTS};
+use mcp_train_core::agent::{self, Anomaly, Detector, ParseContext};
 use mcp_train_core::config::Config;
-use mcp_train_core::export::{parse_export, ExportError, Record, ValidateOptions};
+use mcp_train_core::export::{parse_export, Record};
 use mcp_train_core::pipeline::ModelArtifact;
 use serde::{Deserialize, Serialize};
 
@@ -109,7 +109,7 @@ pub fn detect(
         .split(|&b| b == b'\n')
         .find(|l| !l.trim_ascii().is_empty())
         .unwrap_or_default();
-    if is_whole_export(first) {
+    if agent::is_whole_export(first) {
         out.kind = InputKind::Export;
         let mut options = Config::defaults().training.validation;
         options.drop_invalid = true;
@@ -135,7 +135,7 @@ pub fn detect(
         out.lines = report.records_seen as u64;
         out.bad = report.dropped.as_ref().map_or(0, |d| d.count as u64);
         out.parsed = records.len() as u64;
-        out.looks_like = log_type_of(&records).map(str::to_owned);
+        out.looks_like = (!records.is_empty()).then(|| agent::detect_log_type(&records).to_owned());
         let mut order: Vec<usize> = (0..records.len()).collect();
         order.sort_by_key(|&i| records[i].timestamp);
         for i in order {
@@ -145,7 +145,7 @@ pub fn detect(
         return Ok(out);
     }
     let ctx = ParseContext { default_year };
-    let mut votes = Votes::default();
+    out.looks_like = agent::recognise_raw(input, &ctx).map(str::to_owned);
     // The text after the last line break is no line.
     let body = input.strip_suffix(b"\n").unwrap_or(input);
     let lines = body
@@ -168,16 +168,14 @@ pub fn detect(
         if line.trim().is_empty() {
             continue;
         }
-        match read_record(line, i, &ctx, detector.agent()) {
+        match agent::read_line_record(line, i, &ctx, detector.agent()) {
             Ok(record) => {
                 out.parsed += 1;
-                votes.add(&record.process_name);
                 score(&mut detector, &record, number, &mut out);
             }
-            Err((column, message)) => out.bad_line(number, column, message),
+            Err(e) => out.bad_line(number, e.column, e.message),
         }
     }
-    out.looks_like = votes.winner().map(str::to_owned);
     Ok(out)
 }
 
@@ -189,164 +187,42 @@ fn score(detector: &mut Detector, record: &Record<'_>, number: u64, out: &mut De
     }
 }
 
-/// A line as a record: an export record (a `{` line that is one), else the agent's reading.
-/// Errors are `(column, message)`. As `mcp-train detect` reads a line.
-fn read_record<'a>(
-    line: &'a str,
-    index: usize,
-    ctx: &ParseContext,
-    agent: &dyn agent::Agent,
-) -> Result<Record<'a>, (usize, String)> {
-    let leading = line.len() - line.trim_start().len();
-    if line[leading..].starts_with('{') {
-        let options = ValidateOptions {
-            drop_invalid: false,
-            max_examples: 1,
-            ..ValidateOptions::default()
-        };
-        match parse_export(line.as_bytes(), &options) {
-            Ok(parsed) if parsed.report.valid && parsed.export.records.len() == 1 => {
-                let mut records = parsed.export.records;
-                let mut record = records.remove(0);
-                record.index = index;
-                return Ok(record);
-            }
-            Ok(parsed) => {
-                let (column, message) = parsed
-                    .report
-                    .first_error()
-                    .map(|issue| {
-                        let field = issue
-                            .field
-                            .as_deref()
-                            .map(|f| format!("{f}: "))
-                            .unwrap_or_default();
-                        (
-                            issue.column.unwrap_or(1),
-                            format!("{field}{}", issue.message),
-                        )
-                    })
-                    .unwrap_or((1, "not one export record".to_owned()));
-                return Err((column, message));
-            }
-            Err(ExportError::NotAnExport { .. } | ExportError::Syntax { .. }) => {}
-            Err(e) => return Err((1, e.to_string())),
-        }
-    }
-    agent
-        .parse_line(line, index, ctx)
-        .map_err(|e| (e.column, e.message))
-}
-
-/// Whether the first line says the input is a whole JSON export (as `mcp-train detect` decides).
-pub fn is_whole_export(first: &[u8]) -> bool {
-    let text = first.trim_ascii_start();
-    match text.first() {
-        Some(b'[') => true,
-        Some(b'{') => {
-            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(text) {
-                Ok(object) => object.contains_key("data") || object.contains_key("export_metadata"),
-                Err(e) => e.is_eof(),
-            }
-        }
-        _ => false,
-    }
-}
-
-/// Process names voting for the log type whose agent reads them ([`agent::AgentInfo::programs`]).
-#[derive(Debug, Default)]
-struct Votes {
-    counts: Vec<(&'static str, usize)>,
-}
-
-impl Votes {
-    fn add(&mut self, process: &str) {
-        let Some(log_type) = AGENTS
-            .iter()
-            .find(|a| a.info().programs.contains(&process))
-            .map(|a| a.info().log_type)
-        else {
-            return;
-        };
-        match self.counts.iter_mut().find(|(t, _)| *t == log_type) {
-            Some((_, n)) => *n += 1,
-            None => self.counts.push((log_type, 1)),
-        }
-    }
-
-    /// The log type with the most votes (the first to reach it on a tie).
-    fn winner(&self) -> Option<&'static str> {
-        let top = self.counts.iter().map(|(_, n)| *n).max()?;
-        self.counts.iter().find(|(_, n)| *n == top).map(|(t, _)| *t)
-    }
-}
-
-fn log_type_of(records: &[Record<'_>]) -> Option<&'static str> {
-    let mut votes = Votes::default();
-    for r in records {
-        votes.add(&r.process_name);
-    }
-    votes.winner()
-}
-
-/// The log type a file looks like from its beginning (`head`, e.g. its first 64 KiB): the
-/// processes of its lines (raw syslog lines read with the shared framing, or `process_name`
-/// fields of JSON) vote for the agent that reads them. `None` when no line names a process an
-/// agent knows.
+/// The log type a file looks like from its beginning (`head`, e.g. its first 64 KiB), by the
+/// core's recognition: raw lines as `train` and `detect` recognise them, JSON by the
+/// `process_name` fields in the text (complete or not). `None` when nothing in it is a log.
 pub fn guess_log_type(head: &[u8], default_year: i32) -> Option<&'static str> {
     let text = String::from_utf8_lossy(head);
-    let mut votes = Votes::default();
     let json = matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['));
     if json {
         // Every `"process_name": "…"` in the text, complete or not.
         let key = "\"process_name\"";
         let mut rest = text.as_ref();
+        let mut processes: Vec<(&str, usize)> = Vec::new();
         while let Some(at) = rest.find(key) {
             rest = &rest[at + key.len()..];
             let value = rest.trim_start().strip_prefix(':').map(str::trim_start);
             if let Some(value) = value.and_then(|v| v.strip_prefix('"')) {
                 if let Some(end) = value.find('"') {
-                    votes.add(&value[..end]);
+                    processes.push((&value[..end], 1));
                 }
             }
         }
+        agent::recognise_processes(processes)
     } else {
-        let ctx = ParseContext { default_year };
         // The last line of a cut-off head may be partial: leave it out.
-        let lines: Vec<&str> = text.lines().collect();
-        let whole = if head.ends_with(b"\n") || lines.len() <= 1 {
-            &lines[..]
-        } else {
-            &lines[..lines.len() - 1]
+        let whole = match head.iter().rposition(|&b| b == b'\n') {
+            Some(end) if !head.ends_with(b"\n") => &head[..=end],
+            _ => head,
         };
-        for (i, line) in whole.iter().enumerate() {
-            if let Ok(record) = agent::frame::parse_frame(line, i, &ctx) {
-                votes.add(&record.process_name);
-            }
-        }
+        agent::recognise_raw(whole, &ParseContext { default_year })
     }
-    votes.winner()
 }
 
 /// The log type an export's validation summary points at: its processes, weighted by count.
 pub fn log_type_of_processes<'a>(
     processes: impl IntoIterator<Item = (&'a str, usize)>,
 ) -> Option<&'static str> {
-    let mut counts: Vec<(&'static str, usize)> = Vec::new();
-    for (name, n) in processes {
-        if let Some(t) = AGENTS
-            .iter()
-            .find(|a| a.info().programs.contains(&name))
-            .map(|a| a.info().log_type)
-        {
-            match counts.iter_mut().find(|(x, _)| *x == t) {
-                Some((_, c)) => *c += n,
-                None => counts.push((t, n)),
-            }
-        }
-    }
-    let top = counts.iter().map(|(_, n)| *n).max()?;
-    counts.iter().find(|(_, n)| *n == top).map(|(t, _)| *t)
+    agent::recognise_processes(processes)
 }
 
 /// The anomalies as NDJSON: one [`Anomaly`] per line, in the contract's serde form (what

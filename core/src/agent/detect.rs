@@ -18,9 +18,9 @@
 
 use super::{
     agent, check_model, Agent, AgentError, Anomaly, Contribution, FeatureStream, Features,
-    InferenceResult, LogEntry,
+    InferenceResult, LineError, LogEntry, ParseContext,
 };
-use crate::export::Record;
+use crate::export::{parse_export, ExportError, Record, ValidateOptions};
 use crate::model::{Matrix, ModelError, OutlierDetector};
 use crate::pipeline::{Detector as FittedDetector, InputSchema, ModelArtifact};
 
@@ -368,6 +368,78 @@ pub fn detect_records(
     all: bool,
 ) -> Result<Vec<Anomaly>, DetectError> {
     Detector::new(artifact)?.detect_all(records, all)
+}
+
+/// Whether the first line of an input says it is a whole JSON export (read to the end, records
+/// in timestamp order) rather than a log read line by line: a `[`, or a `{` that opens an export
+/// object (`data`, `export_metadata`) or a pretty-printed document going on past this line.
+pub fn is_whole_export(first_line: &[u8]) -> bool {
+    let text = first_line.trim_ascii_start();
+    match text.first() {
+        Some(b'[') => true,
+        Some(b'{') => {
+            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(text) {
+                Ok(object) => object.contains_key("data") || object.contains_key("export_metadata"),
+                Err(e) => e.is_eof(),
+            }
+        }
+        _ => false,
+    }
+}
+
+/// One line of a live log as a record, as `detect` reads it everywhere (the CLI, the browser):
+/// an NDJSON export record (a `{` line with an export record's fields), else the agent's own
+/// reading (raw syslog, or a daemon's own JSON such as ulogd's). Errors name the column.
+pub fn read_line_record<'a>(
+    line: &'a str,
+    index: usize,
+    ctx: &ParseContext,
+    agent: &dyn Agent,
+) -> Result<Record<'a>, LineError> {
+    let leading = line.len() - line.trim_start().len();
+    if line[leading..].starts_with('{') && crate::export::looks_like_export(line.as_bytes()) {
+        let options = ValidateOptions {
+            drop_invalid: false,
+            max_examples: 1,
+            ..ValidateOptions::default()
+        };
+        match parse_export(line.as_bytes(), &options) {
+            Ok(parsed) if parsed.report.valid && parsed.export.records.len() == 1 => {
+                let mut records = parsed.export.records;
+                let mut record = records.remove(0);
+                record.index = index;
+                return Ok(record);
+            }
+            Ok(parsed) => {
+                // An export record with a bad field: the validator names it.
+                let (column, message) = parsed
+                    .report
+                    .first_error()
+                    .map(|issue| {
+                        let field = issue
+                            .field
+                            .as_deref()
+                            .map(|f| format!("{f}: "))
+                            .unwrap_or_default();
+                        (
+                            issue.column.unwrap_or(1),
+                            format!("{field}{}", issue.message),
+                        )
+                    })
+                    .unwrap_or((1, "not one export record".to_owned()));
+                return Err(LineError { column, message });
+            }
+            // Not an export record: the agent may read JSON of its own.
+            Err(ExportError::NotAnExport { .. } | ExportError::Syntax { .. }) => {}
+            Err(e) => {
+                return Err(LineError {
+                    column: 1,
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+    agent.parse_line(line, index, ctx)
 }
 
 #[cfg(test)]

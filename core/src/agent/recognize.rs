@@ -51,10 +51,42 @@ pub(crate) fn detect_with(records: &[Record<'_>], agents: &[&'static dyn Agent])
 }
 
 fn vote(votes: &mut Vec<(&'static str, usize)>, log_type: &'static str) {
+    add_votes(votes, log_type, 1);
+}
+
+fn add_votes(votes: &mut Vec<(&'static str, usize)>, log_type: &'static str, n: usize) {
     match votes.iter_mut().find(|(t, _)| *t == log_type) {
-        Some((_, v)) => *v += 1,
-        None => votes.push((log_type, 1)),
+        Some((_, v)) => *v += n,
+        None => votes.push((log_type, n)),
     }
+}
+
+/// The log type of records known only by their process names and counts (a validation
+/// report's process summary), voting as [`detect_log_type`] does; `None` without processes.
+/// Agents that look at the message too (the firewall's kernel lines) are not asked.
+pub fn recognise_processes<'a>(
+    processes: impl IntoIterator<Item = (&'a str, usize)>,
+) -> Option<&'static str> {
+    let agents = registered();
+    let mut votes: Vec<(&'static str, usize)> = Vec::new();
+    let (mut unclaimed, mut any) = (0, false);
+    for (process, n) in processes {
+        any = true;
+        let record = Record {
+            index: 0,
+            timestamp: 0,
+            message: std::borrow::Cow::Borrowed(""),
+            process_name: std::borrow::Cow::Borrowed(process),
+            host: None,
+            level: crate::export::LogLevel::Info,
+            label: None,
+        };
+        match log_type_of(&record, &agents) {
+            Some(log_type) => add_votes(&mut votes, log_type, n),
+            None => unclaimed += n,
+        }
+    }
+    any.then(|| winner(&votes, unclaimed, &agents))
 }
 
 /// The generic agent (when registered) when most records are `unclaimed` by a dedicated one;
@@ -92,6 +124,11 @@ fn winner(
 /// `wifi`), and the votes count as in [`detect_log_type`]. Lines every agent reads but none
 /// claims (an sshd line) go to the generic agent.
 pub fn detect_raw_log_type(bytes: &[u8], context: &ParseContext) -> &'static str {
+    detect_raw_with(bytes, context, &registered()).unwrap_or(WIFI_LOG_TYPE)
+}
+
+/// [`detect_raw_log_type`], `None` when no agent reads any of the lines (not a log).
+pub fn recognise_raw(bytes: &[u8], context: &ParseContext) -> Option<&'static str> {
     detect_raw_with(bytes, context, &registered())
 }
 
@@ -100,7 +137,7 @@ pub(crate) fn detect_raw_with(
     bytes: &[u8],
     context: &ParseContext,
     agents: &[&'static dyn Agent],
-) -> &'static str {
+) -> Option<&'static str> {
     let mut votes: Vec<(&'static str, usize)> = Vec::new();
     let mut unclaimed = 0usize;
     for (line, text) in crate::export::raw_lines(bytes).take(DETECT_LINES) {
@@ -116,7 +153,7 @@ pub(crate) fn detect_raw_with(
             None => unclaimed += usize::from(parsed),
         }
     }
-    winner(&votes, unclaimed, agents)
+    (unclaimed > 0 || !votes.is_empty()).then(|| winner(&votes, unclaimed, agents))
 }
 
 #[cfg(test)]
@@ -174,9 +211,9 @@ mod tests {
                    2024-01-01T00:00:01Z gw testdnsd[1]: reply a.example is 1.2.3.4\n";
         assert_eq!(
             detect_raw_with(log.as_bytes(), &ctx, TEST_AGENTS),
-            DNS_TEST_AGENT.info().log_type
+            Some(DNS_TEST_AGENT.info().log_type)
         );
-        assert_eq!(detect_raw_with(b"\xff\xfe junk", &ctx, TEST_AGENTS), "wifi");
+        assert_eq!(detect_raw_with(b"\xff\xfe junk", &ctx, TEST_AGENTS), None);
     }
 
     #[test]
@@ -202,19 +239,43 @@ mod tests {
         let server = records(&["sshd", "cron", "systemd"]);
         assert_eq!(detect_with(&server, agents), "syslog");
         assert_eq!(detect_with(&[], agents), "wifi");
+        assert_eq!(
+            recognise_processes([("hostapd", 3), ("cron", 2)]),
+            Some("wifi")
+        );
+        assert_eq!(
+            recognise_processes([("dnsmasq", 3), ("hostapd", 1)]),
+            Some("dns")
+        );
+        assert_eq!(recognise_processes([("cron", 9)]), Some("syslog"));
+        assert_eq!(recognise_processes([]), None);
+        // Lines no agent reads are no log at all.
+        assert_eq!(
+            recognise_raw(b"hello\nworld\n", &ParseContext { default_year: 2024 }),
+            None
+        );
         let ctx = ParseContext { default_year: 2024 };
         let auth = "Dec  3 17:50:14 web sshd[811]: Accepted publickey for root from 10.0.0.9 port 50022 ssh2\n\
                     Dec  3 17:50:15 web CRON[812]: pam_unix(cron:session): session opened for user root\n";
-        assert_eq!(detect_raw_with(auth.as_bytes(), &ctx, agents), "syslog");
+        assert_eq!(
+            detect_raw_with(auth.as_bytes(), &ctx, agents),
+            Some("syslog")
+        );
         let dnsmasq = "Dec  3 17:50:14 gw dnsmasq[811]: query[A] example.org from 10.0.0.9\n";
-        assert_eq!(detect_raw_with(dnsmasq.as_bytes(), &ctx, agents), "dns");
+        assert_eq!(
+            detect_raw_with(dnsmasq.as_bytes(), &ctx, agents),
+            Some("dns")
+        );
         // ulogd's LOGEMU file: no process tag, the prefix where the tag would be.
         let logemu = "Dec  3 18:14:10 vm DROP_IN  IN=eth0 OUT= SRC=10.200.0.66 DST=10.200.0.1 LEN=44 PROTO=TCP SPT=40000 DPT=22 SYN \n";
-        assert_eq!(detect_raw_with(logemu.as_bytes(), &ctx, agents), "firewall");
+        assert_eq!(
+            detect_raw_with(logemu.as_bytes(), &ctx, agents),
+            Some("firewall")
+        );
         let ulogd_json = r#"{"timestamp": "2026-12-03T18:14:10.267105", "dvc": "Netfilter", "oob.prefix": "DROP_IN ", "oob.in": "eth0", "oob.out": "", "src_ip": "10.200.0.66", "dest_ip": "10.200.0.1", "ip.protocol": 6, "src_port": 40000, "dest_port": 22}"#;
         assert_eq!(
             detect_raw_with(ulogd_json.as_bytes(), &ctx, agents),
-            "firewall"
+            Some("firewall")
         );
     }
 }

@@ -34,10 +34,8 @@ use anyhow::Context;
 use mcp_train::fs::clock;
 use mcp_train::fs::registry;
 use mcp_train_core::agent::formats::{to_ecs, to_ocsf};
-use mcp_train_core::agent::{Anomaly, Detector, ParseContext};
-use mcp_train_core::export::{
-    looks_like_export, parse_export, ExportError, Record, ValidateOptions,
-};
+use mcp_train_core::agent::{is_whole_export, read_line_record, Anomaly, Detector, ParseContext};
+use mcp_train_core::export::{parse_export, Record};
 use mcp_train_core::pipeline::ModelArtifact;
 use mcp_train_core::time::CivilTime;
 
@@ -526,23 +524,6 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
     haystack.iter().position(|&b| b == needle)
 }
 
-/// How the first line says the input should be read.
-fn is_whole_export(first: &[u8]) -> bool {
-    let text = first.trim_ascii_start();
-    match text.first() {
-        Some(b'[') => true,
-        Some(b'{') => {
-            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(text) {
-                // One object on the line: an export object holds `data`.
-                Ok(object) => object.contains_key("data") || object.contains_key("export_metadata"),
-                // A JSON document that goes on past this line: a pretty-printed export.
-                Err(e) => e.is_eof(),
-            }
-        }
-        _ => false,
-    }
-}
-
 fn detect_stream(
     input: &mut Input,
     serving: &mut Serving,
@@ -666,7 +647,9 @@ fn one_line(
         return Ok(());
     }
     let index = usize::try_from(number - 1).unwrap_or(usize::MAX);
-    let record = match read_record(line, index, &ctx, serving.detector.agent()) {
+    let record = match read_line_record(line, index, &ctx, serving.detector.agent())
+        .map_err(|e| (e.column, e.message))
+    {
         Ok(record) => record,
         Err((column, message)) => {
             stats.bad_line(number, column, &message);
@@ -700,59 +683,6 @@ fn score(
             Ok(())
         }
     }
-}
-
-/// A line as a record: an export record (`{` lines that are one), else the agent's reading.
-/// Errors are `(column, message)`.
-fn read_record<'a>(
-    line: &'a str,
-    index: usize,
-    ctx: &ParseContext,
-    agent: &dyn mcp_train_core::agent::Agent,
-) -> Result<Record<'a>, (usize, String)> {
-    let leading = line.len() - line.trim_start().len();
-    // A JSON line is an export record when it has one's `message`; otherwise it is the
-    // daemon's own JSON (ulogd's), read by the agent.
-    if line[leading..].starts_with('{') && looks_like_export(line.as_bytes()) {
-        let options = ValidateOptions {
-            drop_invalid: false,
-            max_examples: 1,
-            ..ValidateOptions::default()
-        };
-        match parse_export(line.as_bytes(), &options) {
-            Ok(parsed) if parsed.report.valid && parsed.export.records.len() == 1 => {
-                let mut records = parsed.export.records;
-                let mut record = records.remove(0);
-                record.index = index;
-                return Ok(record);
-            }
-            Ok(parsed) => {
-                // An export record with a bad field: the validator names it.
-                let (column, message) = parsed
-                    .report
-                    .first_error()
-                    .map(|issue| {
-                        let field = issue
-                            .field
-                            .as_deref()
-                            .map(|f| format!("{f}: "))
-                            .unwrap_or_default();
-                        (
-                            issue.column.unwrap_or(1),
-                            format!("{field}{}", issue.message),
-                        )
-                    })
-                    .unwrap_or((1, "not one export record".to_owned()));
-                return Err((column, message));
-            }
-            // Not an export record: the agent may read JSON of its own.
-            Err(ExportError::NotAnExport { .. } | ExportError::Syntax { .. }) => {}
-            Err(e) => return Err((1, e.to_string())),
-        }
-    }
-    agent
-        .parse_line(line, index, ctx)
-        .map_err(|e| (e.column, e.message))
 }
 
 /// A whole JSON export: read to the end, records streamed in stable timestamp order.

@@ -122,21 +122,29 @@ fn the_log_type_is_guessed_from_a_files_head() {
     assert_eq!(guess_log_type(&raw.as_bytes()[..700], year), Some("wifi"));
     assert_eq!(guess_log_type(b"hello\nworld\n", 2024), None);
     assert_eq!(
-        log_type_of_processes([("hostapd", 3), ("cron", 9)]),
+        log_type_of_processes([("hostapd", 9), ("cron", 3)]),
         Some("wifi")
     );
-    assert_eq!(log_type_of_processes([("cron", 9)]), None);
+    assert_eq!(
+        log_type_of_processes([("dnsmasq", 9), ("hostapd", 3)]),
+        Some("dns")
+    );
+    // Processes no dedicated agent reads: the generic agent's.
+    assert_eq!(log_type_of_processes([("cron", 9)]), Some("syslog"));
+    assert_eq!(log_type_of_processes([]), None);
 }
 
 #[test]
 fn whole_exports_are_told_from_lines() {
-    assert!(is_whole_export(b"["));
-    assert!(is_whole_export(b"{"));
-    assert!(is_whole_export(b"{\"data\": []}"));
-    assert!(!is_whole_export(
+    assert!(agent::is_whole_export(b"["));
+    assert!(agent::is_whole_export(b"{"));
+    assert!(agent::is_whole_export(b"{\"data\": []}"));
+    assert!(!agent::is_whole_export(
         b"{\"timestamp\":\"2024-01-01T00:00:00Z\",\"message\":\"m\"}"
     ));
-    assert!(!is_whole_export(b"Dec  3 17:50:14 host dnsmasq[1]: query"));
+    assert!(!agent::is_whole_export(
+        b"Dec  3 17:50:14 host dnsmasq[1]: query"
+    ));
 }
 
 fn anomaly(message: &str, decision: f64, features: &[&str]) -> Anomaly {
