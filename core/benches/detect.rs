@@ -14,12 +14,10 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use mcp_train_core::agent::{Agent, Detector, AGENTS};
-use mcp_train_core::config::{AutoOr, Config};
+use mcp_train_core::config::Config;
 use mcp_train_core::export::{parse_export, ValidateOptions};
-use mcp_train_core::model::{IsolationForestParams, Matrix, OutlierDetector, StandardScaler};
-use mcp_train_core::pipeline::{self, Detector as Fitted, Hooks, InputSchema, ModelArtifact};
-use mcp_train_core::pipeline::{TrainChoices, TrainInput};
-use mcp_train_core::synth::{write_export, SynthConfig};
+use mcp_train_core::pipeline::{self, Hooks, ModelArtifact, TrainChoices, TrainInput};
+use mcp_train_core::synth::SynthConfig;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -28,52 +26,32 @@ fn env(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// A model for `agent`: a small trained wifi model's file with the agent's state, scaler and
-/// forest put in (the pipeline's own training per log type lives on another branch).
-fn model_for(agent: &dyn Agent, rows: &[f64], width: usize, state: InputSchema) -> ModelArtifact {
-    let synth = SynthConfig {
-        records: 300,
-        seed: 3,
-        ..SynthConfig::default()
-    };
-    let mut export = Vec::new();
-    write_export(&synth.check().expect("synth config"), &mut export).expect("synth");
+/// A model for `agent`, trained by the pipeline on the agent's export with 1 % contamination,
+/// as a tuned deployment would be: anomalies cost more (contributions), and "auto" flags a
+/// large share of regular synthetic traffic.
+fn model_for(agent: &dyn Agent, export: &[u8]) -> ModelArtifact {
     let config = Config::defaults();
-    let options = TrainChoices::default()
+    let mut choices = TrainChoices {
+        seed: Some(1),
+        ..TrainChoices::default()
+    };
+    choices.set("contamination", "0.01").expect("contamination");
+    let options = choices
         .resolve(&config)
         .expect("choices")
         .options(&config, 1_704_067_200_000_000);
     let input = TrainInput::Export {
-        bytes: &export,
+        bytes: export,
         file_name: "export.json",
-        log_type: None,
+        log_type: Some(agent.info().log_type),
     };
     let hooks = Hooks {
         progress: &mut |_| true,
         elapsed_ms: &|| 0.0,
     };
-    let mut model = pipeline::train(input, &options, hooks)
+    pipeline::train(input, &options, hooks)
         .expect("trains")
-        .artifact;
-    let x = Matrix::new(rows, width).expect("rows");
-    let scaler = StandardScaler::fit(x).expect("scaler");
-    let scaled = scaler.transform(x).expect("scaled");
-    // 1 % of the training rows flagged, as a tuned deployment would: anomalies cost more
-    // (contributions), and "auto" flags a large share of regular synthetic traffic.
-    let mut params = config.model.model.isolation_forest.clone();
-    params.contamination = AutoOr::Value(0.01);
-    let forest = IsolationForestParams::from(params.clone())
-        .fit(Matrix::new(&scaled, width).expect("scaled"))
-        .expect("forest");
-    model.detector = Fitted::IsolationForest {
-        params,
-        model: forest,
-    };
-    model.threshold.offset = model.detector.offset();
-    model.scaler = scaler;
-    model.log_type = agent.info().log_type.to_owned();
-    model.input = state;
-    model
+        .artifact
 }
 
 fn best(repeat: usize, mut run: impl FnMut()) -> f64 {
@@ -111,12 +89,7 @@ fn main() {
         let records = parsed.export.records;
         let state = agent.fit(&records, &Config::defaults()).expect("fit");
         let rows = agent.extract(&records, &state).expect("extract");
-        let model = model_for(
-            *agent,
-            &rows.data,
-            rows.width,
-            InputSchema::Agent(state.clone()),
-        );
+        let model = model_for(*agent, &export);
         let mut sorted: Vec<_> = records.iter().collect();
         sorted.sort_by_key(|r| r.timestamp);
 
