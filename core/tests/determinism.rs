@@ -28,6 +28,23 @@ const LOF_SHA256_WITHOUT_RANDOM_STATE: &str =
 /// scripts, so editing them moves this too).
 const PACKAGE_SHA256: &str = "818e7ad6276fa7ffd32f96ee5d63d449668abb8881c3f69b3fdcd2b359c8e8f8";
 
+/// SHA-256 of `model.json` for each other log type's agent (its synthetic export, its features):
+/// the agents' parsers, windows and template miner give the same rows on every platform.
+const AGENT_MODEL_SHA256: [(&str, &str); 3] = [
+    (
+        "dns",
+        "d2770f02300b084b72f7d7df4cc6756585aab88b306e7d17d751cd476a2500a9",
+    ),
+    (
+        "firewall",
+        "2cdc6951143d0936634fca6cfb70df90884c86bbe1f2184b1735bf350ffa1973",
+    ),
+    (
+        "syslog",
+        "2297eff992308b9824e063df7c47af6cb6d53a73377e0d370e8a7875ec2468d0",
+    ),
+];
+
 fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -112,4 +129,55 @@ fn package_bytes_are_the_same_on_every_platform() {
     let model = model_json(DetectorKind::IsolationForest);
     let package = mcp_train_core::package::build(&model, 1_700_000_100_000_000).expect("packages");
     assert_eq!(sha256(&package.bytes), PACKAGE_SHA256);
+}
+
+fn agent_model_json(log_type: &str) -> Vec<u8> {
+    let agent = mcp_train_core::agent::agent(log_type).expect("agent");
+    let synth = SynthConfig {
+        records: 3_000,
+        anomaly_ratio: 0.05,
+        seed: 5,
+        ..SynthConfig::default()
+    }
+    .check()
+    .expect("synth config");
+    let mut export = Vec::new();
+    agent.synth(&synth, &mut export).expect("synth");
+    let config = Config::defaults();
+    let options = TrainChoices {
+        seed: Some(11),
+        ..TrainChoices::default()
+    }
+    .resolve(&config)
+    .expect("parameters")
+    .options(&config, 1_700_000_000_000_000);
+    let mut progress = |_: &Progress| true;
+    train(
+        TrainInput::Export {
+            bytes: &export,
+            file_name: "determinism.json",
+            log_type: Some(log_type),
+        },
+        &options,
+        Hooks {
+            progress: &mut progress,
+            elapsed_ms: &|| 0.0,
+        },
+    )
+    .expect("trains")
+    .artifact
+    .to_json()
+}
+
+#[test]
+fn agent_model_bytes_are_the_same_on_every_platform() {
+    let found: Vec<(&str, String)> = AGENT_MODEL_SHA256
+        .iter()
+        .map(|(log_type, _)| (*log_type, sha256(&agent_model_json(log_type))))
+        .collect();
+    let pinned: Vec<(&str, String)> = AGENT_MODEL_SHA256
+        .iter()
+        .map(|(t, h)| (*t, (*h).to_owned()))
+        .collect();
+    assert_eq!(found, pinned);
 }

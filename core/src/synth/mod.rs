@@ -27,6 +27,7 @@
 mod engine;
 mod event;
 mod incident;
+pub(crate) mod portable;
 mod rhythm;
 mod world;
 pub(crate) mod writer;

@@ -516,10 +516,10 @@ impl DnsStream {
             generation: self.clients[client as usize].generation,
             time: self.now,
         };
-        self.by_query_name[(key as usize) % ATTRIBUTION_SLOTS] = slot;
+        self.by_query_name[(key % ATTRIBUTION_SLOTS as u64) as usize] = slot;
         if let Some(serial) = serial {
             let key = u64::from(serial);
-            self.by_serial[(key as usize) % ATTRIBUTION_SLOTS] = Slot { key, ..slot };
+            self.by_serial[(key % ATTRIBUTION_SLOTS as u64) as usize] = Slot { key, ..slot };
         }
         self.last_query = slot;
     }
@@ -546,11 +546,14 @@ impl DnsStream {
         }
         if let Some(serial) = line.serial {
             let key = u64::from(serial);
-            return self.recall(self.by_serial[(key as usize) % ATTRIBUTION_SLOTS], key);
+            return self.recall(
+                self.by_serial[(key % ATTRIBUTION_SLOTS as u64) as usize],
+                key,
+            );
         }
         if line.has_name() {
             return self.recall(
-                self.by_query_name[(hash as usize) % ATTRIBUTION_SLOTS],
+                self.by_query_name[(hash % ATTRIBUTION_SLOTS as u64) as usize],
                 hash,
             );
         }

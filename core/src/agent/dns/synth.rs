@@ -25,8 +25,8 @@ use std::collections::BinaryHeap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use crate::synth::portable::PortableRng;
+
 use serde::Serialize;
 
 use crate::synth::{SynthSummary, ValidSynthConfig};
@@ -233,7 +233,7 @@ struct Incident {
 }
 
 struct Sim {
-    rng: ChaCha8Rng,
+    rng: PortableRng,
     clients: Vec<String>,
     client_cum: Vec<f64>,
     site_cum: Vec<f64>,
@@ -263,7 +263,7 @@ fn pick(cum: &[f64], u: f64) -> usize {
         .min(cum.len().saturating_sub(1))
 }
 
-fn exp1(rng: &mut ChaCha8Rng) -> f64 {
+fn exp1(rng: &mut PortableRng) -> f64 {
     let u: f64 = rng.gen();
     (-libm::log(1.0 - u)).min(6.0)
 }
@@ -285,7 +285,7 @@ fn site_ip6(i: usize) -> String {
 impl Sim {
     fn new(config: &ValidSynthConfig) -> Sim {
         let cfg = config.config();
-        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        let mut rng = PortableRng::seed_from_u64(cfg.seed);
         let n_clients = cfg.clients.clamp(1, 60_000);
         let mut clients = Vec::with_capacity(n_clients);
         let mut client_cum = Vec::with_capacity(n_clients);
@@ -348,7 +348,7 @@ impl Sim {
             return;
         }
         let k = (anomalies / INCIDENT_RECORDS).clamp(1, MAX_INCIDENTS);
-        let offset = self.rng.gen_range(0..3);
+        let offset = self.rng.gen_range(0..3u32) as usize;
         let segment = span / k as i64;
         for i in 0..k {
             let budget = anomalies / k + usize::from(i < anomalies % k);
@@ -368,8 +368,8 @@ impl Sim {
             let rate = f64::max(base_rate, episodes / seconds.max(1e-3));
             let any_flood = kind == Kind::Flood && self.rng.gen_bool(0.4);
             let target = match kind {
-                Kind::Tunnel => TUNNEL_DOMAINS[self.rng.gen_range(0..TUNNEL_DOMAINS.len())],
-                Kind::Flood => FLOOD_VICTIMS[self.rng.gen_range(0..FLOOD_VICTIMS.len())],
+                Kind::Tunnel => TUNNEL_DOMAINS[self.rng.index(TUNNEL_DOMAINS.len())],
+                Kind::Flood => FLOOD_VICTIMS[self.rng.index(FLOOD_VICTIMS.len())],
                 Kind::Dga => "",
             };
             self.incidents.push(Incident {
@@ -484,7 +484,7 @@ impl Sim {
 
     fn random_label(&mut self, alphabet: &[u8], len: usize) -> String {
         (0..len)
-            .map(|_| char::from(alphabet[self.rng.gen_range(0..alphabet.len())]))
+            .map(|_| char::from(alphabet[self.rng.index(alphabet.len())]))
             .collect()
     }
 
@@ -516,12 +516,12 @@ impl Sim {
                 name.push_str("www.");
             }
             for _ in 0..parts {
-                name.push_str(SYLLABLES[self.rng.gen_range(0..SYLLABLES.len())]);
+                name.push_str(SYLLABLES[self.rng.index(SYLLABLES.len())]);
             }
             if self.rng.gen_bool(0.3) {
                 let _ = write!(name, "{}", self.rng.gen_range(1..100));
             }
-            let tld = TLDS[self.rng.gen_range(0..TLDS.len())];
+            let tld = TLDS[self.rng.index(TLDS.len())];
             let _ = write!(name, ".{tld}");
             let up = self.upstream();
             let ip = format!(
@@ -541,7 +541,7 @@ impl Sim {
             let host = HOSTNAMES[c % HOSTNAMES.len()];
             let (qtype, name, line) = match which {
                 0 => {
-                    let n = LOCAL_NAMES[self.rng.gen_range(0..LOCAL_NAMES.len())];
+                    let n = LOCAL_NAMES[self.rng.index(LOCAL_NAMES.len())];
                     (
                         "A",
                         n.to_owned(),
@@ -549,7 +549,7 @@ impl Sim {
                     )
                 }
                 1 => {
-                    let n = LOCAL_NAMES[self.rng.gen_range(0..LOCAL_NAMES.len())];
+                    let n = LOCAL_NAMES[self.rng.index(LOCAL_NAMES.len())];
                     (
                         "A",
                         n.to_owned(),
@@ -579,7 +579,7 @@ impl Sim {
             ep.push((120, false, line));
         } else if roll < 0.93 {
             // Typos and probes for names that do not exist.
-            let name = TYPOS[self.rng.gen_range(0..TYPOS.len())];
+            let name = TYPOS[self.rng.index(TYPOS.len())];
             ep.push((0, false, format!("query[A] {name} from {client}")));
             if name.ends_with(".lan") {
                 ep.push((100, false, format!("config {name} is NXDOMAIN")));
@@ -591,7 +591,8 @@ impl Sim {
             }
         } else if roll < 0.935 {
             // The odd TXT lookup (mail clients, SPF, verification records).
-            let name = ["google.com", "_spf.google.com", "github.com"][self.rng.gen_range(0..3)];
+            let name = ["google.com", "_spf.google.com", "github.com"]
+                [self.rng.gen_range(0..3u32) as usize];
             ep.push((0, false, format!("query[TXT] {name} from {client}")));
             let up = self.upstream();
             ep.push((250, false, format!("forwarded {name} to {up}")));
@@ -677,10 +678,10 @@ impl Sim {
 
     fn tunnel(&mut self, client: usize, domain: &str) -> Episode {
         let client = self.clients[client].clone();
-        let first_len = self.rng.gen_range(40..64);
+        let first_len = self.rng.gen_range(40..64u32) as usize;
         let mut name = self.random_label(BASE32, first_len);
         if self.rng.gen_bool(0.7) {
-            let second_len = self.rng.gen_range(10..64);
+            let second_len = self.rng.gen_range(10..64u32) as usize;
             let second = self.random_label(BASE32, second_len);
             name.push('.');
             name.push_str(&second);
@@ -689,7 +690,7 @@ impl Sim {
         name.push_str(domain);
         let roll: f64 = self.rng.gen();
         let (qtype, answer) = if roll < 0.55 {
-            let len = self.rng.gen_range(20..200);
+            let len = self.rng.gen_range(20..200u32) as usize;
             ("TXT", self.random_label(BASE32, len))
         } else if roll < 0.8 {
             ("NULL", "<NULL>".to_owned())
@@ -707,9 +708,9 @@ impl Sim {
 
     fn dga(&mut self, client: usize) -> Episode {
         let client = self.clients[client].clone();
-        let len = self.rng.gen_range(8..20);
+        let len = self.rng.gen_range(8..20u32) as usize;
         let mut name = self.random_label(b"abcdefghijklmnopqrstuvwxyz0123456789", len);
-        let tld = DGA_TLDS[self.rng.gen_range(0..DGA_TLDS.len())];
+        let tld = DGA_TLDS[self.rng.index(DGA_TLDS.len())];
         name.push('.');
         name.push_str(tld);
         let up = self.upstream();
@@ -742,7 +743,7 @@ impl Sim {
                 (rt, false, format!("reply {victim} is <A>")),
             ];
         }
-        let len = self.rng.gen_range(6..13);
+        let len = self.rng.gen_range(6..13u32) as usize;
         let mut name = self.random_label(b"abcdefghijklmnopqrstuvwxyz0123456789", len);
         name.push('.');
         name.push_str(victim);

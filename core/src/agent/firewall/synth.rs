@@ -19,8 +19,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, Write};
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use crate::synth::portable::PortableRng;
+
 use serde::Serialize;
 
 use crate::synth::writer::{push_json_str, ChunkedSink, TimestampWriter};
@@ -110,7 +110,7 @@ impl Pkt {
 
 /// Random public IPv4 address (outside the private, loopback, multicast and documentation
 /// ranges the site uses).
-fn public_ip(rng: &mut ChaCha8Rng) -> u32 {
+fn public_ip(rng: &mut PortableRng) -> u32 {
     loop {
         let ip: u32 = rng.gen();
         let a = ip >> 24;
@@ -153,7 +153,7 @@ struct Benign {
     start: i64,
     cumulative: Vec<f64>,
     hour: usize,
-    rng: ChaCha8Rng,
+    rng: PortableRng,
     servers: Vec<u32>,
     visitors: Vec<u32>,
     clients: u32,
@@ -164,7 +164,7 @@ struct Benign {
 impl Benign {
     fn new(config: &ValidSynthConfig, seed: u64) -> Benign {
         let cfg = config.config();
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rng = PortableRng::seed_from_u64(seed);
         rng.set_stream(1);
         let hours = cfg.days as usize * 24;
         let mut cumulative = Vec::with_capacity(hours + 1);
@@ -239,7 +239,8 @@ impl Benign {
             // LAN client → internet, new TCP connection.
             let c = self.client();
             let rng = &mut self.rng;
-            let server = self.servers[((c as usize) * 7 + rng.gen_range(0..6) * 13) % 200];
+            let server =
+                self.servers[((c as usize) * 7 + rng.gen_range(0..6u32) as usize * 13) % 200];
             let dpt = match rng.gen_range(0..100) {
                 0..=69 => 443,
                 70..=84 => 80,
@@ -282,7 +283,7 @@ impl Benign {
         }
         if roll < 0.76 {
             // Visitors of the DMZ web server (logged by fw-02).
-            let v = self.visitors[rng.gen_range(0..self.visitors.len())];
+            let v = self.visitors[rng.index(self.visitors.len())];
             let mut p = Pkt::tcp_syn(
                 time,
                 Addr::V4(v),
@@ -302,7 +303,7 @@ impl Benign {
             // Mail delivered to the DMZ mail server.
             let mut p = Pkt::tcp_syn(
                 time,
-                Addr::V4(self.servers[rng.gen_range(100..140)]),
+                Addr::V4(self.servers[rng.gen_range(100..140u32) as usize]),
                 Addr::V4(DMZ_MAIL),
                 eph,
                 25,
@@ -325,8 +326,8 @@ impl Benign {
             p.ttl = rng.gen_range(40..250);
             p.id = id;
             p.df = rng.gen_bool(0.5);
-            p.window = [1024, 29200, 64240, 65535][rng.gen_range(0..4)];
-            p.len = [40, 44, 60][rng.gen_range(0..3)];
+            p.window = [1024, 29200, 64240, 65535][rng.gen_range(0..4u32) as usize];
+            p.len = [40, 44, 60][rng.gen_range(0..3u32) as usize];
             match rng.gen_range(0..100) {
                 0..=24 => p.dpt = 22,
                 25..=34 => p.dpt = 3389,
@@ -350,7 +351,7 @@ impl Benign {
             let mut p = Pkt::tcp_syn(
                 time,
                 Addr::V4(MONITOR),
-                Addr::V4([DMZ_WEB, DMZ_MAIL, 0xC0A8_0A0C][rng.gen_range(0..3)]),
+                Addr::V4([DMZ_WEB, DMZ_MAIL, 0xC0A8_0A0C][rng.gen_range(0..3u32) as usize]),
                 0,
                 0,
             );
@@ -393,7 +394,9 @@ impl Benign {
         let mut p = Pkt::tcp_syn(
             time,
             Addr::V6(0x2001_0db8_0010_0000_0000_0000_0000_0000 | u128::from(c)),
-            Addr::V6(0x2a00_1450_4001_082b_0000_0000_0000_200e + rng.gen_range(0..8u128)),
+            Addr::V6(
+                0x2a00_1450_4001_082b_0000_0000_0000_200e + u128::from(rng.gen_range(0..8u32)),
+            ),
             eph,
             443,
         );
@@ -409,7 +412,7 @@ struct Incident {
     size: usize,
     emitted: usize,
     time: i64,
-    rng: ChaCha8Rng,
+    rng: PortableRng,
     attacker: u32,
     target: u32,
     /// Per-incident constants: rate (packets per second), TTL, port.
@@ -421,7 +424,7 @@ struct Incident {
 
 impl Incident {
     fn new(kind: Kind, size: usize, start: i64, seed: u64, stream: u64) -> Incident {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rng = PortableRng::seed_from_u64(seed);
         rng.set_stream(stream);
         let internal = rng.gen_bool(0.3);
         let attacker = if internal {
@@ -431,7 +434,7 @@ impl Incident {
         };
         let (target, rate, port, hosts) = match kind {
             Kind::VerticalScan => (
-                [WAN_IP, DMZ_WEB, DMZ_MAIL][rng.gen_range(0..3)],
+                [WAN_IP, DMZ_WEB, DMZ_MAIL][rng.gen_range(0..3u32) as usize],
                 rng.gen_range(20.0..300.0),
                 0,
                 1,
@@ -443,7 +446,7 @@ impl Incident {
                     0x0A00_0100
                 },
                 rng.gen_range(10.0..100.0),
-                [22, 3389, 445, 80, 5900, 23][rng.gen_range(0..6)],
+                [22, 3389, 445, 80, 5900, 23][rng.gen_range(0..6u32) as usize],
                 254,
             ),
             Kind::SynFlood => (
@@ -516,7 +519,7 @@ impl Incident {
                 p.dpt = self.port;
                 p.ttl = rng.gen_range(30..255);
                 p.window = rng.gen();
-                p.len = [40, 44, 60][rng.gen_range(0..3)];
+                p.len = [40, 44, 60][rng.gen_range(0..3u32) as usize];
                 p.prefix = if rng.gen_bool(0.5) {
                     "ACCEPT_IN"
                 } else {
@@ -566,7 +569,7 @@ impl Incident {
 fn plan_incidents(config: &ValidSynthConfig, seed: u64) -> Vec<Incident> {
     let cfg = config.config();
     let total = config.anomalies();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rng = PortableRng::seed_from_u64(seed);
     rng.set_stream(2);
     let latest = (i64::from(cfg.days) * MICROS_PER_DAY - HOUR).max(1);
     let mut incidents = Vec::new();
@@ -580,7 +583,7 @@ fn plan_incidents(config: &ValidSynthConfig, seed: u64) -> Vec<Incident> {
                 Kind::SynFlood => (300, 1000),
                 Kind::ServiceProbe => (12, 40),
             };
-            let size = rng.gen_range(lo..=hi).min(share);
+            let size = (rng.gen_range(lo as u32..=hi as u32) as usize).min(share);
             share -= size;
             let start = cfg.start_micros + rng.gen_range(0..latest);
             incidents.push(Incident::new(*kind, size, start, seed, stream));
@@ -763,7 +766,7 @@ pub fn write_export(config: &ValidSynthConfig, out: &mut dyn Write) -> io::Resul
 
     let mut benign = Benign::new(config, cfg.seed);
     let mut incidents = plan_incidents(config, cfg.seed);
-    let mut boot_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut boot_rng = PortableRng::seed_from_u64(cfg.seed);
     let mut renderer = Renderer {
         boot: cfg.start_micros - boot_rng.gen_range(SECOND..40 * MICROS_PER_DAY),
         timestamps: TimestampWriter::new(),
