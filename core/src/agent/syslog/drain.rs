@@ -12,6 +12,12 @@
 //! [`DrainParams::max_clusters`] exist already: then it maps to the overflow template, id
 //! `max_clusters`.
 //!
+//! A template whose constant tokens are too few to ever reach the similarity threshold (say
+//! `<*> <*>`, or one whose positions turned `<*>` one by one) can never be the one a line
+//! joins: only templates that still can are searched (a leaf's "live" clusters), which gives
+//! the same matches as searching them all — and keeps logs full of variable-only lines from
+//! scanning thousands of dead templates per line.
+//!
 //! The miner is deterministic and its state ([`DrainState`]) is plain data in cluster order:
 //! each template with its count and the tree path it was filed under, so a miner rebuilt from
 //! the state has exactly the tree the online miner had.
@@ -80,6 +86,8 @@ pub(crate) struct DrainState {
 struct Node {
     children: FxHashMap<u64, u32>,
     wildcard: Option<u32>,
+    /// The leaf's live clusters (see [`Drain::live`]) in id order, which the tie to the older
+    /// template relies on.
     clusters: Vec<u32>,
 }
 
@@ -88,6 +96,8 @@ struct Cluster {
     hashes: Vec<u64>,
     tokens: Vec<Box<str>>,
     path: Vec<Box<str>>,
+    /// The tree leaf it is filed under (to take it off the leaf's live list).
+    leaf: u32,
     wildcards: usize,
     count: u64,
 }
@@ -155,12 +165,18 @@ impl Drain {
                 let cluster = &mut self.clusters[id as usize];
                 let count_before = cluster.count;
                 cluster.count += 1;
+                let wildcards_before = cluster.wildcards;
                 for i in 0..n {
                     if cluster.hashes[i] != WILDCARD && cluster.hashes[i] != tokens.hashes[i] {
                         cluster.hashes[i] = WILDCARD;
                         cluster.tokens[i] = WILDCARD_TEXT.into();
                         cluster.wildcards += 1;
                     }
+                }
+                let (wildcards, leaf) = (cluster.wildcards, cluster.leaf);
+                if wildcards != wildcards_before && !self.live(n, wildcards) {
+                    // Wildcards only grow, so it never comes back: stop searching it.
+                    self.nodes[leaf as usize].clusters.retain(|&c| c != id);
                 }
                 return Mined {
                     id,
@@ -190,12 +206,17 @@ impl Drain {
             })
             .collect();
         let id = self.clusters.len() as u32;
-        let path = self.file(&tokens.hashes, &tokens_text, id);
+        let wildcards = tokens.hashes.iter().filter(|&&h| h == WILDCARD).count();
+        let (path, leaf) = self.file(&tokens.hashes, &tokens_text);
+        if self.live(n, wildcards) {
+            self.nodes[leaf as usize].clusters.push(id);
+        }
         self.clusters.push(Cluster {
-            wildcards: tokens.hashes.iter().filter(|&&h| h == WILDCARD).count(),
+            wildcards,
             hashes: tokens.hashes.clone(),
             tokens: tokens_text,
             path,
+            leaf,
             count: 1,
         });
         Mined {
@@ -204,6 +225,16 @@ impl Drain {
             total_before,
             new: true,
         }
+    }
+
+    /// Whether a template of `n` tokens, `wildcards` of them `<*>`, can still reach the
+    /// similarity threshold: a line equals it on at most its `n − wildcards` constant tokens,
+    /// and `x / n` grows with `x` in floating point too, so a template failing this fails every
+    /// line [`best_match`](Self::best_match) could compare it with. Dead templates are left off
+    /// their leaf's list; were one the most similar, the line would not have reached the
+    /// threshold anyway, so matches are exactly those of searching every template.
+    fn live(&self, n: usize, wildcards: usize) -> bool {
+        n == 0 || (n - wildcards) as f64 / n as f64 >= self.params.similarity
     }
 
     fn node(&mut self) -> u32 {
@@ -228,7 +259,8 @@ impl Drain {
         Some(node)
     }
 
-    /// The most similar cluster of the leaf that reaches the threshold.
+    /// The most similar cluster of the leaf that reaches the threshold (only live clusters are
+    /// on the leaf's list, see [`live`](Self::live)).
     fn best_match(&self, leaf: u32, hashes: &[u64]) -> Option<u32> {
         let n = hashes.len();
         let mut best: Option<(usize, usize, u32)> = None; // (equal, wildcards, id)
@@ -253,8 +285,9 @@ impl Drain {
         (similarity >= self.params.similarity).then_some(id)
     }
 
-    /// Files cluster `id` in the tree (creating the path) and returns the keys it took.
-    fn file(&mut self, hashes: &[u64], tokens: &[Box<str>], id: u32) -> Vec<Box<str>> {
+    /// Walks a new cluster's path in the tree (creating it) and returns the keys it took and
+    /// the leaf it ends at; the caller lists the cluster there when it is live.
+    fn file(&mut self, hashes: &[u64], tokens: &[Box<str>]) -> (Vec<Box<str>>, u32) {
         let len = hashes.len() as u32;
         let mut node = match self.roots.get(&len) {
             Some(&node) => node,
@@ -289,8 +322,7 @@ impl Drain {
                 }
             };
         }
-        self.nodes[node as usize].clusters.push(id);
-        path
+        (path, node)
     }
 
     fn wildcard_child(&mut self, node: u32) -> u32 {
@@ -384,13 +416,17 @@ impl Drain {
                     }
                 };
             }
-            drain.nodes[node as usize].clusters.push(id as u32);
+            let wildcards = hashes.iter().filter(|&&h| h == WILDCARD).count();
+            if drain.live(hashes.len(), wildcards) {
+                drain.nodes[node as usize].clusters.push(id as u32);
+            }
             drain.total = drain.total.saturating_add(t.count);
             drain.clusters.push(Cluster {
-                wildcards: hashes.iter().filter(|&&h| h == WILDCARD).count(),
+                wildcards,
                 hashes,
                 tokens,
                 path: t.path.iter().map(|k| Box::from(k.as_str())).collect(),
+                leaf: node,
                 count: t.count,
             });
         }
