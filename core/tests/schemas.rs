@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use mcp_train_core::agent::log_schema::{builtin_log_schema, BUILTIN_LOG_SCHEMAS};
+use mcp_train_core::agent::log_schema::builtin_log_schema;
 use mcp_train_core::agent::{
     builtin_log_schema_yaml, contract_schemas, AgentDescription, AgentInfo, Anomaly, Capability,
     Contribution, ExportRecord, Features, InferenceResult, LogEntry, LogSchema, Stability,
@@ -200,7 +200,10 @@ fn what_serde_writes_validates_against_the_schemas() -> Result<(), String> {
         capabilities: &[Capability::RawLines, Capability::StreamingFeatures],
         stability: Stability::Beta,
     };
-    for log_type in BUILTIN_LOG_SCHEMAS {
+    for log_type in mcp_train_core::agent::AGENTS
+        .iter()
+        .map(|a| a.info().log_type)
+    {
         let schema = builtin_log_schema(log_type)
             .ok_or("no built-in schema")?
             .map_err(|e| e.to_string())?;

@@ -36,24 +36,14 @@ use crate::time::parse_iso8601;
 /// The directory of a configuration directory that holds log schemas (`DIR/log_schemas/`).
 pub const LOG_SCHEMA_DIR: &str = "log_schemas";
 
-const WIFI: &str = include_str!("../../../config/log_schemas/wifi.yaml");
-const DNS: &str = include_str!("../../../config/log_schemas/dns.yaml");
-const FIREWALL: &str = include_str!("../../../config/log_schemas/firewall.yaml");
-const SYSLOG: &str = include_str!("../../../config/log_schemas/syslog.yaml");
-
-/// The log types that ship a built-in log schema.
-pub const BUILTIN_LOG_SCHEMAS: [&str; 4] = ["wifi", "dns", "firewall", "syslog"];
-
-/// The built-in log schema of `log_type` (the YAML text of
+/// The built-in log schema of `log_type`: its agent's
+/// [`log_schema_yaml`](super::Agent::log_schema_yaml) (the YAML text of
 /// `config/log_schemas/<log_type>.yaml`, compiled in), or `None` for an unknown log type.
 pub fn builtin_log_schema_yaml(log_type: &str) -> Option<&'static str> {
-    match log_type {
-        "wifi" => Some(WIFI),
-        "dns" => Some(DNS),
-        "firewall" => Some(FIREWALL),
-        "syslog" => Some(SYSLOG),
-        _ => None,
-    }
+    super::AGENTS
+        .iter()
+        .find(|a| a.info().log_type == log_type)
+        .map(|a| a.log_schema_yaml())
 }
 
 /// The parsed built-in log schema of `log_type`.
@@ -746,7 +736,7 @@ mod tests {
 
     #[test]
     fn every_builtin_schema_parses_and_names_its_log_type() {
-        for log_type in BUILTIN_LOG_SCHEMAS {
+        for log_type in crate::agent::AGENTS.iter().map(|a| a.info().log_type) {
             let schema = builtin_log_schema(log_type)
                 .unwrap_or_else(|| {
                     Err(LogSchemaError {
