@@ -122,6 +122,7 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub mod anomalies;
 pub mod api;
 pub mod config;
 pub mod display;

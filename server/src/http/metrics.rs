@@ -55,6 +55,29 @@ struct StatusLabels {
     status: &'static str,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct IngestLabels {
+    log_type: String,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct LogTypeLabels {
+    log_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct AnomalyLabels {
+    log_type: String,
+    status: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct NotificationLabels {
+    channel: String,
+    outcome: &'static str,
+}
+
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -63,6 +86,7 @@ fn latency_histogram() -> Histogram {
 
 /// The server's metrics and the registry that writes them out.
 #[derive(Debug)]
+#[allow(dead_code)] // TEMPORARY (issue 14): the store, notifications and exports wire these in.
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
@@ -71,10 +95,19 @@ pub struct Metrics {
     jobs: Family<StatusLabels, Gauge>,
     models: Family<StatusLabels, Gauge>,
     storage_bytes: Gauge,
+    ingested_lines: Family<IngestLabels, Counter>,
+    anomalies_detected: Family<LogTypeLabels, Counter>,
+    anomalies: Family<AnomalyLabels, Gauge>,
+    anomaly_store_bytes: Gauge,
+    notifications: Family<NotificationLabels, Counter>,
+    dead_letters: Gauge,
+    exports: Family<StatusLabels, Counter>,
+    export_rows: Counter,
     /// Held while a scrape sets the gauges and writes the page, so two scrapes do not mix.
     scrape: Mutex<()>,
 }
 
+#[allow(dead_code)] // TEMPORARY (issue 14): the store, notifications and exports wire these in.
 impl Metrics {
     pub fn new() -> Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
@@ -83,6 +116,14 @@ impl Metrics {
         let jobs = Family::<StatusLabels, Gauge>::default();
         let models = Family::<StatusLabels, Gauge>::default();
         let storage_bytes = Gauge::default();
+        let ingested_lines = Family::<IngestLabels, Counter>::default();
+        let anomalies_detected = Family::<LogTypeLabels, Counter>::default();
+        let anomalies = Family::<AnomalyLabels, Gauge>::default();
+        let anomaly_store_bytes = Gauge::default();
+        let notifications = Family::<NotificationLabels, Counter>::default();
+        let dead_letters = Gauge::default();
+        let exports = Family::<StatusLabels, Counter>::default();
+        let export_rows = Counter::default();
         let mut registry = Registry::with_prefix("mcp_train");
         // Counters get their `_total` and units their suffix when written out:
         // mcp_train_http_requests_total, mcp_train_http_request_duration_seconds, …
@@ -111,6 +152,66 @@ impl Metrics {
             Unit::Bytes,
             storage_bytes.clone(),
         );
+        registry.register(
+            "ingested_lines",
+            "Log lines received by POST /api/logs/{log_type}, by log type and outcome (scored or invalid)",
+            ingested_lines.clone(),
+        );
+        registry.register(
+            "anomalies_detected",
+            "Anomalies detected and stored, by log type",
+            anomalies_detected.clone(),
+        );
+        registry.register(
+            "anomalies",
+            "Anomalies in the store by log type and status",
+            anomalies.clone(),
+        );
+        registry.register_with_unit(
+            "anomaly_store",
+            "Bytes of the anomaly store (SQLite database and its write-ahead log)",
+            Unit::Bytes,
+            anomaly_store_bytes.clone(),
+        );
+        registry.register(
+            "notifications",
+            "Notification deliveries by channel and outcome (delivered, retried, failed, suppressed)",
+            notifications.clone(),
+        );
+        registry.register(
+            "notification_dead_letters",
+            "Notifications that exhausted their retries and wait in the dead-letter list",
+            dead_letters.clone(),
+        );
+        registry.register(
+            "exports",
+            "Anomaly export jobs finished, by status (completed, failed, cancelled)",
+            exports.clone(),
+        );
+        registry.register(
+            "export_rows",
+            "Rows written by completed anomaly exports",
+            export_rows.clone(),
+        );
+        // Every log type's series exist from the start, so rates and alerts see 0 before the
+        // first line arrives.
+        for agent in mcp_train_core::agent::AGENTS {
+            let log_type = agent.info().log_type.to_owned();
+            for outcome in ["scored", "invalid"] {
+                ingested_lines
+                    .get_or_create(&IngestLabels {
+                        log_type: log_type.clone(),
+                        outcome,
+                    })
+                    .inc_by(0);
+            }
+            anomalies_detected
+                .get_or_create(&LogTypeLabels { log_type })
+                .inc_by(0);
+        }
+        for status in ["completed", "failed", "cancelled"] {
+            exports.get_or_create(&StatusLabels { status }).inc_by(0);
+        }
         Metrics {
             registry,
             requests,
@@ -119,6 +220,14 @@ impl Metrics {
             jobs,
             models,
             storage_bytes,
+            ingested_lines,
+            anomalies_detected,
+            anomalies,
+            anomaly_store_bytes,
+            notifications,
+            dead_letters,
+            exports,
+            export_rows,
             scrape: Mutex::new(()),
         }
     }
@@ -141,6 +250,68 @@ impl Metrics {
         self.upload_bytes
             .get_or_create(&UploadLabels { route })
             .inc_by(bytes);
+    }
+
+    /// Counts lines ingested for `log_type`: `scored` read and scored, `invalid` refused.
+    pub fn ingested(&self, log_type: &str, scored: u64, invalid: u64) {
+        for (outcome, n) in [("scored", scored), ("invalid", invalid)] {
+            self.ingested_lines
+                .get_or_create(&IngestLabels {
+                    log_type: log_type.to_owned(),
+                    outcome,
+                })
+                .inc_by(n);
+        }
+    }
+
+    /// Counts `n` anomalies of `log_type` detected and stored.
+    pub fn anomalies_detected(&self, log_type: &str, n: u64) {
+        self.anomalies_detected
+            .get_or_create(&LogTypeLabels {
+                log_type: log_type.to_owned(),
+            })
+            .inc_by(n);
+    }
+
+    /// Sets the store's gauges: anomalies by (log type, status), and its bytes on disk. Series
+    /// of pairs no longer present are dropped.
+    pub fn set_anomaly_store(&self, counts: &[(String, &'static str, u64)], bytes: u64) {
+        self.anomalies.clear();
+        for (log_type, status, n) in counts {
+            self.anomalies
+                .get_or_create(&AnomalyLabels {
+                    log_type: log_type.clone(),
+                    status,
+                })
+                .set(i64::try_from(*n).unwrap_or(i64::MAX));
+        }
+        self.anomaly_store_bytes
+            .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    }
+
+    /// Counts one delivery attempt's outcome on `channel`: `delivered`, `retried` (a retryable
+    /// failure, tried again), `failed` (gave up: dead-lettered) or `suppressed` (rate-limited).
+    pub fn notification(&self, channel: &str, outcome: &'static str) {
+        self.notifications
+            .get_or_create(&NotificationLabels {
+                channel: channel.to_owned(),
+                outcome,
+            })
+            .inc();
+    }
+
+    /// Sets the number of notifications in the dead-letter list.
+    pub fn set_dead_letters(&self, n: usize) {
+        self.dead_letters.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    /// Counts an export job that ended with `status` (`completed`, `failed` or `cancelled`)
+    /// after writing `rows` rows (counted only when completed).
+    pub fn export_finished(&self, status: &'static str, rows: u64) {
+        self.exports.get_or_create(&StatusLabels { status }).inc();
+        if status == "completed" {
+            self.export_rows.inc_by(rows);
+        }
     }
 
     /// The whole page: the HTTP series, and the jobs by status, the models by status (none when
