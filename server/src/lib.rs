@@ -4,6 +4,7 @@
 //! - [`http`]: `mcp-train serve` — [`http::ServeSettings`] and [`http::serve`] run the server,
 //!   [`http::app`] is its router (tests send it requests with `tower::ServiceExt::oneshot`,
 //!   no socket needed).
+//! - [`notify`]: notifications (webhooks, Slack, email) with grouping, retries and dead letters.
 //! - [`fs`]: what touches the machine — the model registry in a data directory, configuration
 //!   directories, the clock (`SOURCE_DATE_EPOCH`).
 //!
@@ -13,3 +14,4 @@
 
 pub mod fs;
 pub mod http;
+pub mod notify;

@@ -33,6 +33,7 @@ mod error;
 mod jobs;
 mod metrics;
 mod models;
+mod notifications;
 mod openapi;
 mod upload;
 
@@ -71,6 +72,8 @@ pub struct ServeSettings {
     pub cors_origins: Vec<String>,
     /// Training defaults and upload limits.
     pub config: Config,
+    /// Notification channels (`notifications.yaml`); none by default.
+    pub notifications: crate::notify::NotifyConfig,
 }
 
 impl ServeSettings {
@@ -85,6 +88,7 @@ impl ServeSettings {
             private: false,
             cors_origins: Vec::new(),
             config: Config::defaults(),
+            notifications: crate::notify::NotifyConfig::default(),
         }
     }
 
@@ -134,6 +138,8 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot start the notification thread")]
+    Notifications(#[source] std::io::Error),
     #[error("cannot start the training thread")]
     TrainingThread(#[source] std::io::Error),
     #[error("cannot start the async runtime")]
@@ -162,6 +168,8 @@ pub struct Shared {
     pub(crate) auth: auth::Auth,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) jobs: Arc<jobs::Jobs>,
+    /// Sends notifications (training jobs, deployments; anomalies and exports through its hooks).
+    pub(crate) notifier: crate::notify::Notifier,
     pub(crate) packages: Arc<models::PackageCache>,
     /// Where this process stages uploads.
     pub(crate) staging: upload::Staging,
@@ -203,15 +211,23 @@ impl AppState {
             dir: data_dir.join(upload::UPLOADS_DIR),
             source,
         })?;
+        let metrics = Arc::new(metrics::Metrics::new());
+        let notifier = crate::notify::Notifier::start(
+            settings.notifications.clone(),
+            Some(&data_dir),
+            Arc::new(notifications::MetricsObserver(Arc::clone(&metrics))),
+        )
+        .map_err(ServeError::Notifications)?;
         let jobs = Arc::new(
-            jobs::Jobs::start(data_dir.clone(), settings.config.clone())
+            jobs::Jobs::start(data_dir.clone(), settings.config.clone(), notifier.clone())
                 .map_err(ServeError::TrainingThread)?,
         );
         let (stop, stopping) = tokio::sync::watch::channel(false);
         Ok(AppState {
             inner: Arc::new(Shared {
                 index_html: index_html(&settings.dist),
-                metrics: Arc::new(metrics::Metrics::new()),
+                metrics,
+                notifier,
                 data_dir,
                 config: settings.config.clone(),
                 auth: auth::Auth::new(settings.token.as_deref(), settings.private),
@@ -297,6 +313,15 @@ pub fn app(state: AppState) -> Router {
             get(jobs::show).delete(jobs::delete),
         )
         .route("/api/training/jobs/{id}/events", get(jobs::events))
+        .route("/api/notifications/channels", get(notifications::channels))
+        .route(
+            "/api/notifications/dead-letters",
+            get(notifications::dead_letters),
+        )
+        .route(
+            "/api/notifications/test/{channel}",
+            post(notifications::test),
+        )
         .route("/api/{*rest}", any(api_not_found))
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))
