@@ -50,6 +50,8 @@ if ! command -v python3 >/dev/null; then
     echo "python3 is required for the package tests (apt-get install python3)"; exit 1; fi
 fi
 python3 --version
+# aiosmtpd and standardwebhooks for the notification tests (a venv in ~/.cache/mcp-train/py).
+ensure_py_tools
 cargo --version
 
 step "cargo fmt --check"

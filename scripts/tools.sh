@@ -42,3 +42,22 @@ apt_install() {
   # rustc's probes ("unknown start of token"). Put the device back.
   if [ ! -c /dev/null ] && [ "$(id -u)" = 0 ]; then rm -f /dev/null && mknod -m 666 /dev/null c 1 3; fi
 }
+
+# Python packages for the tests' real components (scripts/requirements-test.txt: the aiosmtpd SMTP
+# sink, the standardwebhooks verifier) in a venv outside the clone, ~/.cache/mcp-train/py; skipped
+# when the venv already holds exactly these pins. The tests find it there, or at $MCP_TRAIN_PY.
+MCP_TRAIN_PY_VENV="${HOME}/.cache/mcp-train/py"
+ensure_py_tools() {
+  local req stamp
+  req="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/requirements-test.txt"
+  stamp="$MCP_TRAIN_PY_VENV/.requirements"
+  if [ -x "$MCP_TRAIN_PY_VENV/bin/python" ] && cmp -s "$req" "$stamp"; then
+    export MCP_TRAIN_PY="$MCP_TRAIN_PY_VENV/bin/python"
+    return 0
+  fi
+  python3 -m venv "$MCP_TRAIN_PY_VENV" \
+    || { echo "cannot make a venv (apt-get install python3-venv)"; return 1; }
+  "$MCP_TRAIN_PY_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$req" || return 1
+  cp "$req" "$stamp"
+  export MCP_TRAIN_PY="$MCP_TRAIN_PY_VENV/bin/python"
+}

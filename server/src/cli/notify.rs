@@ -10,8 +10,6 @@ use super::args::{NotifyArgs, NotifyCommand};
 use super::{Failure, Outcome};
 
 pub fn run(args: NotifyArgs) -> Outcome {
-    // Retries are logged (warn) on stderr.
-    super::serve::init_logging();
     let config = load_notifications(args.config.as_deref())?;
     if config.channels.is_empty() {
         let place = match &args.config {

@@ -54,7 +54,7 @@ fn failure(e: ServeError) -> Failure {
 }
 
 /// Logs to stderr: text lines, or JSON lines with `MCP_TRAIN_LOG=json`; `RUST_LOG` filters.
-pub(super) fn init_logging() {
+fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

@@ -292,6 +292,10 @@ async fn smtp_attempt(target: &EmailTarget, message: &Message, timeout: Duration
     match transport.build().send(email).await {
         Ok(_) => Attempt::Delivered,
         Err(e) if e.is_permanent() => Attempt::Fail(format!("SMTP: {}", error_chain(&e))),
+        // A certificate that is not trusted will not be trusted a second later.
+        Err(e) if e.is_tls() || error_chain(&e).contains("certificate") => {
+            Attempt::Fail(format!("SMTP: {}", error_chain(&e)))
+        }
         Err(e) => Attempt::Retry(format!("SMTP: {}", error_chain(&e)), None),
     }
 }

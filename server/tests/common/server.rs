@@ -43,6 +43,16 @@ impl Server {
     /// Starts `mcp-train serve` on `127.0.0.1:0` with this data directory and web app, plus
     /// `extra` arguments (`--token`, `--private`, `--config`, `--cors-origin`).
     pub fn start(data_dir: &Path, dist: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(data_dir, dist, extra, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables (secrets named by notifications.yaml).
+    pub fn start_with_env(
+        data_dir: &Path,
+        dist: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let data = data_dir.to_string_lossy().into_owned();
         let dist = dist.to_string_lossy().into_owned();
         let mut args = vec![
@@ -55,7 +65,7 @@ impl Server {
             &dist,
         ];
         args.extend_from_slice(extra);
-        let mut child = command(&args, &[])
+        let mut child = command(&args, env)
             .env_remove("MCP_TRAIN_TOKEN")
             .env_remove("MCP_TRAIN_LOG")
             .stdin(Stdio::null())
