@@ -52,7 +52,9 @@ impl Peer {
             .arg(&log)
             .args(&args[1..])
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            // aiosmtpd logs every aborted handshake with a traceback (the untrusted-certificate
+            // case): kept in a file next to the log.
+            .stderr(std::fs::File::create(work.path(&format!("{name}.stderr"))).expect("creates"))
             .spawn()
             .expect("starts the peer");
         let out = child.stdout.take().expect("stdout");
@@ -130,7 +132,7 @@ fn webhook_messages_verify_with_the_reference_implementation_and_secrets_stay_ou
         &w,
         "config",
         &format!(
-            "version: 1\nchannels:\n  - name: hook\n    kind: webhook\n    url: http://127.0.0.1:{}/hooks/private-path\n    secret_env: TEST_HOOK_SECRET\n    events: [model.deployed, model.rolled_back]\n",
+            "version: 1\nchannels:\n  - name: hook\n    kind: webhook\n    url: http://127.0.0.1:{}/hooks/private-path\n    secret_env: TEST_HOOK_SECRET\n    events: [model.deployed, model.rolled_back, training.completed]\n",
             hook.port
         ),
     );
@@ -158,7 +160,10 @@ fn webhook_messages_verify_with_the_reference_implementation_and_secrets_stay_ou
         (Some("hook"), Some("webhook"), Some("127.0.0.1")),
         "{c}"
     );
-    assert_eq!(c["events"], json!(["model.deployed", "model.rolled_back"]));
+    assert_eq!(
+        c["events"],
+        json!(["model.deployed", "model.rolled_back", "training.completed"])
+    );
 
     let t = s.post("/api/notifications/test/hook", b"");
     assert_eq!(t.status, 200, "{}", t.text());
@@ -174,8 +179,17 @@ fn webhook_messages_verify_with_the_reference_implementation_and_secrets_stay_ou
     assert_eq!(s.post(&format!("/api/models/{vb}/deploy"), b"").status, 200);
     let r = s.post("/api/models/rollback/wifi", b"");
     assert_eq!(r.status, 200, "{}", r.text());
+    // A training job on the server: `training.completed` names the model it registered.
+    let export = std::fs::read(w.path("export.json")).expect("the export");
+    let id = s.start_job("/api/training/jobs?seed=3", &export);
+    let job = s.finished_job(&id, Duration::from_secs(120));
+    assert_eq!(job["status"], "completed", "{job}");
+    let trained = job["model"]["version"]
+        .as_str()
+        .expect("a model")
+        .to_owned();
 
-    let got = hook.wait_for(4, Duration::from_secs(30));
+    let got = hook.wait_for(5, Duration::from_secs(30));
     for e in &got {
         assert_eq!(
             e["verified"], true,
@@ -211,13 +225,14 @@ fn webhook_messages_verify_with_the_reference_implementation_and_secrets_stay_ou
                 va.clone(),
                 json!(vb).to_string()
             ),
+            ("training.completed".to_owned(), trained, "null".to_owned()),
         ]
     );
     let ids: std::collections::BTreeSet<&str> = got
         .iter()
         .filter_map(|e| e["headers"]["webhook-id"].as_str())
         .collect();
-    assert_eq!(ids.len(), 4, "one id per message");
+    assert_eq!(ids.len(), 5, "one id per message");
 
     // The receiver does refuse a bad signature (the check above can fail).
     let first = &got[0];
@@ -263,7 +278,7 @@ fn webhook_messages_verify_with_the_reference_implementation_and_secrets_stay_ou
             "mcp_train_notifications_total",
             &["channel=\"hook\"", "outcome=\"delivered\""]
         ),
-        Some(4.0),
+        Some(5.0),
         "{m}"
     );
     let log = s.stderr();

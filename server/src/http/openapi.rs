@@ -127,7 +127,7 @@ pub fn spec() -> Value {
         "The model's creation time (µs since 1970); makes the model reproducible.",
         json!({ "type": "integer" }),
     ));
-    json!({
+    let mut spec = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "mcp-train",
@@ -285,7 +285,61 @@ pub fn spec() -> Value {
             "/metrics": { "get": { "summary": "Prometheus metrics: requests, latencies, upload bytes, jobs, models, storage bytes.",
                 "responses": { "200": { "description": "OpenMetrics text (Prometheus scrapes it).", "content": { "application/openmetrics-text": { "schema": { "type": "string" } } } } } } }
         }
-    })
+    });
+    notification_paths(&mut spec);
+    spec
+}
+
+/// `/api/notifications/…` (apart: one `json!` that deep passes the macro recursion limit).
+fn notification_paths(spec: &mut Value) {
+    let channel = json!({ "type": "object", "required": ["name", "kind", "enabled", "events", "min_score", "rate_limit"], "properties": {
+        "name": { "type": "string" }, "kind": { "enum": ["webhook", "slack", "email"] }, "enabled": { "type": "boolean" },
+        "events": { "type": "array", "items": { "type": "string" } }, "min_score": { "type": "number" },
+        "rate_limit": { "type": "object", "properties": { "max_messages": { "type": "integer" }, "window_seconds": { "type": "integer" } } },
+        "destination": { "type": "string" } } });
+    let channels = json!({ "type": "object", "required": ["channels", "anomalies", "retry"], "properties": {
+        "channels": { "type": "array", "items": channel },
+        "anomalies": { "type": "object" }, "retry": { "type": "object" } } });
+    let letter = json!({ "type": "object", "required": ["id", "at", "channel", "channel_kind", "event", "attempts", "error", "title", "data"], "properties": {
+        "id": { "type": "string" }, "at": { "type": "string", "format": "date-time" }, "channel": { "type": "string" },
+        "channel_kind": { "type": "string" }, "event": { "type": "string" }, "attempts": { "type": "integer" },
+        "error": { "type": "string" }, "title": { "type": "string" }, "data": {} } });
+    let letters = json!({ "type": "object", "required": ["total", "damaged", "items"], "properties": {
+        "total": { "type": "integer" }, "damaged": { "type": "integer" }, "items": { "type": "array", "items": letter } } });
+    let delivered = json!({ "type": "object", "properties": {
+        "channel": { "type": "string" }, "delivered": { "type": "boolean" }, "attempts": { "type": "integer" }, "id": { "type": "string" } } });
+    let paths = [
+        (
+            "/api/notifications/channels",
+            json!({ "get": {
+            "summary": "The notification channels of notifications.yaml (no secrets, no URL paths) and the grouping and retry settings.",
+            "responses": with_common(json!({ "200": json_response("The channels.", channels) }), false) } }),
+        ),
+        (
+            "/api/notifications/dead-letters",
+            json!({ "get": {
+            "summary": "Messages not delivered after every retry, newest first.",
+            "parameters": [query("limit", "At most this many (1 to 1000, default 100).", json!({ "type": "integer", "minimum": 1, "maximum": 1000 }))],
+            "responses": with_common(json!({ "200": json_response("The dead letters.", letters),
+                "400": error_response("A bad limit: `invalid_parameter`.") }), false) } }),
+        ),
+        (
+            "/api/notifications/test/{channel}",
+            json!({
+            "parameters": [{ "name": "channel", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "post": { "summary": "Send a test message through a channel now (with the configured retries).",
+                "responses": with_common(json!({
+                    "200": json_response("Delivered.", delivered),
+                    "404": error_response("No such channel."),
+                    "409": error_response("The channel is disabled: `channel_disabled`."),
+                    "502": error_response("Not delivered: `delivery_failed`, with the last error.") }), true) } }),
+        ),
+    ];
+    if let Some(map) = spec["paths"].as_object_mut() {
+        for (path, item) in paths {
+            map.insert(path.to_owned(), item);
+        }
+    }
 }
 
 pub async fn document() -> Json<Value> {
@@ -340,7 +394,7 @@ mod tests {
         let spec = spec();
         let guide = include_str!("../../../docs/API.md");
         let paths = spec["paths"].as_object().map(|p| p.len()).unwrap_or(0);
-        assert_eq!(paths, 15);
+        assert_eq!(paths, 18);
         for path in spec["paths"].as_object().into_iter().flat_map(|p| p.keys()) {
             assert!(
                 guide.contains(path.as_str()),
