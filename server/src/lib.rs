@@ -6,6 +6,7 @@
 //!   no socket needed).
 //! - [`store`]: the anomaly store (SQLite in the data directory) the server, `detect --store`
 //!   and `mcp-train anomalies` share.
+//! - [`notify`]: notifications (webhooks, Slack, email) with grouping, retries and dead letters.
 //! - [`fs`]: what touches the machine — the model registry in a data directory, configuration
 //!   directories, the clock (`SOURCE_DATE_EPOCH`).
 //!
@@ -15,4 +16,5 @@
 
 pub mod fs;
 pub mod http;
+pub mod notify;
 pub mod store;

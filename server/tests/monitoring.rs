@@ -495,8 +495,9 @@ fn replace_once(text: &str, from: &str, to: &str) -> String {
     text.replacen(from, to, 1)
 }
 
-/// The traffic the dashboard needs to show: requests (200s, a 404), an uploaded model, a
-/// training job that registers one.
+/// The traffic the dashboard needs to show: requests (200s, a 404), an uploaded and deployed
+/// model, a training job that registers another, and a log ingested over `POST
+/// /api/logs/wifi` whose anomalies land in the store.
 fn generate_traffic(w: &Work, server: &Server) {
     for path in [
         "/api/health",
@@ -510,10 +511,13 @@ fn generate_traffic(w: &Work, server: &Server) {
     server
         .get("/api/models/20200101_000000")
         .assert_error(404, "not_found");
-    let e = export(w, "export.json", 300, 3);
+    let e = export(w, "export.json", 400, 3);
     let model = train(w, &e, 3, 1_700_000_000);
     let up = server.post("/api/models", &model);
     assert_eq!(up.status, 201, "{}", up.text());
+    let version = up.json()["version"].as_str().expect("version").to_owned();
+    let deployed = server.post(&format!("/api/models/{version}/deploy"), b"");
+    assert_eq!(deployed.status, 200, "{}", deployed.text());
     let bytes = std::fs::read(&e).expect("reads the export");
     let id = server.start_job(
         "/api/training/jobs?seed=4&created_at_micros=1700000100000000",
@@ -521,12 +525,29 @@ fn generate_traffic(w: &Work, server: &Server) {
     );
     let job = server.finished_job(&id, Duration::from_secs(120));
     assert_eq!(job["status"], "completed", "{job}");
+    // The export's records as NDJSON, one per line, ingested as a live wifi log.
+    let export: Value = serde_json::from_slice(&bytes).expect("the export is JSON");
+    let ndjson: String = export["data"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| format!("{r}\n"))
+        .collect();
+    // A notification that cannot be delivered: retried, then failed.
+    server
+        .post("/api/notifications/test/ops-email", b"")
+        .assert_error(502, "delivery_failed");
+    let report = server.post("/api/logs/wifi", ndjson.as_bytes());
+    assert_eq!(report.status, 200, "{}", report.text());
+    let report = report.json();
+    assert_eq!(report["scored"], 400, "{report}");
+    assert!(report["anomalies"].as_u64() > Some(0), "{report}");
 }
 
 /// A real Prometheus (scrape and rule evaluation every second, the repo's prometheus.yml with
 /// its targets pointed at loopback, the repo's rules file) scrapes a real `mcp-train serve`:
-/// after traffic, every dashboard expression returns data from `/api/v1/query`. Then the server
-/// is killed: McpTrainDown goes pending, then firing (the real `for: 1m`, so this test takes a
+/// after traffic, every dashboard expression returns data from `/api/v1/query`, and the one
+/// alert firing is the notification failure the test caused. Then the server is killed: McpTrainDown goes pending, then firing (the real `for: 1m`, so this test takes a
 /// little over a minute), and a real Alertmanager, with the repo's alertmanager.yml (receiver
 /// URLs pointed at a webhook receiver in this test, group_wait shortened to 1s), delivers it to
 /// both receivers of the severity route.
@@ -567,9 +588,25 @@ fn a_real_prometheus_scrapes_the_server_and_fires_the_down_alert_through_alertma
         &alertmanager,
     );
 
-    // The server.
+    // The server, with one notification channel: email to an SMTP port nothing listens on, so
+    // a test message is retried once and then given up (a dead letter).
     let data = w.path("data");
-    let mut server = Server::start(&data, &dist(&w), &[]);
+    let config = w.path("config");
+    std::fs::create_dir_all(&config).expect("mkdir");
+    std::fs::write(
+        config.join("notifications.yaml"),
+        format!(
+            "version: 1\nretry:\n  max_attempts: 2\n  initial_backoff_ms: 10\n  \
+             max_backoff_ms: 20\n  max_retry_after_seconds: 1\n  timeout_seconds: 2\n\
+             channels:\n  - name: ops-email\n    kind: email\n    enabled: true\n    \
+             smtp: {{host: 127.0.0.1, port: {}, starttls: none}}\n    \
+             from: mcp-train <mcp-train@example.com>\n    to: [oncall@example.com]\n    \
+             events: [training.failed]\n",
+            free_port()
+        ),
+    )
+    .expect("writes notifications.yaml");
+    let mut server = Server::start(&data, &dist(&w), &["--config", &s(&config)]);
 
     // Prometheus, with the repo's config and rules.
     let prom_port = free_port();
@@ -655,9 +692,32 @@ fn a_real_prometheus_scrapes_the_server_and_fires_the_down_alert_through_alertma
         "mcp_train_http_requests_total{route=\"/api/models/{version}\",status=\"404\"}",
     );
     assert_eq!(not_found[0]["value"][1], "1", "{not_found:?}");
-    // No alert is firing while the server is healthy.
-    let alerts = http_get_json(&format!("{prom}/api/v1/alerts")).expect("alerts");
-    assert_eq!(alerts["data"]["alerts"], serde_json::json!([]), "{alerts}");
+    // The one alert of a healthy server: the notification that was given up on, at once
+    // (McpTrainNotificationsFailing has no `for:`), for that channel only.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let alerts = http_get_json(&format!("{prom}/api/v1/alerts")).expect("alerts");
+        let list = alerts["data"]["alerts"].as_array().expect("alerts").clone();
+        let names: Vec<(&str, &str, &str)> = list
+            .iter()
+            .map(|a| {
+                (
+                    a["labels"]["alertname"].as_str().unwrap_or_default(),
+                    a["labels"]["channel"].as_str().unwrap_or_default(),
+                    a["state"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        if names == [("McpTrainNotificationsFailing", "ops-email", "firing")] {
+            break;
+        }
+        assert!(
+            names.iter().all(|n| n.0 == "McpTrainNotificationsFailing"),
+            "unexpected alerts: {alerts}"
+        );
+        assert!(Instant::now() < deadline, "{alerts}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
 
     // Kill the server: pending first, firing after the rule's minute.
     server.kill();
@@ -993,4 +1053,101 @@ fn the_systemd_units_verify() {
     }
     let out = verify("mcp-train.service", "ProtectEverything=yes\n");
     assert!(out.contains("Unknown key"), "{out}");
+}
+
+/// The first ```sh block after `heading` in docs/deployment.md.
+fn doc_block(heading: &str) -> String {
+    let doc = std::fs::read_to_string(repo().join("docs/deployment.md")).expect("reads the doc");
+    let after = &doc[doc.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
+    let start = after.find("```sh\n").expect("a sh block") + "```sh\n".len();
+    let end = after[start..].find("```").expect("the block ends");
+    after[start..start + end].to_owned()
+}
+
+/// docs/deployment.md's backup commands, run as written (DATA and BACKUP pointed at temporary
+/// directories) with `sqlite3` and `flock` while a real `mcp-train serve` keeps running after
+/// storing anomalies and registering a model; a new server on a copy of the backup (the restore
+/// block's `cp -a`) lists the same models and the same anomalies.
+#[test]
+fn the_documented_backup_restores_the_registry_and_the_anomaly_store() {
+    for t in ["sqlite3", "flock"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .expect("runs sh");
+        assert!(
+            found.status.success(),
+            "{t} is missing: apt-get install sqlite3 util-linux"
+        );
+    }
+    let w = Work::new();
+    let data = w.path("data");
+    let server = Server::start(&data, &dist(&w), &[]);
+    let e = export(&w, "export.json", 400, 7);
+    let up = server.post("/api/models", &train(&w, &e, 7, 1_700_000_000));
+    assert_eq!(up.status, 201, "{}", up.text());
+    let version = up.json()["version"].as_str().expect("version").to_owned();
+    let deployed = server.post(&format!("/api/models/{version}/deploy"), b"");
+    assert_eq!(deployed.status, 200, "{}", deployed.text());
+    let export: Value = serde_json::from_slice(&std::fs::read(&e).expect("reads")).expect("JSON");
+    let ndjson: String = export["data"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| format!("{r}\n"))
+        .collect();
+    let report = server.post("/api/logs/wifi", ndjson.as_bytes());
+    assert_eq!(report.status, 200, "{}", report.text());
+    let stored = report.json()["anomalies"].as_u64().expect("anomalies");
+    assert!(stored > 0, "{}", report.text());
+
+    let backup = w.path("backup");
+    let block = doc_block("## Backup and restore");
+    let block = replace_once(
+        &block,
+        "DATA=/var/lib/mcp-train\n",
+        &format!("DATA='{}'\n", data.display()),
+    );
+    let block = replace_once(
+        &block,
+        "BACKUP=/srv/backup/mcp-train-$(date -u +%Y%m%dT%H%M%SZ)\n",
+        &format!("BACKUP='{}'\n", backup.display()),
+    );
+    let o = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &block])
+        .output()
+        .expect("runs bash");
+    let out = assert_success(&o, &format!("the backup block:\n{block}"));
+    assert_eq!(out.trim(), "ok", "integrity_check prints ok");
+    assert!(backup.join("anomalies.sqlite").is_file());
+    assert!(backup.join("registry.json").is_file());
+
+    let models = server.get("/api/models").json()["models"].clone();
+    let anomalies = server.get("/api/anomalies?limit=500").json()["items"].clone();
+    let summary = server.get("/api/anomalies/summary").json();
+    assert_eq!(
+        anomalies.as_array().map(Vec::len),
+        Some(usize::try_from(stored).expect("fits")),
+        "{anomalies}"
+    );
+    drop(server);
+
+    let restored = w.path("restored");
+    std::fs::create_dir_all(&restored).expect("mkdir");
+    let o = Command::new("cp")
+        .args([
+            "-a",
+            &format!("{}/.", backup.display()),
+            &format!("{}/", restored.display()),
+        ])
+        .output()
+        .expect("runs cp");
+    assert_success(&o, "cp -a");
+    let again = Server::start(&restored, &dist(&w), &[]);
+    assert_eq!(again.get("/api/models").json()["models"], models);
+    assert_eq!(
+        again.get("/api/anomalies?limit=500").json()["items"],
+        anomalies
+    );
+    assert_eq!(again.get("/api/anomalies/summary").json(), summary);
 }

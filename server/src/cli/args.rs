@@ -65,6 +65,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// The built-in agents: one per log type (`agents list`).
     Agents(AgentsArgs),
+    /// Notification channels (config/notifications.yaml): list them, send a test message.
+    Notify(NotifyArgs),
 }
 
 /// `mcp-train agents`.
@@ -454,5 +456,30 @@ pub enum ModelsCommand {
         /// Directory holding training_config.yaml (defaults are built in).
         #[arg(long, value_name = "DIR")]
         config: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// Directory holding notifications.yaml (the same --config DIR as `serve`).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: NotifyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// List the channels: name, kind, enabled, events, destination (never a secret).
+    Channels {
+        /// Print them as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a test message through CHANNEL now, with the configured retries; exit 1 with the
+    /// cause when it is not delivered.
+    Test {
+        /// The channel's name in notifications.yaml.
+        channel: String,
     },
 }

@@ -6,6 +6,7 @@ mod detect;
 mod features;
 mod input;
 mod models;
+mod notify;
 mod package;
 mod progress;
 mod render;
@@ -121,6 +122,7 @@ pub fn run() -> ExitCode {
         Command::Detect(a) => detect::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Agents(a) => agents::run(a),
+        Command::Notify(a) => notify::run(a),
     };
     match result {
         Ok(code) => code,

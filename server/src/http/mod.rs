@@ -34,6 +34,7 @@ mod error;
 mod jobs;
 mod metrics;
 mod models;
+mod notifications;
 mod openapi;
 mod upload;
 
@@ -72,6 +73,8 @@ pub struct ServeSettings {
     pub cors_origins: Vec<String>,
     /// Training defaults and upload limits.
     pub config: Config,
+    /// Notification channels (`notifications.yaml`); none by default.
+    pub notifications: crate::notify::NotifyConfig,
 }
 
 impl ServeSettings {
@@ -86,6 +89,7 @@ impl ServeSettings {
             private: false,
             cors_origins: Vec::new(),
             config: Config::defaults(),
+            notifications: crate::notify::NotifyConfig::default(),
         }
     }
 
@@ -137,6 +141,8 @@ pub enum ServeError {
     },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error("cannot start the notification thread")]
+    Notifications(#[source] std::io::Error),
     #[error("cannot start the training thread")]
     TrainingThread(#[source] std::io::Error),
     #[error("cannot start the async runtime")]
@@ -165,6 +171,8 @@ pub struct Shared {
     pub(crate) auth: auth::Auth,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) jobs: Arc<jobs::Jobs>,
+    /// Sends notifications (training jobs, deployments; anomalies and exports through its hooks).
+    pub(crate) notifier: crate::notify::Notifier,
     pub(crate) packages: Arc<models::PackageCache>,
     /// The anomaly store (DATA_DIR/anomalies.sqlite).
     pub anomalies: crate::store::AnomalyStore,
@@ -210,8 +218,15 @@ impl AppState {
             dir: data_dir.join(upload::UPLOADS_DIR),
             source,
         })?;
+        let metrics = Arc::new(metrics::Metrics::new());
+        let notifier = crate::notify::Notifier::start(
+            settings.notifications.clone(),
+            Some(&data_dir),
+            Arc::new(notifications::MetricsObserver(Arc::clone(&metrics))),
+        )
+        .map_err(ServeError::Notifications)?;
         let jobs = Arc::new(
-            jobs::Jobs::start(data_dir.clone(), settings.config.clone())
+            jobs::Jobs::start(data_dir.clone(), settings.config.clone(), notifier.clone())
                 .map_err(ServeError::TrainingThread)?,
         );
         let anomalies = crate::store::AnomalyStore::open(&data_dir)?;
@@ -219,7 +234,8 @@ impl AppState {
         Ok(AppState {
             inner: Arc::new(Shared {
                 index_html: index_html(&settings.dist),
-                metrics: Arc::new(metrics::Metrics::new()),
+                metrics,
+                notifier,
                 data_dir,
                 config: settings.config.clone(),
                 auth: auth::Auth::new(settings.token.as_deref(), settings.private),
@@ -317,6 +333,15 @@ pub fn app(state: AppState) -> Router {
         .route("/api/anomalies/summary", get(anomalies::summary))
         .route("/api/anomalies/{id}", get(anomalies::show))
         .route("/api/anomalies/{id}/status", post(anomalies::change_status))
+        .route("/api/notifications/channels", get(notifications::channels))
+        .route(
+            "/api/notifications/dead-letters",
+            get(notifications::dead_letters),
+        )
+        .route(
+            "/api/notifications/test/{channel}",
+            post(notifications::test),
+        )
         .route("/api/{*rest}", any(api_not_found))
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))

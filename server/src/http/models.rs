@@ -163,6 +163,13 @@ pub async fn rollback(
         model: change.model,
         previous: change.displaced,
     };
+    if answer.changed {
+        state.notifier.event(crate::notify::Event::ModelRolledBack {
+            log_type: answer.model.log_type.clone(),
+            version: answer.model.version.clone(),
+            previous: answer.previous.as_ref().map(|p| p.version.clone()),
+        });
+    }
     Ok(Json(super::sorted_json(&answer)?).into_response())
 }
 
@@ -464,6 +471,13 @@ pub async fn deploy(
         model: change.model,
         previous: change.displaced,
     };
+    if answer.changed {
+        state.notifier.event(crate::notify::Event::ModelDeployed {
+            log_type: answer.model.log_type.clone(),
+            version: answer.model.version.clone(),
+            previous: answer.previous.as_ref().map(|p| p.version.clone()),
+        });
+    }
     Ok(Json(super::sorted_json(&answer)?).into_response())
 }
 

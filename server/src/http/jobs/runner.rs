@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use crate::fs::clock::{now_micros, Stopwatch};
 use crate::http::error::{error_chain, ApiError, ApiResult};
 use crate::http::upload::Staged;
+use crate::notify::Event;
 
 /// Least time between two progress updates of a job (stage changes are always published).
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
@@ -59,13 +60,18 @@ pub struct Jobs {
 
 impl Jobs {
     /// Starts the runner thread, which trains with `config` and registers models in `data_dir`.
-    pub fn start(data_dir: PathBuf, config: Config) -> std::io::Result<Jobs> {
+    /// The notifier hears when a job completes or fails.
+    pub fn start(
+        data_dir: PathBuf,
+        config: Config,
+        notifier: crate::notify::Notifier,
+    ) -> std::io::Result<Jobs> {
         let (send, receive) = mpsc::channel::<Arc<Handle>>();
         std::thread::Builder::new()
             .name("training".to_owned())
             .spawn(move || {
                 for handle in receive {
-                    run(&handle, &data_dir, &config);
+                    run(&handle, &data_dir, &config, &notifier);
                 }
             })?;
         Ok(Jobs {
@@ -119,7 +125,12 @@ enum Stopped {
 }
 
 /// Trains one job, publishing its progress; registers the model when it succeeds.
-fn run(handle: &Handle, data_dir: &std::path::Path, config: &Config) {
+fn run(
+    handle: &Handle,
+    data_dir: &std::path::Path,
+    config: &Config,
+    notifier: &crate::notify::Notifier,
+) {
     // Taking the export is what starts the job: a cancel that took it first has marked the job
     // cancelled, and it stays so.
     let Some(export) = handle.take_export() else {
@@ -165,6 +176,28 @@ fn run(handle: &Handle, data_dir: &std::path::Path, config: &Config) {
         seconds,
         "training job finished"
     );
+    let event = match (&job.status, &job.model, &job.error) {
+        (JobStatus::Completed, Some(model), _) => Some(Event::TrainingCompleted {
+            job_id: job.id.clone(),
+            file_name: job.file_name.clone(),
+            version: model.version.clone(),
+            log_type: model.log_type.clone(),
+            detector: model.detector.clone(),
+            samples: model.samples,
+            seconds,
+        }),
+        (JobStatus::Failed, _, Some(failure)) => Some(Event::TrainingFailed {
+            job_id: job.id.clone(),
+            file_name: job.file_name.clone(),
+            code: failure.code.as_str().to_owned(),
+            message: failure.message.clone(),
+            seconds,
+        }),
+        _ => None,
+    };
+    if let Some(event) = event {
+        notifier.event(event);
+    }
 }
 
 fn train(
