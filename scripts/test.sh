@@ -68,6 +68,12 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p mcp-train-core --locked --target wasm32-unknown-unknown --test determinism 2>&1 \
   | tee "$out"/test-output-wasm.txt
 
+step "monitoring tools: Prometheus, Alertmanager (Debian packages, unpacked), hadolint (PyPI)"
+# server/tests/monitoring.rs runs promtool, amtool, a real Prometheus and Alertmanager, and
+# hadolint on the Dockerfile; these set MCP_TRAIN_PROMETHEUS_BIN and MCP_TRAIN_DEPLOY_LINT.
+ensure_prometheus
+ensure_hadolint
+
 step "tests"
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$out"/test-output.txt
 

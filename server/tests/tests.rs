@@ -17,6 +17,9 @@ mod log_types;
 mod model_manager;
 /// Notifications against real peers: webhook signatures, Slack retries and dead letters, SMTP.
 mod notify;
+/// The monitoring kit in deploy/: promtool, amtool, the dashboard, a real Prometheus and
+/// Alertmanager against a real `mcp-train serve`.
+mod monitoring;
 /// The OpenAPI document against real responses and the parameter bounds the server enforces.
 mod openapi;
 /// Deployment packages: `package`, `verify`, and the packaged Python scripts run by Python.

@@ -28,6 +28,7 @@
 //! # }
 //! ```
 
+mod anomalies;
 mod auth;
 mod error;
 mod jobs;
@@ -138,6 +139,8 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("cannot start the notification thread")]
     Notifications(#[source] std::io::Error),
     #[error("cannot start the training thread")]
@@ -171,6 +174,10 @@ pub struct Shared {
     /// Sends notifications (training jobs, deployments; anomalies and exports through its hooks).
     pub(crate) notifier: crate::notify::Notifier,
     pub(crate) packages: Arc<models::PackageCache>,
+    /// The anomaly store (DATA_DIR/anomalies.sqlite).
+    pub anomalies: crate::store::AnomalyStore,
+    /// The deployed model of each log type, for ingestion.
+    pub(crate) deployed_models: anomalies::DeployedModels,
     /// Where this process stages uploads.
     pub(crate) staging: upload::Staging,
     /// Turns true when the server starts stopping (event streams end).
@@ -222,6 +229,7 @@ impl AppState {
             jobs::Jobs::start(data_dir.clone(), settings.config.clone(), notifier.clone())
                 .map_err(ServeError::TrainingThread)?,
         );
+        let anomalies = crate::store::AnomalyStore::open(&data_dir)?;
         let (stop, stopping) = tokio::sync::watch::channel(false);
         Ok(AppState {
             inner: Arc::new(Shared {
@@ -233,6 +241,8 @@ impl AppState {
                 auth: auth::Auth::new(settings.token.as_deref(), settings.private),
                 jobs,
                 packages: Arc::default(),
+                anomalies,
+                deployed_models: anomalies::DeployedModels::default(),
                 staging,
                 stopping,
                 stop,
@@ -313,6 +323,16 @@ pub fn app(state: AppState) -> Router {
             get(jobs::show).delete(jobs::delete),
         )
         .route("/api/training/jobs/{id}/events", get(jobs::events))
+        .route("/api/logs/{log_type}", post(anomalies::ingest))
+        .route(
+            "/api/anomalies",
+            get(anomalies::list).post(anomalies::create).layer(
+                axum::extract::DefaultBodyLimit::max(anomalies::POSTED_BODY_LIMIT),
+            ),
+        )
+        .route("/api/anomalies/summary", get(anomalies::summary))
+        .route("/api/anomalies/{id}", get(anomalies::show))
+        .route("/api/anomalies/{id}/status", post(anomalies::change_status))
         .route("/api/notifications/channels", get(notifications::channels))
         .route(
             "/api/notifications/dead-letters",
@@ -454,6 +474,10 @@ async fn prometheus(State(state): State<AppState>) -> Response {
             Ok((counts, bytes)) => (Some(counts), *bytes),
             Err(_) => (None, metrics::disk_usage(&probe.data_dir)),
         };
+        probe.metrics.set_anomaly_store(
+            &anomalies::metric_counts(&probe.anomalies),
+            probe.anomalies.bytes(),
+        );
         probe.metrics.encode(&probe.jobs.counts(), models, bytes)
     })
     .await;
