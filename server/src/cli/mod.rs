@@ -1,6 +1,7 @@
 //! Subcommands and the plumbing they share.
 
 mod agents;
+mod anomalies;
 mod args;
 mod detect;
 mod features;
@@ -121,6 +122,7 @@ pub fn run() -> ExitCode {
         Command::Detect(a) => detect::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Agents(a) => agents::run(a),
+        Command::Anomalies(a) => anomalies::run(a),
     };
     match result {
         Ok(code) => code,
