@@ -590,3 +590,112 @@ fn readers_during_ingestion_and_a_restart_keep_the_data() {
         "acknowledged"
     );
 }
+
+/// Analysts' verdicts close the loop: `evaluate --feedback` takes them as labels (and says how
+/// many records it relabelled), `train --feedback` leaves confirmed anomalies out.
+#[test]
+fn feedback_changes_evaluation_labels_and_training() {
+    let w = Work::new();
+    let (data, _) = deployed(&w, "dns", "3000");
+    let export = w.s("dns.json");
+    let model = w.s("dns-model.json");
+    let store = w.s("reviews");
+    ok(&run(
+        &[
+            "detect",
+            "--registry",
+            &data,
+            "--log-type",
+            "dns",
+            &export,
+            "--store",
+            &store,
+        ],
+        &[],
+    ));
+    let stored = all_pages_cli(&store, &[]);
+    // Verdicts that contradict the data's labels, so that they visibly change the metrics.
+    let normal: Vec<String> = stored
+        .iter()
+        .filter(|a| a["anomaly"]["entry"]["label"] == false)
+        .map(|a| a["id"].to_string())
+        .take(10)
+        .collect();
+    let attacks: Vec<String> = stored
+        .iter()
+        .filter(|a| a["anomaly"]["entry"]["label"] == true)
+        .map(|a| a["id"].to_string())
+        .take(10)
+        .collect();
+    assert!(
+        !normal.is_empty() && !attacks.is_empty(),
+        "{} stored",
+        stored.len()
+    );
+    let mut resolve = vec!["anomalies", "resolve", "--data-dir", &store, "--by", "ana"];
+    resolve.extend(normal.iter().map(String::as_str));
+    ok(&run(&resolve, &[]));
+    let mut fp = vec![
+        "anomalies",
+        "false-positive",
+        "--data-dir",
+        &store,
+        "--by",
+        "ana",
+    ];
+    fp.extend(attacks.iter().map(String::as_str));
+    ok(&run(&fp, &[]));
+    // Unreviewed anomalies give no labels.
+    let without = stdout_json(&run(&["evaluate", &model, &export, "--json"], &[]));
+    let with = run(
+        &["evaluate", &model, &export, "--json", "--feedback", &store],
+        &[],
+    );
+    let with_json: Value = serde_json::from_str(&ok(&with)).expect("JSON");
+    let stderr = crate::common::text(&with.stderr);
+    let relabelled = normal.len() + attacks.len();
+    assert!(
+        stderr.contains(&format!(
+            "feedback: {relabelled} records labelled by {relabelled} analyst verdicts"
+        )),
+        "{stderr}"
+    );
+    assert_ne!(
+        with_json["metrics"], without["metrics"],
+        "verdicts change the metrics"
+    );
+    // Training leaves out what analysts confirmed as anomalies (the resolved ones).
+    let trained = run(
+        &[
+            "train",
+            &export,
+            "--seed",
+            "3",
+            "--out",
+            &w.s("fb-model.json"),
+            "--json",
+            "-q",
+            "--feedback",
+            &store,
+        ],
+        &[],
+    );
+    let summary: Value = serde_json::from_str(&ok(&trained)).expect("JSON");
+    assert_eq!(
+        summary["feedback_excluded"],
+        normal.len() as u64,
+        "{summary}"
+    );
+    assert_eq!(
+        summary["lineage"]["records"],
+        3000 - normal.len() as u64,
+        "{summary}"
+    );
+    let missing = run(
+        &["evaluate", &model, &export, "--feedback", &w.s("nothing")],
+        &[],
+    );
+    assert!(crate::common::failure(&missing)
+        .1
+        .contains("no anomaly store"));
+}

@@ -8,7 +8,7 @@ use mcp_train::fs::clock::now_micros;
 use mcp_train::fs::registry;
 use mcp_train::store::{AnomalyStore, StoreError};
 use mcp_train_core::anomalies::{
-    page_size, AnomalyDetail, AnomalyStatus, StatusChange, StoredAnomaly,
+    page_size, AnomalyDetail, AnomalyFilter, AnomalyStatus, Feedback, StatusChange, StoredAnomaly,
 };
 
 use super::args::{AnomaliesArgs, AnomaliesCommand, AnomalyStatusArgs, DataDirArg};
@@ -67,6 +67,36 @@ pub fn open(arg: &DataDirArg) -> Result<AnomalyStore, Failure> {
 /// The store of a data directory.
 pub fn open_dir(dir: &Path) -> Result<AnomalyStore, Failure> {
     AnomalyStore::open(dir).map_err(store_failure)
+}
+
+/// `--feedback DIR`: the verdicts (resolved, false_positive) in DIR's anomaly store, the one
+/// place `train` and `evaluate` read them.
+pub fn load_feedback(dir: &Path) -> Result<Feedback, Failure> {
+    if !dir.join(mcp_train::store::FILE_NAME).is_file() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--feedback {}: no anomaly store there ({} is missing)",
+            dir.display(),
+            mcp_train::store::FILE_NAME
+        )));
+    }
+    let store = open_dir(dir)?;
+    let mut feedback = Feedback::default();
+    for status in [AnomalyStatus::Resolved, AnomalyStatus::FalsePositive] {
+        let filter = AnomalyFilter {
+            status: Some(status),
+            ..AnomalyFilter::default()
+        };
+        let mut after = 0;
+        loop {
+            let batch = store.scan(&filter, after, 1000).map_err(store_failure)?;
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+            for anomaly in &batch {
+                feedback.add(anomaly);
+            }
+        }
+    }
+    Ok(feedback)
 }
 
 /// Store errors: what the user asked for is wrong (exit 1), or the store failed (exit 2).

@@ -348,6 +348,10 @@ pub struct TrainArgs {
     /// Leave out invalid records instead of refusing the export.
     #[arg(long)]
     pub drop_invalid: bool,
+    /// Analysts' verdicts from DIR's anomaly store: records confirmed as anomalies
+    /// (resolved) are left out of the training set.
+    #[arg(long, value_name = "DIR")]
+    pub feedback: Option<PathBuf>,
     /// Where to write the model ("-" for stdout).
     #[arg(long, short, default_value = "model.json", value_name = "model.json")]
     pub out: PathBuf,
@@ -374,6 +378,10 @@ pub struct EvaluateArgs {
     /// Leave out invalid records instead of refusing the export.
     #[arg(long)]
     pub drop_invalid: bool,
+    /// Analysts' verdicts from DIR's anomaly store as labels: resolved → anomaly,
+    /// false_positive → normal (over the data's own labels).
+    #[arg(long, value_name = "DIR")]
+    pub feedback: Option<PathBuf>,
     /// Directory holding training_config.yaml (for the threshold checks).
     #[arg(long, value_name = "DIR")]
     pub config: Option<PathBuf>,
