@@ -467,6 +467,73 @@ impl StoredAnomaly {
     }
 }
 
+/// Analysts' verdicts on stored anomalies, keyed by the entry they flagged (log type, entry
+/// time, host, process, message): what `train|evaluate --feedback DIR` use as labels.
+/// `resolved` → anomaly, `false_positive` → normal ([`AnomalyStatus::verdict`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Feedback {
+    verdicts: std::collections::HashMap<FeedbackKey, bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct FeedbackKey {
+    log_type: String,
+    micros: i64,
+    host: Option<String>,
+    process: String,
+    message: String,
+}
+
+impl Feedback {
+    /// Records the verdict of a stored anomaly (one without a verdict is ignored). Returns
+    /// whether it was kept (an entry whose time cannot be read is not).
+    pub fn add(&mut self, anomaly: &StoredAnomaly) -> bool {
+        let Some(verdict) = anomaly.status.verdict() else {
+            return false;
+        };
+        let entry = &anomaly.anomaly.entry;
+        let Ok(time) = parse_iso8601(&entry.timestamp) else {
+            return false;
+        };
+        self.verdicts.insert(
+            FeedbackKey {
+                log_type: entry.log_type.clone(),
+                micros: time.micros,
+                host: entry.host.clone(),
+                process: entry.process.clone(),
+                message: entry.message.clone(),
+            },
+            verdict,
+        );
+        true
+    }
+
+    /// Verdicts held.
+    pub fn len(&self) -> usize {
+        self.verdicts.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.verdicts.is_empty()
+    }
+
+    /// The verdict on a record of `log_type`, if an analyst gave one.
+    pub fn verdict(&self, log_type: &str, record: &crate::export::Record<'_>) -> Option<bool> {
+        if self.verdicts.is_empty() {
+            return None;
+        }
+        let key = FeedbackKey {
+            log_type: log_type.to_owned(),
+            micros: record.timestamp,
+            host: record.host.as_deref().map(str::to_owned),
+            process: record.process_name.clone().into_owned(),
+            message: record.message.clone().into_owned(),
+        };
+        self.verdicts.get(&key).copied()
+    }
+}
+
 /// One step of an anomaly's audit trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnomalyEvent {

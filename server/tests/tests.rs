@@ -7,6 +7,8 @@ mod common;
 
 /// `agents list` and `synth --log-type`: the built-in agents from the command line.
 mod agents;
+/// The anomaly store: HTTP ingestion = detect, lifecycle, filters, pages, restarts.
+mod anomalies;
 /// The command line as a person runs it: exit codes, messages, inputs and outputs.
 mod cli;
 /// `detect`: stream = batch, --follow across rotation and truncation, registry reloads.

@@ -228,6 +228,9 @@ pub struct TrainOptions {
     pub config: Config,
     /// "Now", microseconds since the epoch (UTC): the model's creation time and version.
     pub now_micros: i64,
+    /// Analysts' verdicts: records confirmed as anomalies (`resolved`) are left out of the
+    /// training set ([`Trained::feedback_excluded`] counts them).
+    pub feedback: Option<crate::anomalies::Feedback>,
 }
 
 /// Why training or scoring stopped.
@@ -287,6 +290,9 @@ pub struct Trained {
     pub artifact: ModelArtifact,
     /// What validation found in the export; `None` for a features CSV.
     pub report: Option<ValidationReport>,
+    /// Records left out because an analyst confirmed them as anomalies
+    /// ([`TrainOptions::feedback`]).
+    pub feedback_excluded: usize,
 }
 
 /// Feature rows ready for the detector, with what the report needs about them.
@@ -300,6 +306,8 @@ struct Prepared {
     report: Option<ValidationReport>,
     lineage: Lineage,
     dropped: usize,
+    /// Records left out on analysts' verdicts.
+    feedback_excluded: usize,
 }
 
 /// `mcp-train <version>`: what wrote a file.
@@ -391,9 +399,17 @@ fn prepare_log(
     let validate = &options.config.training.validation;
     let LogRecords {
         log_type,
-        export,
+        mut export,
         report,
     } = read_log(bytes, raw, log_type, validate)?;
+    let mut feedback_excluded = 0;
+    if let Some(feedback) = &options.feedback {
+        let before = export.records.len();
+        export
+            .records
+            .retain(|r| feedback.verdict(&log_type, r) != Some(true));
+        feedback_excluded = before - export.records.len();
+    }
     let dropped = report.dropped.as_ref().map_or(0, |d| d.count);
     hooks.report(Stage::Validate, 1.0)?;
     hooks.report(Stage::Features, 0.0)?;
@@ -456,6 +472,7 @@ fn prepare_log(
         report: Some(report),
         lineage,
         dropped,
+        feedback_excluded,
     })
 }
 
@@ -495,6 +512,7 @@ fn prepare(
                 data: csv.data,
                 labels: csv.labels.unwrap_or_else(|| vec![None; rows]),
                 report: None,
+                feedback_excluded: 0,
                 lineage: Lineage {
                     source: "features_csv".to_owned(),
                     file_name: file_name.to_owned(),
@@ -728,6 +746,7 @@ pub fn train(
         report,
         lineage,
         dropped,
+        feedback_excluded,
     } = prepare(input, options, &mut hooks)?;
     let n_rows = data.len().checked_div(n_cols).unwrap_or(0);
     if n_rows < 2 {
@@ -793,7 +812,11 @@ pub fn train(
     };
     artifact.check()?;
     hooks.report(Stage::Done, 1.0)?;
-    Ok(Trained { artifact, report })
+    Ok(Trained {
+        artifact,
+        report,
+        feedback_excluded,
+    })
 }
 
 fn contamination_method(c: AutoOr<f64>) -> String {
@@ -829,6 +852,8 @@ pub struct Scored {
     pub rows: Vec<ScoredRow>,
     /// What validation found in the export; `None` for a features CSV.
     pub report: Option<ValidationReport>,
+    /// Records whose label came from an analyst's verdict ([`evaluate_with_feedback`]).
+    pub feedback_labels: usize,
 }
 
 /// Data to score or evaluate with a finished model.
@@ -885,6 +910,7 @@ fn score_log(
     bytes: &[u8],
     raw: Option<&ParseContext>,
     options: &ValidateOptions,
+    feedback: Option<&crate::anomalies::Feedback>,
 ) -> Result<Scored, TrainError> {
     if !crate::agent::protocol_compatible(&artifact.protocol_version) {
         return Err(TrainError::Agent(AgentError::IncompatibleProtocol {
@@ -905,8 +931,18 @@ fn score_log(
         }
         _ => None,
     };
-    let LogRecords { export, report, .. } =
-        read_log(bytes, raw, Some(&artifact.log_type), options)?;
+    let LogRecords {
+        mut export, report, ..
+    } = read_log(bytes, raw, Some(&artifact.log_type), options)?;
+    let mut feedback_labels = 0;
+    if let Some(feedback) = feedback {
+        for record in &mut export.records {
+            if let Some(verdict) = feedback.verdict(&artifact.log_type, record) {
+                record.label = Some(verdict);
+                feedback_labels += 1;
+            }
+        }
+    }
     let (data, record_index, timestamps, labels) = match (&artifact.input, agent) {
         (InputSchema::Agent(state), Some(agent)) => {
             let rows = agent.extract(&export.records, state)?;
@@ -941,14 +977,23 @@ fn score_log(
     Ok(Scored {
         rows,
         report: Some(report),
+        feedback_labels,
     })
 }
 
 /// Scores every record of an export or raw log (or row of a features CSV) with a model.
 pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, TrainError> {
+    score_with(artifact, input, None)
+}
+
+fn score_with(
+    artifact: &ModelArtifact,
+    input: ScoreInput<'_>,
+    feedback: Option<&crate::anomalies::Feedback>,
+) -> Result<Scored, TrainError> {
     match (input, &artifact.input) {
         (ScoreInput::Export { bytes, options }, InputSchema::Export(_) | InputSchema::Agent(_)) => {
-            score_log(artifact, bytes, None, options)
+            score_log(artifact, bytes, None, options, feedback)
         }
         (
             ScoreInput::RawLog {
@@ -957,7 +1002,7 @@ pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, 
                 context,
             },
             InputSchema::Export(_) | InputSchema::Agent(_),
-        ) => score_log(artifact, bytes, Some(&context), options),
+        ) => score_log(artifact, bytes, Some(&context), options, feedback),
         (
             ScoreInput::FeaturesCsv {
                 bytes,
@@ -997,7 +1042,11 @@ pub fn score(artifact: &ModelArtifact, input: ScoreInput<'_>) -> Result<Scored, 
                     label: labels.get(i).copied().flatten(),
                 })
                 .collect();
-            Ok(Scored { rows, report: None })
+            Ok(Scored {
+                rows,
+                report: None,
+                feedback_labels: 0,
+            })
         }
         (
             ScoreInput::Export { .. } | ScoreInput::RawLog { .. },
@@ -1034,7 +1083,19 @@ pub fn evaluate(
     input: ScoreInput<'_>,
     config: &Config,
 ) -> Result<EvaluationResult, TrainError> {
-    let scored = score(artifact, input)?;
+    evaluate_with_feedback(artifact, input, config, None).map(|(result, _)| result)
+}
+
+/// [`evaluate`], with analysts' verdicts as labels: a record an analyst judged takes the
+/// verdict as its label (over the one in the data). Also answers how many records did.
+pub fn evaluate_with_feedback(
+    artifact: &ModelArtifact,
+    input: ScoreInput<'_>,
+    config: &Config,
+    feedback: Option<&crate::anomalies::Feedback>,
+) -> Result<(EvaluationResult, usize), TrainError> {
+    let scored = score_with(artifact, input, feedback)?;
+    let feedback_labels = scored.feedback_labels;
     let labelled: Vec<&ScoredRow> = scored.rows.iter().filter(|r| r.label.is_some()).collect();
     if labelled.is_empty() {
         return Err(TrainError::NoLabels);
@@ -1046,7 +1107,7 @@ pub fn evaluate(
     let scores: Vec<f64> = scored.rows.iter().map(|r| r.score).collect();
     let anomaly_ratio = scored.rows.iter().filter(|r| r.is_anomaly).count() as f64
         / scored.rows.len().max(1) as f64;
-    Ok(EvaluationResult {
+    let result = EvaluationResult {
         model_version: artifact.version.clone(),
         samples: scored.rows.len(),
         labelled: labelled.len(),
@@ -1058,7 +1119,8 @@ pub fn evaluate(
         metrics,
         score_stats: score_stats(&scores, &config.training.evaluation.score_percentiles),
         anomaly_ratio,
-    })
+    };
+    Ok((result, feedback_labels))
 }
 
 #[cfg(test)]

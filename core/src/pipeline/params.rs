@@ -307,7 +307,11 @@ impl TrainParams {
     pub fn options(&self, config: &Config, now_micros: i64) -> TrainOptions {
         let mut config = config.clone();
         self.apply(&mut config);
-        TrainOptions { config, now_micros }
+        TrainOptions {
+            config,
+            now_micros,
+            feedback: None,
+        }
     }
 
     /// The pipeline's options over the built-in configuration (what the web app trains with).

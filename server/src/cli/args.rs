@@ -67,6 +67,152 @@ pub enum Command {
     Agents(AgentsArgs),
     /// Notification channels (config/notifications.yaml): list them, send a test message.
     Notify(NotifyArgs),
+    /// The anomaly store: list stored anomalies with filters, show one with its audit trail,
+    /// and review them (ack, resolve, false-positive, reopen).
+    Anomalies(AnomaliesArgs),
+}
+
+/// `mcp-train anomalies`.
+#[derive(Debug, Args)]
+pub struct AnomaliesArgs {
+    #[command(subcommand)]
+    pub command: AnomaliesCommand,
+}
+
+/// What to do with stored anomalies.
+#[derive(Debug, Subcommand)]
+pub enum AnomaliesCommand {
+    /// Stored anomalies, newest first, filtered; a page at a time (--cursor for the next).
+    List(AnomalyListArgs),
+    /// One anomaly with its audit trail.
+    Show(AnomalyShowArgs),
+    /// Acknowledge: someone is looking at it.
+    Ack(AnomalyStatusArgs),
+    /// Resolve: a real anomaly, dealt with.
+    Resolve(AnomalyStatusArgs),
+    /// Not an anomaly.
+    FalsePositive(AnomalyStatusArgs),
+    /// Reopen a verdict (back to acknowledged).
+    Reopen(AnomalyStatusArgs),
+}
+
+/// Where the anomaly store is.
+#[derive(Debug, Args)]
+pub struct DataDirArg {
+    /// Data directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The filters of stored anomalies, read by `AnomalyFilter::set` (one parser for every surface).
+#[derive(Debug, Args, Default)]
+pub struct AnomalyFilterArgs {
+    /// Entries logged at or after this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Entries logged before this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Only this log type.
+    #[arg(long, value_name = "T")]
+    pub log_type: Option<String>,
+    /// Only anomalies flagged by this model version.
+    #[arg(long, value_name = "VERSION")]
+    pub model_version: Option<String>,
+    /// Lowest risk score (0-100; 50 at the model's threshold).
+    #[arg(long, value_name = "SCORE")]
+    pub min_score: Option<String>,
+    /// Only this status (new, acknowledged, resolved, false_positive).
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+    /// Only this source device (the entry's host).
+    #[arg(long, value_name = "HOST")]
+    pub device: Option<String>,
+    /// Only this client.
+    #[arg(long, value_name = "CLIENT")]
+    pub client: Option<String>,
+}
+
+impl AnomalyFilterArgs {
+    /// The flags as a filter; an unreadable one is named (`--min-score: …`).
+    pub fn filter(
+        &self,
+    ) -> Result<mcp_train_core::anomalies::AnomalyFilter, mcp_train_core::anomalies::FilterError>
+    {
+        let mut filter = mcp_train_core::anomalies::AnomalyFilter::default();
+        let flags = [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("log_type", &self.log_type),
+            ("model_version", &self.model_version),
+            ("min_score", &self.min_score),
+            ("status", &self.status),
+            ("device", &self.device),
+            ("client", &self.client),
+        ];
+        let flag_error = |e: mcp_train_core::anomalies::FilterError| {
+            mcp_train_core::anomalies::FilterError::new(
+                format!("--{}", e.key.replace('_', "-")),
+                e.message,
+            )
+        };
+        for (key, value) in flags {
+            if let Some(value) = value {
+                filter.set(key, value).map_err(flag_error)?;
+            }
+        }
+        filter.check().map_err(flag_error)?;
+        Ok(filter)
+    }
+}
+
+/// `mcp-train anomalies list`.
+#[derive(Debug, Args)]
+pub struct AnomalyListArgs {
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+    #[command(flatten)]
+    pub filter: AnomalyFilterArgs,
+    /// Page size (1-1000).
+    #[arg(long, value_name = "N", default_value = "50")]
+    pub limit: String,
+    /// Continue after a previous page (its next_cursor).
+    #[arg(long, value_name = "CURSOR")]
+    pub cursor: Option<String>,
+    /// Print the page as JSON (`{"items", "next_cursor"}`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mcp-train anomalies show ID`.
+#[derive(Debug, Args)]
+pub struct AnomalyShowArgs {
+    /// The anomaly's id.
+    pub id: i64,
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mcp-train anomalies ack|resolve|false-positive|reopen ID...`.
+#[derive(Debug, Args)]
+pub struct AnomalyStatusArgs {
+    /// The anomalies' ids.
+    #[arg(required = true)]
+    pub ids: Vec<i64>,
+    /// Why (kept in the audit trail).
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Who (default: $USER, else $LOGNAME).
+    #[arg(long)]
+    pub by: Option<String>,
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+    /// Print each anomaly (with its trail) as JSON, one per line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `mcp-train agents`.
@@ -150,6 +296,10 @@ pub struct DetectArgs {
     /// Write every record's verdict, not only the anomalies.
     #[arg(long)]
     pub all: bool,
+    /// Also store the anomalies found in the anomaly store of this data directory
+    /// (DIR/anomalies.sqlite), in batches; they are still printed.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
 }
 
 /// Output format of scores.
@@ -200,6 +350,10 @@ pub struct TrainArgs {
     /// Leave out invalid records instead of refusing the export.
     #[arg(long)]
     pub drop_invalid: bool,
+    /// Analysts' verdicts from DIR's anomaly store: records confirmed as anomalies
+    /// (resolved) are left out of the training set.
+    #[arg(long, value_name = "DIR")]
+    pub feedback: Option<PathBuf>,
     /// Where to write the model ("-" for stdout).
     #[arg(long, short, default_value = "model.json", value_name = "model.json")]
     pub out: PathBuf,
@@ -226,6 +380,10 @@ pub struct EvaluateArgs {
     /// Leave out invalid records instead of refusing the export.
     #[arg(long)]
     pub drop_invalid: bool,
+    /// Analysts' verdicts from DIR's anomaly store as labels: resolved → anomaly,
+    /// false_positive → normal (over the data's own labels).
+    #[arg(long, value_name = "DIR")]
+    pub feedback: Option<PathBuf>,
     /// Directory holding training_config.yaml (for the threshold checks).
     #[arg(long, value_name = "DIR")]
     pub config: Option<PathBuf>,

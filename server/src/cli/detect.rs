@@ -33,8 +33,10 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use mcp_train::fs::clock;
 use mcp_train::fs::registry;
+use mcp_train::store::AnomalyStore;
 use mcp_train_core::agent::formats::{to_ecs, to_ocsf};
 use mcp_train_core::agent::{is_whole_export, read_line_record, Anomaly, Detector, ParseContext};
+use mcp_train_core::anomalies::StoredAnomaly;
 use mcp_train_core::export::{parse_export, Record};
 use mcp_train_core::pipeline::ModelArtifact;
 use mcp_train_core::time::CivilTime;
@@ -58,12 +60,26 @@ pub fn run(args: DetectArgs) -> Outcome {
     let (source, file) = sources(&args)?;
     let mut serving = Serving::start(source)?;
     let mut out = Sink::new(args.format, args.all);
+    if let Some(dir) = &args.store {
+        out.store = Some(StoreSink {
+            store: super::anomalies::open_dir(dir)?,
+            batch: Vec::new(),
+            last: Instant::now(),
+            stored: 0,
+        });
+    }
     let mut stats = Stats::default();
     let path = file.unwrap_or_else(|| PathBuf::from("-"));
     let mut input = Input::open(&path)?;
     let result = detect_stream(&mut input, &mut serving, &mut out, &mut stats, args.follow);
     let flushed = out.flush();
+    let stored = out.finish_store();
     eprintln!("{}", stats.summary(&serving.versions));
+    match stored {
+        Ok(Some((n, path))) => eprintln!("detect: {n} anomalies stored in {}", path.display()),
+        Ok(None) => {}
+        Err(e) => return Err(Failure::usage(e)),
+    }
     match result {
         Ok(()) | Err(Stop::Closed) => {}
         Err(Stop::Failed(failure)) => return Err(failure),
@@ -297,6 +313,39 @@ struct Sink {
     format: DetectFormat,
     all: bool,
     out: io::BufWriter<io::Stdout>,
+    /// `--store DIR`: the anomaly store and the batch not stored yet.
+    store: Option<StoreSink>,
+}
+
+/// Anomalies on their way into the store: stored in batches of [`STORE_BATCH`], and at least
+/// every [`STORE_EVERY`] while the input trickles in.
+struct StoreSink {
+    store: AnomalyStore,
+    batch: Vec<StoredAnomaly>,
+    last: Instant,
+    stored: u64,
+}
+
+const STORE_BATCH: usize = 1000;
+const STORE_EVERY: Duration = Duration::from_secs(1);
+
+impl StoreSink {
+    fn store(&mut self) -> io::Result<()> {
+        self.last = Instant::now();
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.store.insert(&mut self.batch, "detect").map_err(|e| {
+            io::Error::other(format!(
+                "cannot store anomalies in {}: {:#}",
+                self.store.path().display(),
+                anyhow::Error::new(e)
+            ))
+        })?;
+        self.stored += self.batch.len() as u64;
+        self.batch.clear();
+        Ok(())
+    }
 }
 
 impl Sink {
@@ -305,6 +354,18 @@ impl Sink {
             format,
             all,
             out: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
+            store: None,
+        }
+    }
+
+    /// Stores what is left of the batch: how many were stored, and where.
+    fn finish_store(&mut self) -> anyhow::Result<Option<(u64, PathBuf)>> {
+        match &mut self.store {
+            Some(sink) => {
+                sink.store()?;
+                Ok(Some((sink.stored, sink.store.path().to_owned())))
+            }
+            None => Ok(None),
         }
     }
 
@@ -316,12 +377,24 @@ impl Sink {
         }
         self.out.write_all(b"\n")?;
         if report.inference.is_anomaly {
+            if let Some(sink) = &mut self.store {
+                sink.batch
+                    .push(StoredAnomaly::new(report.clone(), clock::now_micros()));
+                if sink.batch.len() >= STORE_BATCH {
+                    sink.store()?;
+                }
+            }
             self.out.flush()?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        if let Some(sink) = &mut self.store {
+            if sink.last.elapsed() >= STORE_EVERY {
+                sink.store()?;
+            }
+        }
         self.out.flush()
     }
 }

@@ -1,6 +1,7 @@
 //! Subcommands and the plumbing they share.
 
 mod agents;
+mod anomalies;
 mod args;
 mod detect;
 mod features;
@@ -123,6 +124,7 @@ pub fn run() -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::Agents(a) => agents::run(a),
         Command::Notify(a) => notify::run(a),
+        Command::Anomalies(a) => anomalies::run(a),
     };
     match result {
         Ok(code) => code,

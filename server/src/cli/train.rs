@@ -42,10 +42,13 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
         n_neighbors: args.n_neighbors,
         drop_invalid: args.drop_invalid.then_some(true),
     };
-    let options = choices
+    let mut options = choices
         .resolve(&config)
         .map_err(Failure::usage)?
         .options(&config, now_micros);
+    if let Some(dir) = &args.feedback {
+        options.feedback = Some(super::anomalies::load_feedback(dir)?);
+    }
     let limit = options.config.training.limits.max_export_mb;
     let (path, is_csv) = match (&args.file, &args.features_csv) {
         (Some(file), _) => (file.clone(), false),
@@ -119,6 +122,12 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
         .with_context(|| format!("cannot write {}", display(&args.out)))?;
     out.commit()?;
 
+    if args.feedback.is_some() {
+        eprintln!(
+            "feedback: {} records confirmed as anomalies left out of the training set",
+            render::thousands(trained.feedback_excluded)
+        );
+    }
     let seconds = started.elapsed().as_secs_f64();
     let e = &model.evaluation;
     if args.json {
@@ -130,6 +139,7 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
             "test_samples": model.training.test_samples,
             "features": model.training.features,
             "dropped_records": model.training.dropped_records,
+            "feedback_excluded": args.feedback.as_ref().map(|_| trained.feedback_excluded),
             "duration_ms": model.training.duration_ms,
             "seed": model.training.seed,
             "threshold": model.threshold,
@@ -265,9 +275,22 @@ pub fn evaluate(args: EvaluateArgs, _quiet: bool) -> Outcome {
         args.label_column.as_deref(),
     )?;
     let name = display(&args.file);
-    let result = pipeline::evaluate(&model, input, &config)
-        .with_context(|| format!("cannot evaluate on {name}"))
-        .map_err(Failure::invalid)?;
+    let feedback = args
+        .feedback
+        .as_deref()
+        .map(super::anomalies::load_feedback)
+        .transpose()?;
+    let (result, feedback_labels) =
+        pipeline::evaluate_with_feedback(&model, input, &config, feedback.as_ref())
+            .with_context(|| format!("cannot evaluate on {name}"))
+            .map_err(Failure::invalid)?;
+    if let Some(feedback) = &feedback {
+        eprintln!(
+            "feedback: {} records labelled by {} analyst verdicts",
+            render::thousands(feedback_labels),
+            render::thousands(feedback.len())
+        );
+    }
     if args.json {
         println!(
             "{}",

@@ -131,12 +131,7 @@ pub async fn ingest(
     Query(query): Query<IngestQuery>,
     body: Body,
 ) -> ApiResult<Json<IngestReport>> {
-    agent::agent(&log_type).map_err(|e| {
-        ApiError::invalid_parameter(format!(
-            "{e}; known log types: {}",
-            agent::known_log_types()
-        ))
-    })?;
+    agent::agent(&log_type).map_err(|e| ApiError::invalid_parameter(e.to_string()))?;
     if let Some(device) = &query.device {
         if device.trim().is_empty() || device.len() > MAX_BY_BYTES {
             return Err(ApiError::invalid_parameter(format!(
