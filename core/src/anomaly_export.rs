@@ -131,6 +131,14 @@ impl<W: Write> ExportWriter<W> {
         self.rows
     }
 
+    /// The output (what the writer has flushed into it so far).
+    pub fn get_ref(&self) -> &W {
+        match &self.out {
+            Out::Csv(csv) => csv.get_ref(),
+            Out::Lines(out) => out,
+        }
+    }
+
     /// Writes one anomaly.
     pub fn write(&mut self, anomaly: &StoredAnomaly) -> Result<(), ExportWriteError> {
         match &mut self.out {
