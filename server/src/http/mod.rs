@@ -217,8 +217,8 @@ impl AppState {
             jobs::Jobs::start(data_dir.clone(), settings.config.clone())
                 .map_err(ServeError::TrainingThread)?,
         );
-        let store =
-            crate::store::AnomalyStore::open(&data_dir).map_err(|e| ServeError::Store(Box::new(e)))?;
+        let store = crate::store::AnomalyStore::open(&data_dir)
+            .map_err(|e| ServeError::Store(Box::new(e)))?;
         let metrics = Arc::new(metrics::Metrics::new());
         let exports = Arc::new(exports_start(&store, &data_dir, settings, &metrics)?);
         let (stop, stopping) = tokio::sync::watch::channel(false);
