@@ -81,7 +81,7 @@ pub struct AnomaliesArgs {
 pub enum AnomaliesCommand {
     /// Write the anomalies a filter selects as NDJSON, CSV, ECS or OCSF (the writer of the
     /// server's export jobs), and record the export in the history (`GET /api/exports`).
-    Export(super::anomaly_export::ExportArgs),
+    Export(Box<super::anomaly_export::ExportArgs>),
     /// Store N synthetic anomalies (benchmarks and tests).
     #[command(hide = true)]
     Seed(super::anomaly_export::SeedArgs),

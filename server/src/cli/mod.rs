@@ -123,7 +123,7 @@ pub fn run() -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::Agents(a) => agents::run(a),
         Command::Anomalies(a) => match a.command {
-            args::AnomaliesCommand::Export(a) => anomaly_export::export(a),
+            args::AnomaliesCommand::Export(a) => anomaly_export::export(*a),
             args::AnomaliesCommand::Seed(a) => anomaly_export::seed(a),
         },
     };

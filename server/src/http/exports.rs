@@ -263,7 +263,7 @@ pub async fn download(
 
 /// Standard base64 of the bytes a hex string spells (`None` if it is not hex).
 fn hex_to_base64(hex: &str) -> Option<String> {
-    if hex.len() % 2 != 0 || hex.is_empty() {
+    if !hex.len().is_multiple_of(2) || hex.is_empty() {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..hex.len())
