@@ -14,6 +14,7 @@
 //! these settings and calls. Nothing here depends on it. The training, packaging and registry
 //! logic itself is in `mcp-train-core`.
 
+pub mod exports;
 pub mod fs;
 pub mod http;
 pub mod notify;

@@ -112,7 +112,7 @@ pub fn store_failure(e: StoreError) -> Failure {
 }
 
 /// Who made a change: `--by`, else `$USER`, else `$LOGNAME`.
-fn who(by: Option<String>) -> Result<String, Failure> {
+pub(super) fn who(by: Option<String>) -> Result<String, Failure> {
     let by = by
         .or_else(|| std::env::var("USER").ok().filter(|u| !u.trim().is_empty()))
         .or_else(|| {

@@ -94,6 +94,12 @@ pub enum AnomaliesCommand {
     FalsePositive(AnomalyStatusArgs),
     /// Reopen a verdict (back to acknowledged).
     Reopen(AnomalyStatusArgs),
+    /// Write the anomalies a filter selects as NDJSON, CSV, ECS or OCSF (the writer of the
+    /// server's export jobs), and record the export in the history (`GET /api/exports`).
+    Export(Box<super::anomaly_export::ExportArgs>),
+    /// Store N synthetic anomalies (benchmarks and tests).
+    #[command(hide = true)]
+    Seed(super::anomaly_export::SeedArgs),
 }
 
 /// Where the anomaly store is.
@@ -259,6 +265,10 @@ pub struct ServeArgs {
     /// training defaults and the upload limits.
     #[arg(long, value_name = "DIR")]
     pub config: Option<PathBuf>,
+    /// How long a completed anomaly export's file is kept: a whole number with s, m, h or d
+    /// (1s to 366d).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = mcp_train::exports::parse_retention)]
+    pub export_retention: std::time::Duration,
 }
 
 /// Output format of `detect`.

@@ -2,6 +2,7 @@
 
 mod agents;
 mod anomalies;
+mod anomaly_export;
 mod args;
 mod detect;
 mod features;

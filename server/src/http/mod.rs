@@ -31,6 +31,7 @@
 mod anomalies;
 mod auth;
 mod error;
+mod exports;
 mod jobs;
 mod metrics;
 mod models;
@@ -75,6 +76,8 @@ pub struct ServeSettings {
     pub config: Config,
     /// Notification channels (`notifications.yaml`); none by default.
     pub notifications: crate::notify::NotifyConfig,
+    /// How long a completed anomaly export's file is kept (`--export-retention`).
+    pub export_retention: Duration,
 }
 
 impl ServeSettings {
@@ -90,6 +93,7 @@ impl ServeSettings {
             cors_origins: Vec::new(),
             config: Config::defaults(),
             notifications: crate::notify::NotifyConfig::default(),
+            export_retention: crate::exports::DEFAULT_RETENTION,
         }
     }
 
@@ -139,8 +143,10 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    #[error("cannot open the anomaly store")]
+    Store(#[source] Box<crate::store::StoreError>),
+    #[error("cannot start the anomaly exports")]
+    Exports(#[source] crate::exports::ExportError),
     #[error("cannot start the notification thread")]
     Notifications(#[source] std::io::Error),
     #[error("cannot start the training thread")]
@@ -173,6 +179,8 @@ pub struct Shared {
     pub(crate) jobs: Arc<jobs::Jobs>,
     /// Sends notifications (training jobs, deployments; anomalies and exports through its hooks).
     pub(crate) notifier: crate::notify::Notifier,
+    /// Anomaly export jobs (`/api/exports`).
+    pub(crate) exports: Arc<crate::exports::Exports>,
     pub(crate) packages: Arc<models::PackageCache>,
     /// The anomaly store (DATA_DIR/anomalies.sqlite).
     pub anomalies: crate::store::AnomalyStore,
@@ -229,13 +237,22 @@ impl AppState {
             jobs::Jobs::start(data_dir.clone(), settings.config.clone(), notifier.clone())
                 .map_err(ServeError::TrainingThread)?,
         );
-        let anomalies = crate::store::AnomalyStore::open(&data_dir)?;
+        let anomalies = crate::store::AnomalyStore::open(&data_dir)
+            .map_err(|e| ServeError::Store(Box::new(e)))?;
+        let exports = Arc::new(exports_start(
+            &anomalies,
+            &data_dir,
+            settings,
+            &metrics,
+            &notifier,
+        )?);
         let (stop, stopping) = tokio::sync::watch::channel(false);
         Ok(AppState {
             inner: Arc::new(Shared {
                 index_html: index_html(&settings.dist),
                 metrics,
                 notifier,
+                exports,
                 data_dir,
                 config: settings.config.clone(),
                 auth: auth::Auth::new(settings.token.as_deref(), settings.private),
@@ -264,6 +281,30 @@ impl std::ops::Deref for AppState {
     fn deref(&self) -> &Shared {
         &self.inner
     }
+}
+
+/// Starts the anomaly export jobs: each finished job is counted in the metrics and is where the
+/// "export finished" notification is sent.
+fn exports_start(
+    store: &crate::store::AnomalyStore,
+    data_dir: &Path,
+    settings: &ServeSettings,
+    metrics: &Arc<metrics::Metrics>,
+    notifier: &crate::notify::Notifier,
+) -> Result<crate::exports::Exports, ServeError> {
+    let metrics = Arc::clone(metrics);
+    let notifier = notifier.clone();
+    let on_finished: crate::exports::OnFinished = Arc::new(move |job| {
+        metrics.export_finished(job.status.as_str(), job.rows);
+        notifier.event(crate::notify::Event::ExportFinished(Box::new(job.clone())));
+    });
+    crate::exports::Exports::start(
+        store.clone(),
+        data_dir,
+        settings.export_retention,
+        on_finished,
+    )
+    .map_err(ServeError::Exports)
 }
 
 /// Runs blocking work (disk, locks, CPU) on the blocking pool.
@@ -342,6 +383,7 @@ pub fn app(state: AppState) -> Router {
             "/api/notifications/test/{channel}",
             post(notifications::test),
         )
+        .merge(exports::router())
         .route("/api/{*rest}", any(api_not_found))
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))

@@ -54,4 +54,8 @@ CREATE INDEX anomalies_by_entry_time ON anomalies(entry_time);
 CREATE INDEX anomalies_by_score ON anomalies(score);
 ",
     },
+    Migration {
+        name: "export history",
+        sql: crate::exports::MIGRATION_SQL,
+    },
 ];
