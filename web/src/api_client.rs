@@ -822,6 +822,70 @@ mod tests {
     }
 
     #[test]
+    fn the_anomalies_query_is_the_filter_the_server_reads_back() {
+        let filter = AnomalyFilter::from_pairs([
+            ("from", "2026-01-01T00:00:00Z"),
+            ("log_type", "dns"),
+            ("min_score", "80"),
+            ("status", "new"),
+            ("client", "10.0.0.9"),
+        ])
+        .expect("a filter");
+        let query = anomalies_query(&filter, Some("abc/=="), 50);
+        let pairs: Vec<(String, String)> = query
+            .split('&')
+            .map(|p| {
+                let (k, v) = p.split_once('=').expect("name=value");
+                let v = v
+                    .replace("%3A", ":")
+                    .replace("%2F", "/")
+                    .replace("%3D", "=");
+                (k.to_owned(), v)
+            })
+            .collect();
+        assert!(
+            pairs.contains(&("cursor".to_owned(), "abc/==".to_owned())),
+            "{query}"
+        );
+        assert!(
+            pairs.contains(&("limit".to_owned(), "50".to_owned())),
+            "{query}"
+        );
+        let back = AnomalyFilter::from_pairs(
+            pairs
+                .iter()
+                .filter(|(k, _)| k != "cursor" && k != "limit")
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+        .expect("the server's parser accepts it");
+        assert_eq!(back, filter);
+        assert_eq!(
+            anomalies_query(&AnomalyFilter::default(), None, 10),
+            "limit=10"
+        );
+    }
+
+    #[test]
+    fn anomaly_answers_read_from_the_api_json() {
+        let summary: AnomalySummary = serde_json::from_str(
+            r#"{"counts":[{"log_type":"dns","status":"false_positive","count":3}]}"#,
+        )
+        .expect("a summary");
+        assert_eq!(summary.counts[0].status, AnomalyStatus::FalsePositive);
+        assert_eq!(summary.counts[0].count, 3);
+        let stored: StoredIds =
+            serde_json::from_str(r#"{"stored":2,"ids":[7,8]}"#).expect("stored ids");
+        assert_eq!(stored.ids, [7, 8]);
+        let list: ExportList = serde_json::from_str(
+            r#"{"items":[{"id":"e1","status":"running","format":"csv","filter":{"min_score":60},
+            "by":"web","created_at":"2026-01-01T00:00:00Z","rows":5,"total":10,"bytes":300}]}"#,
+        )
+        .expect("an export list");
+        assert_eq!(list.items[0].filter.min_score, Some(60.0));
+        assert_eq!(list.items[0].total, Some(10));
+    }
+
+    #[test]
     fn events_survive_any_chunking() {
         let stream = "event: progress\ndata: {\"a\":1}\n\n: keep-alive\n\nevent: done\r\ndata: {\"é\":\r\ndata: 2}\r\n\r\n";
         let bytes = stream.as_bytes();
