@@ -123,6 +123,7 @@
 
 pub mod agent;
 pub mod anomalies;
+pub mod anomaly_export;
 pub mod api;
 pub mod config;
 pub mod display;

@@ -4,6 +4,8 @@
 //! - [`http`]: `mcp-train serve` — [`http::ServeSettings`] and [`http::serve`] run the server,
 //!   [`http::app`] is its router (tests send it requests with `tower::ServiceExt::oneshot`,
 //!   no socket needed).
+//! - [`store`]: the anomaly store (SQLite in the data directory) the server, `detect --store`
+//!   and `mcp-train anomalies` share.
 //! - [`fs`]: what touches the machine — the model registry in a data directory, configuration
 //!   directories, the clock (`SOURCE_DATE_EPOCH`).
 //!
@@ -11,5 +13,7 @@
 //! these settings and calls. Nothing here depends on it. The training, packaging and registry
 //! logic itself is in `mcp-train-core`.
 
+pub mod exports;
 pub mod fs;
 pub mod http;
+pub mod store;

@@ -18,13 +18,13 @@ const EPOCH: i64 = 1_700_000_000;
 const TOKEN: &str = "openapi-test-token";
 
 /// The document, and checks of replies against it.
-struct Document {
+pub(crate) struct Document {
     spec: Value,
 }
 
 impl Document {
     /// `GET /api/openapi.json`, itself checked against what it says about itself.
-    fn fetch(server: &Server) -> Document {
+    pub(crate) fn fetch(server: &Server) -> Document {
         let reply = server.get("/api/openapi.json");
         let document = Document { spec: reply.json() };
         assert_eq!(document.spec["openapi"], "3.1.0");
@@ -47,7 +47,7 @@ impl Document {
     /// template such as `/api/models/{version}`): its status is listed, its Content-Type is the
     /// declared media type, and a JSON body validates against the declared schema. Returns the
     /// body as JSON when it is JSON.
-    fn check(&self, method: &str, path: &str, reply: &Reply) -> Value {
+    pub(crate) fn check(&self, method: &str, path: &str, reply: &Reply) -> Value {
         let what = format!("{} {path} → {}", method.to_uppercase(), reply.status);
         let response = &self.operation(method, path)["responses"][reply.status.to_string()];
         assert!(

@@ -11,6 +11,8 @@ mod agents;
 mod cli;
 /// `detect`: stream = batch, --follow across rotation and truncation, registry reloads.
 mod detect;
+/// Anomaly export jobs over HTTP and the CLI: formats, filters, progress, cancel, expiry, kill -9.
+mod exports;
 /// Every log type: synth → validate → train → score = detect; raw logs → import.
 mod log_types;
 /// The model manager per log type: log types in the registry, rollback, history, migration.

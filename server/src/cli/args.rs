@@ -65,6 +65,26 @@ pub enum Command {
     Serve(ServeArgs),
     /// The built-in agents: one per log type (`agents list`).
     Agents(AgentsArgs),
+    /// The anomaly store of a data directory: export what a filter selects.
+    Anomalies(AnomaliesArgs),
+}
+
+/// `mcp-train anomalies`.
+#[derive(Debug, Args)]
+pub struct AnomaliesArgs {
+    #[command(subcommand)]
+    pub command: AnomaliesCommand,
+}
+
+/// What to do with the stored anomalies.
+#[derive(Debug, Subcommand)]
+pub enum AnomaliesCommand {
+    /// Write the anomalies a filter selects as NDJSON, CSV, ECS or OCSF (the writer of the
+    /// server's export jobs), and record the export in the history (`GET /api/exports`).
+    Export(super::anomaly_export::ExportArgs),
+    /// Store N synthetic anomalies (benchmarks and tests).
+    #[command(hide = true)]
+    Seed(super::anomaly_export::SeedArgs),
 }
 
 /// `mcp-train agents`.
@@ -111,6 +131,10 @@ pub struct ServeArgs {
     /// training defaults and the upload limits.
     #[arg(long, value_name = "DIR")]
     pub config: Option<PathBuf>,
+    /// How long a completed anomaly export's file is kept: a whole number with s, m, h or d
+    /// (1s to 366d).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = mcp_train::exports::parse_retention)]
+    pub export_retention: std::time::Duration,
 }
 
 /// Output format of `detect`.

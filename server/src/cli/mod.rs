@@ -1,6 +1,7 @@
 //! Subcommands and the plumbing they share.
 
 mod agents;
+mod anomaly_export;
 mod args;
 mod detect;
 mod features;
@@ -121,6 +122,10 @@ pub fn run() -> ExitCode {
         Command::Detect(a) => detect::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Agents(a) => agents::run(a),
+        Command::Anomalies(a) => match a.command {
+            args::AnomaliesCommand::Export(a) => anomaly_export::export(a),
+            args::AnomaliesCommand::Seed(a) => anomaly_export::seed(a),
+        },
     };
     match result {
         Ok(code) => code,

@@ -25,6 +25,7 @@ fn settings(args: ServeArgs) -> Result<ServeSettings, Failure> {
     settings.token = args.token;
     settings.private = args.private;
     settings.cors_origins = args.cors_origins;
+    settings.export_retention = args.export_retention;
     settings.check().map_err(settings_failure)?;
     settings.config = load_config(args.config.as_deref())?;
     Ok(settings)

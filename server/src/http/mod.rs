@@ -30,6 +30,7 @@
 
 mod auth;
 mod error;
+mod exports;
 mod jobs;
 mod metrics;
 mod models;
@@ -71,6 +72,8 @@ pub struct ServeSettings {
     pub cors_origins: Vec<String>,
     /// Training defaults and upload limits.
     pub config: Config,
+    /// How long a completed anomaly export's file is kept (`--export-retention`).
+    pub export_retention: Duration,
 }
 
 impl ServeSettings {
@@ -85,6 +88,7 @@ impl ServeSettings {
             private: false,
             cors_origins: Vec::new(),
             config: Config::defaults(),
+            export_retention: crate::exports::DEFAULT_RETENTION,
         }
     }
 
@@ -134,6 +138,10 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot open the anomaly store")]
+    Store(#[source] Box<crate::store::StoreError>),
+    #[error("cannot start the anomaly exports")]
+    Exports(#[source] crate::exports::ExportError),
     #[error("cannot start the training thread")]
     TrainingThread(#[source] std::io::Error),
     #[error("cannot start the async runtime")]
@@ -162,6 +170,8 @@ pub struct Shared {
     pub(crate) auth: auth::Auth,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) jobs: Arc<jobs::Jobs>,
+    /// Anomaly export jobs (`/api/exports`).
+    pub(crate) exports: Arc<crate::exports::Exports>,
     pub(crate) packages: Arc<models::PackageCache>,
     /// Where this process stages uploads.
     pub(crate) staging: upload::Staging,
@@ -207,11 +217,16 @@ impl AppState {
             jobs::Jobs::start(data_dir.clone(), settings.config.clone())
                 .map_err(ServeError::TrainingThread)?,
         );
+        let store =
+            crate::store::AnomalyStore::open(&data_dir).map_err(|e| ServeError::Store(Box::new(e)))?;
+        let metrics = Arc::new(metrics::Metrics::new());
+        let exports = Arc::new(exports_start(&store, &data_dir, settings, &metrics)?);
         let (stop, stopping) = tokio::sync::watch::channel(false);
         Ok(AppState {
             inner: Arc::new(Shared {
                 index_html: index_html(&settings.dist),
-                metrics: Arc::new(metrics::Metrics::new()),
+                metrics,
+                exports,
                 data_dir,
                 config: settings.config.clone(),
                 auth: auth::Auth::new(settings.token.as_deref(), settings.private),
@@ -238,6 +253,30 @@ impl std::ops::Deref for AppState {
     fn deref(&self) -> &Shared {
         &self.inner
     }
+}
+
+/// Starts the anomaly export jobs: each finished job is counted in the metrics and is where the
+/// "export finished" notification is sent.
+fn exports_start(
+    store: &crate::store::AnomalyStore,
+    data_dir: &Path,
+    settings: &ServeSettings,
+    metrics: &Arc<metrics::Metrics>,
+) -> Result<crate::exports::Exports, ServeError> {
+    let metrics = Arc::clone(metrics);
+    let on_finished: crate::exports::OnFinished = Arc::new(move |job| {
+        metrics.export_finished(job.status.as_str(), job.rows);
+        // NOTIFICATION HOOK (issue 14): the "export finished" event goes here — the integrator
+        // calls the notify helper's `Notifier` with `job` (id, status, rows, bytes, sha256,
+        // error). Runs on the export thread after the history says the job has ended.
+    });
+    crate::exports::Exports::start(
+        store.clone(),
+        data_dir,
+        settings.export_retention,
+        on_finished,
+    )
+    .map_err(ServeError::Exports)
 }
 
 /// Runs blocking work (disk, locks, CPU) on the blocking pool.
@@ -297,6 +336,7 @@ pub fn app(state: AppState) -> Router {
             get(jobs::show).delete(jobs::delete),
         )
         .route("/api/training/jobs/{id}/events", get(jobs::events))
+        .merge(exports::router())
         .route("/api/{*rest}", any(api_not_found))
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))

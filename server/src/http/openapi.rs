@@ -1,6 +1,9 @@
 //! `GET /api/openapi.json`: the API described in OpenAPI 3.1 (docs/API.md is the guide).
 
 use axum::Json;
+use mcp_train_core::anomalies::{
+    AnomalyStatus, ExportFormat, ExportStatus, MAX_BY_BYTES, MAX_FILTER_TEXT,
+};
 use mcp_train_core::config::DetectorKind;
 use mcp_train_core::model::{N_ESTIMATORS_MAX, N_NEIGHBORS_MAX};
 use mcp_train_core::pipeline::TRAIN_PARAMETERS;
@@ -127,6 +130,17 @@ pub fn spec() -> Value {
         "The model's creation time (µs since 1970); makes the model reproducible.",
         json!({ "type": "integer" }),
     ));
+    let export_job = reference("ExportJob");
+    let export_id = json!({ "name": "id", "in": "path", "required": true,
+        "description": "An export id (32 hex digits).",
+        "schema": { "type": "string" } });
+    let export_formats: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.as_str()).collect();
+    let export_statuses = [
+        ExportStatus::Queued, ExportStatus::Running, ExportStatus::Completed,
+        ExportStatus::Failed, ExportStatus::Cancelled, ExportStatus::Expired,
+    ]
+    .map(ExportStatus::as_str);
+    let anomaly_statuses = AnomalyStatus::ALL.map(AnomalyStatus::as_str);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -158,6 +172,40 @@ pub fn spec() -> Value {
                             "anomaly_ratio": { "type": "number" },
                             "roc_auc": { "type": ["number", "null"] },
                             "f1": { "type": ["number", "null"] } } } } },
+                "AnomalyFilter": { "type": "object", "additionalProperties": false,
+                    "description": "Which stored anomalies: every key narrows (see docs/API.md).",
+                    "properties": {
+                        "from": { "type": "string", "description": "Entries logged at or after (RFC 3339)." },
+                        "to": { "type": "string", "description": "Entries logged before (RFC 3339)." },
+                        "log_type": { "type": "string", "maxLength": MAX_FILTER_TEXT },
+                        "model_version": { "type": "string", "maxLength": MAX_FILTER_TEXT },
+                        "min_score": { "type": "number", "minimum": 0, "maximum": 100 },
+                        "status": { "enum": anomaly_statuses },
+                        "device": { "type": "string", "maxLength": MAX_FILTER_TEXT },
+                        "client": { "type": "string", "maxLength": MAX_FILTER_TEXT } } },
+                "ExportRequest": { "type": "object", "required": ["format"], "additionalProperties": false,
+                    "properties": {
+                        "format": { "enum": export_formats },
+                        "filter": { "$ref": "#/components/schemas/AnomalyFilter" },
+                        "by": { "type": "string", "minLength": 1, "maxLength": MAX_BY_BYTES } } },
+                "ExportJob": { "type": "object",
+                    "required": ["id", "status", "format", "filter", "by", "created_at", "rows", "bytes"],
+                    "properties": {
+                        "id": { "type": "string", "pattern": "^[0-9a-f]{32}$" },
+                        "status": { "enum": export_statuses },
+                        "format": { "enum": export_formats },
+                        "filter": { "$ref": "#/components/schemas/AnomalyFilter" },
+                        "by": { "type": "string" },
+                        "created_at": { "type": "string", "format": "date-time" },
+                        "started_at": { "type": "string", "format": "date-time" },
+                        "finished_at": { "type": "string", "format": "date-time" },
+                        "rows": { "type": "integer", "minimum": 0 },
+                        "total": { "type": "integer", "minimum": 0 },
+                        "bytes": { "type": "integer", "minimum": 0 },
+                        "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+                        "file_name": { "type": "string" },
+                        "expires_at": { "type": "string", "format": "date-time" },
+                        "error": { "type": "string" } } },
                 "TrainParams": { "type": "object", "required": TRAIN_PARAMETERS,
                     "properties": params_schema },
                 "Job": { "type": "object",
@@ -282,6 +330,40 @@ pub fn spec() -> Value {
                 "get": { "summary": "Server-sent events: `progress` (the job) while it runs, then `done` (the job).",
                     "responses": with_common(json!({ "200": { "description": "An event stream.", "content": { "text/event-stream": { "schema": { "type": "string" } } } },
                         "404": error_response("No such job.") }), false) } },
+            "/api/exports": {
+                "get": { "summary": "The export history, newest first (the last 200).",
+                    "responses": with_common(json!({ "200": json_response("The history.", json!({ "type": "object", "required": ["items"],
+                        "properties": { "items": { "type": "array", "items": export_job } } })) }), false) },
+                "post": { "summary": "Start an anomaly export job (NDJSON, CSV, ECS or OCSF) of what the filter selects.",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": reference("ExportRequest") } } },
+                    "responses": with_common(json!({
+                        "202": json_response("Accepted (queued); `Location` is the job.", export_job.clone()),
+                        "400": error_response("Not an export request, or a bad filter (the message names the key): `bad_request`."),
+                        "503": error_response("Too many exports waiting: `busy`.") }), true) } },
+            "/api/exports/{id}": { "parameters": [export_id.clone()],
+                "get": { "summary": "An export job (live progress while it runs).",
+                    "responses": with_common(json!({ "200": json_response("The job.", export_job.clone()),
+                        "404": error_response("No such export.") }), false) } },
+            "/api/exports/{id}/events": { "parameters": [export_id.clone()],
+                "get": { "summary": "Server-sent events: `progress` (the job) while it is queued or running, then `done` (the job).",
+                    "responses": with_common(json!({ "200": { "description": "An event stream.", "content": { "text/event-stream": { "schema": { "type": "string" } } } },
+                        "404": error_response("No such export.") }), false) } },
+            "/api/exports/{id}/cancel": { "parameters": [export_id.clone()],
+                "post": { "summary": "Cancel a queued or running export (it stops at its next batch; its partial file is deleted).",
+                    "responses": with_common(json!({ "200": json_response("Stopped.", export_job.clone()),
+                        "202": json_response("Asked to stop; not stopped within 30 s.", export_job.clone()),
+                        "404": error_response("No such export."),
+                        "409": error_response("The export has ended: `not_running`.") }), true) } },
+            "/api/exports/{id}/download": { "parameters": [export_id],
+                "get": { "summary": "The file of a completed export: Content-Disposition, Content-Length, ETag \"sha256-<hex>\" and Repr-Digest (sha-256).",
+                    "responses": with_common(json!({
+                        "200": { "description": "The file.", "content": {
+                            "application/x-ndjson": { "schema": { "type": "string" } },
+                            "text/csv": { "schema": { "type": "string" } } } },
+                        "304": { "description": "Not modified (If-None-Match)." },
+                        "404": error_response("No such export."),
+                        "409": error_response("Not completed (queued, running, failed or cancelled): `not_ready`."),
+                        "410": error_response("Completed, but its file has expired: `expired`.") }), false) } },
             "/metrics": { "get": { "summary": "Prometheus metrics: requests, latencies, upload bytes, jobs, models, storage bytes.",
                 "responses": { "200": { "description": "OpenMetrics text (Prometheus scrapes it).", "content": { "application/openmetrics-text": { "schema": { "type": "string" } } } } } } }
         }
@@ -340,7 +422,7 @@ mod tests {
         let spec = spec();
         let guide = include_str!("../../../docs/API.md");
         let paths = spec["paths"].as_object().map(|p| p.len()).unwrap_or(0);
-        assert_eq!(paths, 15);
+        assert_eq!(paths, 20);
         for path in spec["paths"].as_object().into_iter().flat_map(|p| p.keys()) {
             assert!(
                 guide.contains(path.as_str()),
