@@ -28,6 +28,7 @@
 //! # }
 //! ```
 
+mod anomalies;
 mod auth;
 mod error;
 mod exports;
@@ -173,6 +174,10 @@ pub struct Shared {
     /// Anomaly export jobs (`/api/exports`).
     pub(crate) exports: Arc<crate::exports::Exports>,
     pub(crate) packages: Arc<models::PackageCache>,
+    /// The anomaly store (DATA_DIR/anomalies.sqlite).
+    pub anomalies: crate::store::AnomalyStore,
+    /// The deployed model of each log type, for ingestion.
+    pub(crate) deployed_models: anomalies::DeployedModels,
     /// Where this process stages uploads.
     pub(crate) staging: upload::Staging,
     /// Turns true when the server starts stopping (event streams end).
@@ -217,10 +222,10 @@ impl AppState {
             jobs::Jobs::start(data_dir.clone(), settings.config.clone())
                 .map_err(ServeError::TrainingThread)?,
         );
-        let store =
-            crate::store::AnomalyStore::open(&data_dir).map_err(|e| ServeError::Store(Box::new(e)))?;
+        let anomalies = crate::store::AnomalyStore::open(&data_dir)
+            .map_err(|e| ServeError::Store(Box::new(e)))?;
         let metrics = Arc::new(metrics::Metrics::new());
-        let exports = Arc::new(exports_start(&store, &data_dir, settings, &metrics)?);
+        let exports = Arc::new(exports_start(&anomalies, &data_dir, settings, &metrics)?);
         let (stop, stopping) = tokio::sync::watch::channel(false);
         Ok(AppState {
             inner: Arc::new(Shared {
@@ -232,6 +237,8 @@ impl AppState {
                 auth: auth::Auth::new(settings.token.as_deref(), settings.private),
                 jobs,
                 packages: Arc::default(),
+                anomalies,
+                deployed_models: anomalies::DeployedModels::default(),
                 staging,
                 stopping,
                 stop,
@@ -337,6 +344,16 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/training/jobs/{id}/events", get(jobs::events))
         .merge(exports::router())
+        .route("/api/logs/{log_type}", post(anomalies::ingest))
+        .route(
+            "/api/anomalies",
+            get(anomalies::list).post(anomalies::create).layer(
+                axum::extract::DefaultBodyLimit::max(anomalies::POSTED_BODY_LIMIT),
+            ),
+        )
+        .route("/api/anomalies/summary", get(anomalies::summary))
+        .route("/api/anomalies/{id}", get(anomalies::show))
+        .route("/api/anomalies/{id}/status", post(anomalies::change_status))
         .route("/api/{*rest}", any(api_not_found))
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))
@@ -469,6 +486,10 @@ async fn prometheus(State(state): State<AppState>) -> Response {
             Ok((counts, bytes)) => (Some(counts), *bytes),
             Err(_) => (None, metrics::disk_usage(&probe.data_dir)),
         };
+        probe.metrics.set_anomaly_store(
+            &anomalies::metric_counts(&probe.anomalies),
+            probe.anomalies.bytes(),
+        );
         probe.metrics.encode(&probe.jobs.counts(), models, bytes)
     })
     .await;

@@ -141,7 +141,7 @@ pub fn spec() -> Value {
     ]
     .map(ExportStatus::as_str);
     let anomaly_statuses = AnomalyStatus::ALL.map(AnomalyStatus::as_str);
-    json!({
+    let mut spec = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "mcp-train",
@@ -367,11 +367,165 @@ pub fn spec() -> Value {
             "/metrics": { "get": { "summary": "Prometheus metrics: requests, latencies, upload bytes, jobs, models, storage bytes.",
                 "responses": { "200": { "description": "OpenMetrics text (Prometheus scrapes it).", "content": { "application/openmetrics-text": { "schema": { "type": "string" } } } } } } }
         }
-    })
+    });
+    for (section, extra) in [
+        ("/components/schemas", anomaly_schemas()),
+        ("/paths", anomaly_paths()),
+    ] {
+        if let (Some(map), Value::Object(extra)) = (
+            spec.pointer_mut(section).and_then(Value::as_object_mut),
+            extra,
+        ) {
+            map.extend(extra);
+        }
+    }
+    spec
 }
 
 pub async fn document() -> Json<Value> {
     Json(spec())
+}
+
+/// The anomaly store's schemas (`/api/logs`, `/api/anomalies…`).
+fn anomaly_schemas() -> Value {
+    let status = json!({ "enum": ["new", "acknowledged", "resolved", "false_positive"] });
+    json!({
+        "StoredAnomaly": { "type": "object",
+            "required": ["id", "detected_at", "status", "score", "log_type", "model_version", "anomaly"],
+            "properties": {
+                "id": { "type": "integer", "minimum": 1 },
+                "detected_at": { "type": "string", "format": "date-time" },
+                "status": status,
+                "score": { "type": "number", "minimum": 0, "maximum": 100 },
+                "log_type": { "type": "string" }, "model_version": { "type": "string" },
+                "device": { "type": "string" }, "client": { "type": "string" },
+                "anomaly": { "type": "object", "required": ["entry", "agent", "inference", "contributions"] } } },
+        "AnomalyEvent": { "type": "object", "required": ["at", "by", "from", "to"],
+            "properties": {
+                "at": { "type": "string", "format": "date-time" }, "by": { "type": "string" },
+                "from": { "oneOf": [status, { "type": "null" }] }, "to": status,
+                "note": { "type": "string" } } },
+        "AnomalyDetail": { "allOf": [{ "$ref": "#/components/schemas/StoredAnomaly" },
+            { "type": "object", "required": ["history"], "properties": {
+                "history": { "type": "array", "items": { "$ref": "#/components/schemas/AnomalyEvent" } } } }] },
+        "AnomalyPage": { "type": "object", "required": ["items"], "properties": {
+            "items": { "type": "array", "items": { "$ref": "#/components/schemas/StoredAnomaly" } },
+            "next_cursor": { "type": "string" } } },
+        "IngestReport": { "type": "object",
+            "required": ["log_type", "model_version", "lines", "scored", "invalid", "anomalies", "errors"],
+            "properties": {
+                "log_type": { "type": "string" }, "model_version": { "type": "string" },
+                "lines": { "type": "integer", "minimum": 0 }, "scored": { "type": "integer", "minimum": 0 },
+                "invalid": { "type": "integer", "minimum": 0 }, "anomalies": { "type": "integer", "minimum": 0 },
+                "errors": { "type": "array", "items": { "type": "object", "required": ["line", "column", "message"],
+                    "properties": { "line": { "type": "integer", "minimum": 1 }, "column": { "type": "integer", "minimum": 1 },
+                        "message": { "type": "string" } } } } } }
+    })
+}
+
+/// The anomaly store's paths.
+fn anomaly_paths() -> Value {
+    let detail = reference("AnomalyDetail");
+    let anomaly_id = json!({ "name": "id", "in": "path", "required": true,
+        "description": "An anomaly id (a positive integer).", "schema": { "type": "string", "pattern": "^[1-9][0-9]*$" } });
+    let mut filters: Vec<Value> = vec![
+        query(
+            "from",
+            "Entry time from (RFC 3339, inclusive).",
+            json!({ "type": "string" }),
+        ),
+        query(
+            "to",
+            "Entry time to (RFC 3339, exclusive).",
+            json!({ "type": "string" }),
+        ),
+        query("log_type", "Log type, exact.", json!({ "type": "string" })),
+        query(
+            "model_version",
+            "Model version that flagged it, exact.",
+            json!({ "type": "string" }),
+        ),
+        query(
+            "min_score",
+            "Lowest risk score.",
+            json!({ "type": "number", "minimum": 0, "maximum": 100 }),
+        ),
+        query(
+            "status",
+            "Status.",
+            json!({ "enum": ["new", "acknowledged", "resolved", "false_positive"] }),
+        ),
+        query(
+            "device",
+            "Source device (the entry's host), exact.",
+            json!({ "type": "string" }),
+        ),
+        query(
+            "client",
+            "Client the entry names, exact.",
+            json!({ "type": "string" }),
+        ),
+    ];
+    filters.push(query(
+        "cursor",
+        "A previous page's next_cursor.",
+        json!({ "type": "string" }),
+    ));
+    filters.push(query(
+        "limit",
+        "Page size.",
+        json!({ "type": "integer", "minimum": 1, "maximum": mcp_train_core::anomalies::MAX_PAGE_SIZE }),
+    ));
+    json!({
+        "/api/logs/{log_type}": {
+            "parameters": [{ "name": "log_type", "in": "path", "required": true, "description": "wifi, dns, firewall or syslog.", "schema": { "type": "string" } }],
+            "post": { "summary": "Ingest a log (raw lines or NDJSON records, streamed): scored with the deployed model of the log type; anomalies are stored.",
+                "parameters": [query("device", "Host of entries whose lines name none.", json!({ "type": "string" }))],
+                "requestBody": { "required": true, "content": {
+                    "text/plain": { "schema": { "type": "string" } },
+                    "application/x-ndjson": { "schema": { "type": "string" } } } },
+                "responses": with_common(json!({
+                    "200": json_response("What was read, scored, refused and stored.", reference("IngestReport")),
+                    "400": error_response("Unknown log type (`invalid_parameter`), or the body was cut off (`bad_request`)."),
+                    "404": error_response("No model is deployed for the log type: `no_deployed_model`."),
+                    "422": error_response("The deployed model cannot detect: `invalid_model`.") }), true) } },
+        "/api/anomalies": {
+            "get": { "summary": "Stored anomalies, newest first, filtered, with cursor pagination.",
+                "parameters": filters,
+                "responses": with_common(json!({
+                    "200": json_response("A page.", reference("AnomalyPage")),
+                    "400": error_response("A filter, cursor or limit that cannot be read: `invalid_parameter`.") }), false) },
+            "post": { "summary": "Store anomalies found elsewhere (the web app's Detect page).",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["anomalies"],
+                    "properties": { "anomalies": { "type": "array", "maxItems": super::anomalies::MAX_POSTED_ANOMALIES, "items": { "type": "object" } },
+                        "by": { "type": "string" } } } } } },
+                "responses": with_common(json!({
+                    "201": json_response("Stored.", json!({ "type": "object", "required": ["stored", "ids"], "properties": {
+                        "stored": { "type": "integer" }, "ids": { "type": "array", "items": { "type": "integer" } } } })),
+                    "400": error_response("Too many anomalies, or one that cannot be stored: `invalid_parameter`.") }), true) } },
+        "/api/anomalies/summary": {
+            "get": { "summary": "Stored anomalies per log type and status.",
+                "responses": with_common(json!({
+                    "200": json_response("The counts.", json!({ "type": "object", "required": ["counts"], "properties": { "counts": { "type": "array", "items": {
+                        "type": "object", "required": ["log_type", "status", "count"], "properties": {
+                            "log_type": { "type": "string" }, "status": { "type": "string" }, "count": { "type": "integer" } } } } } })) }), false) } },
+        "/api/anomalies/{id}": { "parameters": [anomaly_id.clone()],
+            "get": { "summary": "One anomaly and its audit trail.",
+                "responses": with_common(json!({
+                    "200": json_response("The anomaly.", detail.clone()),
+                    "400": error_response("Not an id: `invalid_parameter`."),
+                    "404": error_response("No such anomaly.") }), false) } },
+        "/api/anomalies/{id}/status": { "parameters": [anomaly_id],
+            "post": { "summary": "Move an anomaly through its review (new → acknowledged → resolved | false_positive; verdicts reopen to acknowledged).",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["status"],
+                    "properties": { "status": { "enum": ["acknowledged", "resolved", "false_positive", "new"] },
+                        "note": { "type": "string" }, "by": { "type": "string" } } } } } },
+                "responses": with_common(json!({
+                    "200": json_response("The anomaly with its trail.", detail),
+                    "400": error_response("Not an id, or a note or name too long: `invalid_parameter`."),
+                    "404": error_response("No such anomaly."),
+                    "409": error_response("The lifecycle does not allow it: `invalid_transition`.") }), true) } }
+    })
 }
 
 #[cfg(test)]
