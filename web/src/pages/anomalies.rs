@@ -173,6 +173,8 @@ struct Page {
     /// Counts a list request, so an answer to an older one is dropped.
     generation: StoredValue<u64>,
     summary: RwSignal<Vec<AnomalyCount>>,
+    /// False until the first counts have arrived.
+    summary_loaded: RwSignal<bool>,
     summary_error: RwSignal<Option<String>>,
     detail: RwSignal<Option<AnomalyDetail>>,
     detail_error: RwSignal<Option<String>>,
@@ -199,6 +201,7 @@ impl Page {
             list_error: RwSignal::new(None),
             generation: StoredValue::new(0),
             summary: RwSignal::new(Vec::new()),
+            summary_loaded: RwSignal::new(false),
             summary_error: RwSignal::new(None),
             detail: RwSignal::new(None),
             detail_error: RwSignal::new(None),
@@ -289,6 +292,7 @@ impl Page {
                 Ok(counts) => {
                     self.summary_error.set(None);
                     self.summary.set(counts);
+                    self.summary_loaded.set(true);
                 }
                 Err(e) => self
                     .summary_error
@@ -534,7 +538,16 @@ fn Summary(page: Page) -> impl IntoView {
             </Show>
             <Show
                 when=move || page.summary.with(|c| !c.is_empty())
-                fallback=|| view! { <p class="muted" data-testid="anomaly-summary-empty">"Nothing is stored yet."</p> }
+                fallback=move || {
+                    view! {
+                        <Show
+                            when=move || page.summary_loaded.get()
+                            fallback=|| view! { <p class="muted">"Counting…"</p> }
+                        >
+                            <p class="muted" data-testid="anomaly-summary-empty">"Nothing is stored yet."</p>
+                        </Show>
+                    }
+                }
             >
                 <table class="table" data-testid="anomaly-summary">
                     <thead>
