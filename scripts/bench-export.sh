@@ -5,12 +5,18 @@
 # and prints for each: rows, bytes, rows/s (the job's started_at → finished_at), the download's
 # SHA-256 checked against the history entry, and the server's peak RSS (VmHWM of
 # /proc/PID/status) after the export. Usage: scripts/bench-export.sh [N]
+# MCP_TRAIN_BIN=path skips the release build and benchmarks that binary instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
 target="${CARGO_TARGET_DIR:-target}"
-cargo build --release -p mcp-train --quiet
-bin="$target/release/mcp-train"
+if [[ -n "${MCP_TRAIN_BIN:-}" ]]; then
+  bin="$MCP_TRAIN_BIN"
+else
+  cargo build --release -p mcp-train --quiet
+  bin="$target/release/mcp-train"
+fi
+echo "binary: $bin"
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {

@@ -63,7 +63,10 @@ fn wait(s: &Server, id: &str, statuses: &[&str], timeout: Duration) -> Value {
         if statuses.iter().any(|st| job["status"] == *st) {
             return job;
         }
-        assert!(Instant::now() < deadline, "export {id} never reached {statuses:?}: {job}");
+        assert!(
+            Instant::now() < deadline,
+            "export {id} never reached {statuses:?}: {job}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -89,16 +92,25 @@ fn download(s: &Server, job: &Value) -> Vec<u8> {
     let id = job["id"].as_str().expect("id");
     let r = s.get(&format!("/api/exports/{id}/download"));
     assert_eq!(r.status, 200, "{}", r.text());
-    let sha = job["sha256"].as_str().expect("a completed job has its sha256");
+    let sha = job["sha256"]
+        .as_str()
+        .expect("a completed job has its sha256");
     assert_eq!(sha256(&r.body), sha, "the history's SHA-256 is the file's");
     assert_eq!(r.body.len() as u64, job["bytes"].as_u64().expect("bytes"));
     assert_eq!(
         r.header("content-length").map(str::to_owned),
         Some(r.body.len().to_string())
     );
-    assert_eq!(r.header("etag").map(str::to_owned), Some(format!("\"sha256-{sha}\"")));
-    assert!(r.header("repr-digest").is_some_and(|d| d.starts_with("sha-256=:")));
-    let disposition = r.header("content-disposition").expect("Content-Disposition");
+    assert_eq!(
+        r.header("etag").map(str::to_owned),
+        Some(format!("\"sha256-{sha}\""))
+    );
+    assert!(r
+        .header("repr-digest")
+        .is_some_and(|d| d.starts_with("sha-256=:")));
+    let disposition = r
+        .header("content-disposition")
+        .expect("Content-Disposition");
     let name = job["file_name"].as_str().expect("file_name");
     assert_eq!(disposition, format!("attachment; filename=\"{name}\""));
     r.body
@@ -143,7 +155,9 @@ fn every_format_matches_the_store_and_its_history_entry() {
                 note: Some("checked".to_owned()),
                 by: Some("alice".to_owned()),
             };
-            store.change_status(id, &change, 1_796_400_000_000_000).unwrap();
+            store
+                .change_status(id, &change, 1_796_400_000_000_000)
+                .unwrap();
         }
     }
     let s = Server::start(&data, &dist(&work), &[]);
@@ -164,8 +178,16 @@ fn every_format_matches_the_store_and_its_history_entry() {
         let body = download(&s, &done);
         let path = "/api/exports/{id}";
         doc.check("get", path, &s.get(&format!("/api/exports/{id}")));
-        doc.check("get", "/api/exports/{id}/download", &s.get(&format!("/api/exports/{id}/download")));
-        doc.check("post", "/api/exports/{id}/cancel", &s.post(&format!("/api/exports/{id}/cancel"), b""));
+        doc.check(
+            "get",
+            "/api/exports/{id}/download",
+            &s.get(&format!("/api/exports/{id}/download")),
+        );
+        doc.check(
+            "post",
+            "/api/exports/{id}/cancel",
+            &s.post(&format!("/api/exports/{id}/cancel"), b""),
+        );
         match format {
             "ndjson" => {
                 let back: Vec<StoredAnomaly> = std::str::from_utf8(&body)
@@ -232,24 +254,37 @@ fn every_format_matches_the_store_and_its_history_entry() {
         metrics.contains("mcp_train_exports_total{status=\"completed\"} 4"),
         "{metrics}"
     );
-    assert!(metrics.contains("mcp_train_export_rows_total 10000"), "{metrics}");
+    assert!(
+        metrics.contains("mcp_train_export_rows_total 10000"),
+        "{metrics}"
+    );
     // Bad requests are refused, naming what is wrong.
     let r = s.post_json("/api/exports", &json!({"format": "xml"}));
     r.assert_error(400, "bad_request");
     doc.check("post", "/api/exports", &r);
-    let r = s.post_json("/api/exports", &json!({"format": "ndjson", "filter": {"log_type": "dns"}}));
+    let r = s.post_json(
+        "/api/exports",
+        &json!({"format": "ndjson", "filter": {"log_type": "dns"}}),
+    );
     doc.check("post", "/api/exports", &r);
     let r = s.post_json(
         "/api/exports",
         &json!({"format": "csv", "filter": {"min_score": 300}}),
     );
     let body = r.assert_error(400, "bad_request");
-    assert!(body["error"]["message"].as_str().unwrap().contains("min_score"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("min_score"),
+        "{body}"
+    );
     doc.check("get", "/api/exports/{id}", &s.get("/api/exports/nope"))["error"]["code"]
         .as_str()
         .filter(|c| *c == "not_found")
         .expect("not_found");
-    s.get("/api/exports/nope/download").assert_error(404, "not_found");
+    s.get("/api/exports/nope/download")
+        .assert_error(404, "not_found");
 }
 
 #[test]
@@ -265,7 +300,10 @@ fn filters_are_honoured_over_http_and_by_the_cli() {
     assert!(expected.iter().all(|a| parsed.matches(a)));
     let job = start(&s, &json!({"format": "ndjson", "filter": filter}));
     let done = follow(&s, job["id"].as_str().unwrap(), "completed");
-    assert_eq!(done["filter"], json!({"log_type": "dns", "min_score": 70.0, "device": "gw3"}));
+    assert_eq!(
+        done["filter"],
+        json!({"log_type": "dns", "min_score": 70.0, "device": "gw3"})
+    );
     assert_eq!(done["rows"], expected.len() as u64);
     let body = download(&s, &done);
     let back: Vec<StoredAnomaly> = std::str::from_utf8(&body)
@@ -314,14 +352,32 @@ fn filters_are_honoured_over_http_and_by_the_cli() {
     assert_eq!(entry["file_name"], "cli.ndjson");
     // To stdout, CSV, and a bad flag named.
     let o = run(
-        &["anomalies", "export", "--format", "csv", "--status", "new", "--data-dir", &data.to_string_lossy()],
+        &[
+            "anomalies",
+            "export",
+            "--format",
+            "csv",
+            "--status",
+            "new",
+            "--data-dir",
+            &data.to_string_lossy(),
+        ],
         &[],
     );
     let csv_text = ok(&o);
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     assert_eq!(reader.records().count(), 3000);
     let o = run(
-        &["anomalies", "export", "--format", "csv", "--min-score", "abc", "--data-dir", &data.to_string_lossy()],
+        &[
+            "anomalies",
+            "export",
+            "--format",
+            "csv",
+            "--min-score",
+            "abc",
+            "--data-dir",
+            &data.to_string_lossy(),
+        ],
         &[],
     );
     let (code, stderr) = common::failure(&o);
@@ -338,7 +394,10 @@ fn cancel_stops_an_export_and_leaves_no_file() {
     let job = start(&s, &json!({"format": "ocsf"}));
     let id = job["id"].as_str().unwrap().to_owned();
     let running = wait(&s, &id, &["running", "completed"], Duration::from_secs(60));
-    assert_eq!(running["status"], "running", "the export ended before it could be cancelled");
+    assert_eq!(
+        running["status"], "running",
+        "the export ended before it could be cancelled"
+    );
     s.get(&format!("/api/exports/{id}/download"))
         .assert_error(409, "not_ready");
     let r = s.post(&format!("/api/exports/{id}/cancel"), b"");
@@ -347,7 +406,11 @@ fn cancel_stops_an_export_and_leaves_no_file() {
     assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
     assert!(cancelled["rows"].as_u64().unwrap() < 200_000);
     assert!(cancelled.get("sha256").is_none());
-    assert_eq!(files(&data), Vec::<String>::new(), "no file, partial or not");
+    assert_eq!(
+        files(&data),
+        Vec::<String>::new(),
+        "no file, partial or not"
+    );
     s.get(&format!("/api/exports/{id}/download"))
         .assert_error(409, "not_ready");
     s.post(&format!("/api/exports/{id}/cancel"), b"")
@@ -369,14 +432,23 @@ fn completed_exports_expire() {
     download(&s, &done);
     assert_eq!(files(&data), vec![format!("{id}.csv")]);
     let expired = wait(&s, &id, &["expired"], Duration::from_secs(30));
-    assert_eq!(expired["sha256"], done["sha256"], "the history keeps what it was");
+    assert_eq!(
+        expired["sha256"], done["sha256"],
+        "the history keeps what it was"
+    );
     assert_eq!(files(&data), Vec::<String>::new());
     let r = s.get(&format!("/api/exports/{id}/download"));
     r.assert_error(410, "expired");
     Document::fetch(&s).check("get", "/api/exports/{id}/download", &r);
     // A retention out of bounds is refused when the server starts.
     let o = run(
-        &["serve", "--export-retention", "0s", "--data-dir", &data.to_string_lossy()],
+        &[
+            "serve",
+            "--export-retention",
+            "0s",
+            "--data-dir",
+            &data.to_string_lossy(),
+        ],
         &[],
     );
     let (code, stderr) = common::failure(&o);
@@ -396,7 +468,10 @@ fn kill_9_during_an_export_leaves_nothing_listed_as_done() {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let job = s.get(&format!("/api/exports/{id}")).json();
-        assert_eq!(job["status"] != "completed", true, "finished before the kill: {job}");
+        assert_ne!(
+            job["status"], "completed",
+            "finished before the kill: {job}"
+        );
         if job["rows"].as_u64().unwrap_or(0) > 0 {
             break;
         }
@@ -412,18 +487,35 @@ fn kill_9_during_an_export_leaves_nothing_listed_as_done() {
     let s = Server::start(&data, &dist(&work), &[]);
     let after = s.get(&format!("/api/exports/{id}")).json();
     assert_eq!(after["status"], "failed", "{after}");
-    assert!(after["error"].as_str().unwrap().contains("interrupted"), "{after}");
+    assert!(
+        after["error"].as_str().unwrap().contains("interrupted"),
+        "{after}"
+    );
     let history = s.get("/api/exports").json();
     assert!(history["items"]
         .as_array()
         .unwrap()
         .iter()
         .all(|j| j["status"] != "completed"));
-    assert_eq!(files(&data), Vec::<String>::new(), "the partial file is deleted");
+    assert_eq!(
+        files(&data),
+        Vec::<String>::new(),
+        "the partial file is deleted"
+    );
     s.get(&format!("/api/exports/{id}/download"))
         .assert_error(409, "not_ready");
     // The store still exports after the crash.
-    let job = start(&s, &json!({"format": "ndjson", "filter": {"device": "gw1"}}));
+    let job = start(
+        &s,
+        &json!({"format": "ndjson", "filter": {"device": "gw1"}}),
+    );
     let done = follow(&s, job["id"].as_str().unwrap(), "completed");
-    assert_eq!(done["rows"], stored(&data, &serde_json::from_value(json!({"device": "gw1"})).unwrap()).len() as u64);
+    assert_eq!(
+        done["rows"],
+        stored(
+            &data,
+            &serde_json::from_value(json!({"device": "gw1"})).unwrap()
+        )
+        .len() as u64
+    );
 }

@@ -68,7 +68,13 @@ impl FilterFlags {
                 .iter()
                 .filter_map(|(key, value)| value.as_deref().map(|v| (*key, v))),
         )
-        .map_err(|e| Failure::usage(anyhow::anyhow!("--{}: {}", e.key.replace('_', "-"), e.message)))
+        .map_err(|e| {
+            Failure::usage(anyhow::anyhow!(
+                "--{}: {}",
+                e.key.replace('_', "-"),
+                e.message
+            ))
+        })
     }
 }
 

@@ -36,10 +36,8 @@ pub const PARTIAL_SUFFIX: &str = ".partial";
 /// How long a completed export's file is kept when nothing else is said.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
 /// The shortest and longest retention `--export-retention` takes.
-pub const RETENTION_BOUNDS: (Duration, Duration) = (
-    Duration::from_secs(1),
-    Duration::from_secs(366 * 24 * 3600),
-);
+pub const RETENTION_BOUNDS: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(366 * 24 * 3600));
 /// Jobs that may wait for the export thread at once.
 pub const MAX_QUEUED: usize = 16;
 /// Entries `GET /api/exports` lists (newest first).
@@ -191,7 +189,11 @@ impl<W: Write> HashingWriter<W> {
     /// The output, and the SHA-256 (lowercase hex) and size of everything written.
     pub fn finish(self) -> (W, String, u64) {
         let digest = self.hasher.finalize();
-        (self.inner, mcp_train_core::display::hex(&digest), self.bytes)
+        (
+            self.inner,
+            mcp_train_core::display::hex(&digest),
+            self.bytes,
+        )
     }
 }
 
@@ -369,10 +371,9 @@ impl RawJob {
             id: self.id.clone(),
             message,
         };
-        let status: ExportStatus = serde_json::from_value(serde_json::Value::String(
-            self.status.clone(),
-        ))
-        .map_err(|_| corrupt(format!("status {:?}", self.status)))?;
+        let status: ExportStatus =
+            serde_json::from_value(serde_json::Value::String(self.status.clone()))
+                .map_err(|_| corrupt(format!("status {:?}", self.status)))?;
         let format = ExportFormat::parse(&self.format).map_err(|e| corrupt(e.to_string()))?;
         let filter: AnomalyFilter =
             serde_json::from_str(&self.filter).map_err(|e| corrupt(format!("filter: {e}")))?;
@@ -496,8 +497,12 @@ impl History {
         let raws = self.store.with_connection(|conn| {
             let mut statement = conn.prepare(sql)?;
             let rows = match at {
-                Some(at) => statement.query_map([at], raw)?.collect::<Result<Vec<_>, _>>()?,
-                None => statement.query_map([], raw)?.collect::<Result<Vec<_>, _>>()?,
+                Some(at) => statement
+                    .query_map([at], raw)?
+                    .collect::<Result<Vec<_>, _>>()?,
+                None => statement
+                    .query_map([], raw)?
+                    .collect::<Result<Vec<_>, _>>()?,
             };
             Ok(rows)
         })?;
@@ -708,12 +713,16 @@ impl Exports {
         self.actives().iter().find(|a| a.id == id).cloned()
     }
 
-    /// A job: live when this process runs it, else from the history.
+    /// A job: live while this process runs it, else from the history (which also knows when
+    /// an ended job's file expired).
     pub fn get(&self, id: &str) -> Result<Option<ExportJob>, ExportError> {
-        if let Some(active) = self.active(id) {
-            return Ok(Some(active.snapshot()));
+        let live = self.active(id).map(|a| a.snapshot());
+        if let Some(job) = &live {
+            if !job.status.is_final() {
+                return Ok(live);
+            }
         }
-        self.history.get(id)
+        Ok(self.history.get(id)?.or(live))
     }
 
     /// The history, newest first, with live progress for this process's jobs.
@@ -722,7 +731,10 @@ impl Exports {
         let actives = self.actives();
         for job in &mut jobs {
             if let Some(active) = actives.iter().find(|a| a.id == job.id) {
-                *job = active.snapshot();
+                let live = active.snapshot();
+                if !live.status.is_final() {
+                    *job = live;
+                }
             }
         }
         Ok(jobs)
@@ -893,10 +905,7 @@ impl Worker {
                 job.status = ExportStatus::Failed;
                 job.sha256 = None;
                 job.expires_at = None;
-                job.error = Some(format!(
-                    "cannot record the export: {}",
-                    chain(&e)
-                ));
+                job.error = Some(format!("cannot record the export: {}", chain(&e)));
             }
         }
         tracing::info!(export = %job.id, status = job.status.as_str(), rows = job.rows, bytes = job.bytes, "export finished");

@@ -31,11 +31,9 @@ pub fn router() -> Router<AppState> {
 
 fn api_error(e: ExportError) -> ApiError {
     match e {
-        ExportError::Busy(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            e.to_string(),
-        ),
+        ExportError::Busy(_) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string())
+        }
         e => ApiError::internal("the export failed", &chain(&e)),
     }
 }
@@ -108,7 +106,10 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Ap
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "not_running",
-            format!("export {id} has ended ({}): nothing to cancel", job.status.as_str()),
+            format!(
+                "export {id} has ended ({}): nothing to cancel",
+                job.status.as_str()
+            ),
         ));
     }
     let exports = state.exports.clone();

@@ -136,8 +136,12 @@ pub fn spec() -> Value {
         "schema": { "type": "string" } });
     let export_formats: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.as_str()).collect();
     let export_statuses = [
-        ExportStatus::Queued, ExportStatus::Running, ExportStatus::Completed,
-        ExportStatus::Failed, ExportStatus::Cancelled, ExportStatus::Expired,
+        ExportStatus::Queued,
+        ExportStatus::Running,
+        ExportStatus::Completed,
+        ExportStatus::Failed,
+        ExportStatus::Cancelled,
+        ExportStatus::Expired,
     ]
     .map(ExportStatus::as_str);
     let anomaly_statuses = AnomalyStatus::ALL.map(AnomalyStatus::as_str);

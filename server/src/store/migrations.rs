@@ -54,8 +54,6 @@ CREATE INDEX anomalies_by_entry_time ON anomalies(entry_time);
 CREATE INDEX anomalies_by_score ON anomalies(score);
 ",
     },
-    // Appended by the web helper only so its browser test can start a server with both the
-    // store and the exports merged; the exports branch owns this entry.
     Migration {
         name: "export history",
         sql: crate::exports::MIGRATION_SQL,
