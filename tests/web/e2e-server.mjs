@@ -9,7 +9,8 @@
 // MCP_TRAIN_DIST (default dist/), CHROMIUM (default /usr/bin/chromium), E2E_KEEP=1 keeps the
 // work directory (with the server's log), E2E_ONLY=regex runs only the matching tests (and what
 // they need), E2E_SERVER_BIG=N sets the records of the export trained on the server (default
-// 150000: training must take long enough for the progress to be seen).
+// 150000: training must take long enough for the progress to be seen), E2E_EXPORT_SEED=N the
+// synthetic anomalies stored for the export that is cancelled (default 200000).
 //
 // It finds its way only by the UI contract (docs/UI-CONTRACT.md, "With a server"): nav links,
 // `data-testid` attributes and form field names. Ends with one line,
@@ -20,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   checkSide, runTests,
-  DIST, ROOT, jobIds, launchBrowser, openPage, pickExport, run, sel, setField, startServe, waitJob,
+  DIST, ROOT, jobIds, launchBrowser, openPage, pickExport, run, sel, setField, sha256, startServe, waitJob,
 } from './lib.mjs';
 
 const SEED = 7;
@@ -326,6 +327,276 @@ test('after a reload the server jobs and shared models are listed again', async 
   await page.waitForSelector(`${shared.row(ctx.serverModel)}[data-status=deployed]`);
 }, ['training on the server shows progress, completes and shares its model']);
 
+// ---- issue 14: the Anomalies page and the Detect page's "Save to server" ----------------------
+
+/** A request to the server's API from node with the token; returns the parsed answer. */
+async function apiSend(method, route, body, contentType = 'application/json') {
+  const r = await fetch(`${server.api}${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': contentType },
+    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} /api${route}: ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** Every stored anomaly the query selects, through every page. */
+async function allAnomalies(query = '') {
+  const items = [];
+  let cursor = null;
+  do {
+    const q = [query, 'limit=1000', cursor ? `cursor=${encodeURIComponent(cursor)}` : ''].filter(Boolean).join('&');
+    const page = await api(`/anomalies?${q}`);
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
+
+/** A synth export's records as NDJSON (one record a line: what POST /api/logs takes). */
+function toNdjson(exportFile, out) {
+  const doc = JSON.parse(fs.readFileSync(exportFile, 'utf8'));
+  const records = Array.isArray(doc) ? doc : doc.data;
+  assert.ok(Array.isArray(records) && records.length > 0, `no records in ${exportFile}`);
+  fs.writeFileSync(out, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return records.length;
+}
+
+const anomalies = {
+  row: (id) => (id == null ? '[data-testid=stored-anomaly-row]' : `[data-testid=stored-anomaly-row][data-id="${id}"]`),
+  details: '[data-testid=anomaly-details]',
+};
+
+/** Waits until the list has finished loading and returns its rows' { id, status, score }. */
+async function listed(page) {
+  await page.waitForSelector('[data-testid=anomalies-loaded][data-loading=false]');
+  return page.$$eval(anomalies.row(), (rows) => rows.map((r) => ({
+    id: Number(r.getAttribute('data-id')),
+    status: r.getAttribute('data-status'),
+    score: Number(r.getAttribute('data-score')),
+  })));
+}
+
+/** Clicks "More" until the list has every page. */
+async function listAll(page) {
+  for (;;) {
+    const rows = await listed(page);
+    const more = page.locator('button[data-testid=anomalies-more]');
+    if (!(await more.count())) return rows;
+    await more.click();
+    await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n,
+      [anomalies.row(), rows.length]);
+  }
+}
+
+async function applyFilter(page, fields) {
+  for (const [key, value] of Object.entries(fields)) {
+    const el = page.locator(`[data-testid=anomaly-filter] [name="filter-${key}"]`);
+    if (await el.evaluate((e) => e.tagName === 'SELECT')) await el.selectOption(String(value));
+    else await el.fill(String(value));
+  }
+  await page.$$eval('[data-testid=anomalies-loaded]', (els) => els.forEach((el) => el.setAttribute('data-loading', 'stale')));
+  await page.click('button[data-testid=apply-filter]');
+}
+
+test('the anomalies page lists what POST /api/logs/dns stored with the deployed dns model', async ({ page }) => {
+  // A dns model trained by the CLI, shared and deployed over the API.
+  const model = JSON.parse(fs.readFileSync(ctx.dnsModel, 'utf8'));
+  await apiSend('POST', '/models', fs.readFileSync(ctx.dnsModel));
+  await apiSend('POST', `/models/${model.version}/deploy`, '');
+  ctx.dnsVersion = model.version;
+  // A dns log ingested over HTTP.
+  const report = await apiSend('POST', '/logs/dns', fs.readFileSync(ctx.dnsLog), 'application/x-ndjson');
+  assert.equal(report.log_type, 'dns');
+  assert.equal(report.model_version, model.version);
+  assert.equal(report.scored, ctx.dnsLines, `scored: ${JSON.stringify(report)}`);
+  assert.ok(report.anomalies > 0, `no anomalies: ${JSON.stringify(report)}`);
+  // The same anomalies as `mcp-train detect` finds on the same file.
+  const detected = run(bin, ['detect', ctx.dnsModel, ctx.dnsLog]).stdout.split('\n').filter(Boolean).length;
+  assert.equal(report.anomalies, detected, 'stored anomalies differ from mcp-train detect');
+  ctx.ingested = report.anomalies;
+  console.log(`    ${report.lines} lines, ${report.anomalies} anomalies stored (model ${model.version})`);
+
+  await setToken(page, TOKEN);
+  await openPage(page, 'anomalies', 'anomalies-page');
+  const rows = await listed(page);
+  assert.equal(rows.length, Math.min(50, ctx.ingested), 'the first page');
+  const all = await listAll(page);
+  assert.equal(all.length, ctx.ingested, 'every page');
+  assert.deepEqual(all.map((r) => r.id), (await allAnomalies()).map((a) => a.id), 'the order of the API (newest first)');
+  const count = page.locator('[data-testid=summary-count][data-log-type=dns][data-status=new]');
+  await page.waitForFunction((n) => document.querySelector('[data-testid=summary-count][data-log-type=dns][data-status=new]')
+    ?.getAttribute('data-count') === String(n), ctx.ingested);
+  assert.equal(await count.getAttribute('data-count'), String(ctx.ingested));
+}, ['the app served by the server connects to it (settings shows connected)']);
+
+test('the anomalies filter reads as the core reads it: errors next to the field, status and min score narrow the list', async ({ page }) => {
+  await openPage(page, 'anomalies', 'anomalies-page');
+  await applyFilter(page, { min_score: '120' });
+  const err = page.locator('[data-testid=filter-error][data-key=min_score]');
+  await err.waitFor();
+  assert.match(await err.textContent(), /0 to 100/);
+  await applyFilter(page, { from: 'yesterday', min_score: '60', status: 'new' });
+  await page.locator('[data-testid=filter-error][data-key=from]').waitFor();
+  await applyFilter(page, { from: '', min_score: '60', status: 'new' });
+  await page.waitForFunction(() => !document.querySelector('[data-testid=filter-error]'));
+  const rows = await listAll(page);
+  const want = await allAnomalies('min_score=60&status=new');
+  assert.ok(want.length > 0 && want.length < ctx.ingested, `min_score=60 selects ${want.length} of ${ctx.ingested}`);
+  assert.deepEqual(rows.map((r) => r.id), want.map((a) => a.id));
+  assert.ok(rows.every((r) => r.score >= 60 && r.status === 'new'), JSON.stringify(rows.slice(0, 3)));
+  ctx.highScore = rows.map((r) => r.id);
+}, ['the anomalies page lists what POST /api/logs/dns stored with the deployed dns model']);
+
+test('an anomaly is acknowledged then resolved with notes; its history shows both; a stale change shows the 409', async ({ page }) => {
+  await openPage(page, 'anomalies', 'anomalies-page');
+  await applyFilter(page, { min_score: '60', status: 'new' });
+  await listed(page);
+  const [id, other] = ctx.highScore;
+  await page.click(`${anomalies.row(id)} button[data-testid=open-anomaly]`);
+  await page.waitForSelector(`${anomalies.details}[data-id="${id}"][data-status=new]`);
+  assert.ok(await page.locator('[data-testid=anomaly-contributions] [data-testid=contribution]').count() > 0, 'contributions');
+  await page.fill('input[name=by]', 'e2e-analyst');
+  await page.fill('textarea[name=status-note]', 'looking at it');
+  await page.click('button[data-testid=status-acknowledge]');
+  await page.waitForSelector(`${anomalies.details}[data-id="${id}"][data-status=acknowledged]`);
+  await page.fill('textarea[name=status-note]', 'confirmed: DNS tunnel from this client');
+  await page.click('button[data-testid=status-resolve]');
+  await page.waitForSelector(`${anomalies.details}[data-id="${id}"][data-status=resolved]`);
+  const events = await page.$$eval('[data-testid=history-event]', (els) => els.map((e) => ({
+    to: e.getAttribute('data-to'), by: e.getAttribute('data-by'), text: e.textContent,
+  })));
+  assert.deepEqual(events.map((e) => e.to), ['new', 'acknowledged', 'resolved'], JSON.stringify(events));
+  assert.equal(events[2].by, 'e2e-analyst');
+  assert.match(events[1].text, /looking at it/);
+  assert.match(events[2].text, /confirmed: DNS tunnel/);
+  const detail = await api(`/anomalies/${id}`);
+  assert.equal(detail.status, 'resolved');
+  assert.deepEqual(detail.history.map((h) => h.note ?? null), [null, 'looking at it', 'confirmed: DNS tunnel from this client'].slice(detail.history.length === 3 ? 0 : 1));
+  assert.equal(await page.getAttribute(anomalies.row(id), 'data-status'), 'resolved', 'the row follows');
+  // Reopen is offered on a verdict.
+  assert.equal(await page.locator('button[data-testid=status-reopen]').count(), 1);
+  // Someone else marks the other one a false positive while this page shows it as new.
+  await page.click(`${anomalies.row(other)} button[data-testid=open-anomaly]`);
+  await page.waitForSelector(`${anomalies.details}[data-id="${other}"][data-status=new]`);
+  await apiSend('POST', `/anomalies/${other}/status`, { status: 'false_positive', by: 'someone-else' });
+  await expectingErrors([/\b409\b/], async () => {
+    await page.click('button[data-testid=status-false-positive]');
+    const e = page.locator('[data-testid=status-error]');
+    await e.waitFor();
+    assert.equal(await e.getAttribute('data-code'), '409');
+    assert.match(await e.textContent(), /409/);
+    console.log(`    ${(await e.textContent()).trim().slice(0, 160)}`);
+  });
+  await page.waitForSelector(`${anomalies.details}[data-id="${other}"][data-status=false_positive]`);
+  await page.waitForFunction(() => document.querySelector('[data-testid=summary-count][data-log-type=dns][data-status=resolved]')
+    ?.getAttribute('data-count') === '1');
+}, ['the anomalies filter reads as the core reads it: errors next to the field, status and min score narrow the list']);
+
+test('a CSV export of the filter runs to completed, downloads with its SHA-256 and has the filter\'s rows', async ({ page }) => {
+  await openPage(page, 'anomalies', 'anomalies-page');
+  await page.click('button[data-testid=clear-filter]');
+  await applyFilter(page, { log_type: 'dns', min_score: '60' });
+  await listed(page);
+  const want = await allAnomalies('log_type=dns&min_score=60');
+  assert.ok(want.length > 0, 'the filter selects something');
+  await page.selectOption('select[name=export-format]', 'csv');
+  const before = await page.$$eval('[data-testid=export-row]', (rows) => rows.map((r) => r.getAttribute('data-id')));
+  await page.click('button[data-testid=start-export]');
+  const id = await (await page.waitForFunction((before) => [...document.querySelectorAll('[data-testid=export-row]')]
+    .map((r) => r.getAttribute('data-id')).find((x) => !before.includes(x)) || null, before)).jsonValue();
+  const row = `[data-testid=export-row][data-id="${id}"]`;
+  const seen = new Set();
+  await page.waitForFunction((row) => {
+    const s = document.querySelector(row)?.getAttribute('data-status');
+    (window.__exportStatuses ||= new Set()).add(s);
+    return ['completed', 'failed', 'cancelled'].includes(s) ? s : null;
+  }, row, { polling: 10, timeout: 120_000 });
+  (await page.evaluate(() => [...window.__exportStatuses])).forEach((s) => seen.add(s));
+  assert.equal(await page.getAttribute(row, 'data-status'), 'completed', `statuses seen: ${[...seen]}`);
+  console.log(`    statuses seen: ${[...seen].join(' → ')}`);
+  assert.equal(await page.getAttribute(row, 'data-rows'), String(want.length));
+  assert.equal((await page.locator(`${row} [data-testid=export-by]`).textContent()).trim(), 'e2e-analyst');
+  const job = await api(`/exports/${id}`);
+  assert.equal(job.status, 'completed');
+  assert.equal(job.format, 'csv');
+  assert.deepEqual(job.filter, { log_type: 'dns', min_score: 60 });
+  assert.equal(await page.getAttribute(row, 'data-sha256'), job.sha256);
+  const { file } = await download(page, () => page.click(`${row} button[data-testid=download-export]`));
+  assert.equal(sha256(file), job.sha256, 'the file is the one the history describes');
+  assert.equal(fs.statSync(file).size, job.bytes);
+  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter(Boolean);
+  assert.equal(lines.length - 1, want.length, 'a header and one line per anomaly');
+  const history = await api('/exports');
+  assert.equal(history.items[0].id, id, 'newest first');
+}, ['an anomaly is acknowledged then resolved with notes; its history shows both; a stale change shows the 409']);
+
+test('the Detect page saves its findings to the server, and they appear on the Anomalies page', async ({ page }) => {
+  await openPage(page, 'models', 'models-page');
+  const sharedRow = page.locator(shared.row(ctx.dnsVersion));
+  await sharedRow.waitFor();
+  if ((await sharedRow.getAttribute('data-local')) === 'false') {
+    const n = await notice(page, () => sharedRow.locator('button[data-testid=import-shared]').click());
+    assert.ok(!n.error, `import: ${n.text}`);
+  }
+  await openPage(page, 'detect', 'detect-page');
+  await page.setInputFiles('input[type=file][data-testid=detect-input]', ctx.dnsLog2);
+  await page.waitForSelector('[data-testid=detected-log-type][data-log-type=dns]');
+  await page.waitForSelector(`select[name=model] option[value="${ctx.dnsVersion}"]`, { state: 'attached' });
+  await page.click('button[data-testid=run-detect]:not([disabled])');
+  const summary = page.locator('[data-testid=detect-summary]');
+  await summary.waitFor({ timeout: 60_000 });
+  const found = Number(await summary.getAttribute('data-anomalies'));
+  assert.ok(found > 0, 'the browser found anomalies');
+  const before = (await allAnomalies()).length;
+  await page.click('button[data-testid=save-to-server]');
+  const saved = page.locator('[data-testid=saved-to-server]');
+  await saved.waitFor();
+  assert.equal(await saved.getAttribute('data-stored'), String(found));
+  const after = await allAnomalies();
+  assert.equal(after.length, before + found, 'the server stored each one once');
+  await page.click('[data-testid=saved-to-server] a[href="#/anomalies"]');
+  await page.waitForSelector('[data-testid=anomalies-page]');
+  const rows = await listed(page);
+  const newest = after.slice(0, Math.min(50, after.length)).map((a) => a.id);
+  assert.deepEqual(rows.map((r) => r.id), newest);
+  await page.click(`${anomalies.row(rows[0].id)} button[data-testid=open-anomaly]`);
+  await page.waitForSelector(`${anomalies.details}[data-id="${rows[0].id}"]`);
+  assert.equal(await page.getAttribute('[data-testid=history-event]', 'data-by'), 'web detect');
+  await page.waitForFunction((n) => document.querySelector('[data-testid=summary-count][data-log-type=dns][data-status=new]')
+    ?.getAttribute('data-count') === String(n), after.filter((a) => a.status === 'new').length);
+}, ['the anomalies page lists what POST /api/logs/dns stored with the deployed dns model']);
+
+test('a large export shows its progress over the event stream and can be cancelled', async ({ page }) => {
+  // Enough anomalies that an export runs for a while: the CLI stores synthetic ones in the
+  // server's store (SQLite in WAL mode takes a second writer).
+  run(bin, ['anomalies', 'seed', '--count', String(ctx.seedCount), '--data-dir', ctx.dataDir, '--quiet']);
+  await openPage(page, 'anomalies', 'anomalies-page');
+  await page.click('button[data-testid=clear-filter]');
+  await listed(page);
+  await page.selectOption('select[name=export-format]', 'ocsf');
+  const before = await page.$$eval('[data-testid=export-row]', (rows) => rows.map((r) => r.getAttribute('data-id')));
+  await page.click('button[data-testid=start-export]');
+  const id = await (await page.waitForFunction((before) => [...document.querySelectorAll('[data-testid=export-row]')]
+    .map((r) => r.getAttribute('data-id')).find((x) => !before.includes(x)) || null, before, { polling: 10 })).jsonValue();
+  const row = `[data-testid=export-row][data-id="${id}"]`;
+  const seen = await (await page.waitForFunction((row) => {
+    const r = document.querySelector(row);
+    const status = r?.getAttribute('data-status');
+    const value = Number(r?.querySelector('progress')?.value || 0);
+    if (status === 'running' && value > 0) return { status, value, rows: r.getAttribute('data-rows') };
+    if (['completed', 'failed', 'cancelled'].includes(status)) return { status, value };
+    return null;
+  }, row, { polling: 10, timeout: 120_000 })).jsonValue();
+  assert.equal(seen.status, 'running', `never saw the export running with progress (it went ${seen.status})`);
+  console.log(`    running: ${seen.rows} rows, progress ${(seen.value * 100).toFixed(0)}%`);
+  await page.click(`${row} button[data-testid=cancel-export]`);
+  await page.waitForSelector(`${row}[data-status=cancelled]`, { timeout: 60_000 });
+  assert.equal((await api(`/exports/${id}`)).status, 'cancelled');
+  assert.equal(await page.locator(`${row} button[data-testid=download-export]`).count(), 0, 'no download of a cancelled export');
+}, ['a CSV export of the filter runs to completed, downloads with its SHA-256 and has the filter\'s rows']);
+
 test('a wrong token shows a readable error', async ({ page }) => {
   await setToken(page, 'not-the-token');
   await openPage(page, 'models', 'models-page');
@@ -360,10 +631,25 @@ async function main() {
   ctx.big = path.join(work, 'big', 'export.json');
   fs.mkdirSync(path.dirname(ctx.big));
   run(bin, ['synth', '-n', String(BIG), '--seed', String(SEED), '-o', ctx.big, '--quiet']);
+  // Issue 14: a dns model trained by the CLI, a dns log to ingest and another for the Detect page.
+  ctx.dnsExport = path.join(work, 'dns.json');
+  run(bin, ['synth', '--log-type', 'dns', '-n', '3000', '--seed', String(SEED), '-o', ctx.dnsExport]);
+  ctx.dnsModel = path.join(work, 'dns-model.json');
+  run(bin, ['train', ctx.dnsExport, '--seed', String(SEED), '--out', ctx.dnsModel]);
+  const dnsLive = path.join(work, 'dns-live.json');
+  run(bin, ['synth', '--log-type', 'dns', '-n', '1500', '--seed', '8', '--start', '2024-02-01T00:00:00Z', '-o', dnsLive]);
+  ctx.dnsLog = path.join(work, 'dns-live.ndjson');
+  ctx.dnsLines = toNdjson(dnsLive, ctx.dnsLog);
+  const dnsLive2 = path.join(work, 'dns-live2.json');
+  run(bin, ['synth', '--log-type', 'dns', '-n', '800', '--seed', '9', '--start', '2024-03-01T00:00:00Z', '-o', dnsLive2]);
+  ctx.dnsLog2 = path.join(work, 'dns-live2.ndjson');
+  toNdjson(dnsLive2, ctx.dnsLog2);
   if (!fs.existsSync(path.join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/index.html is missing: build the app first (scripts/web.sh build)`);
   }
-  server = await startServe(bin, ['--data-dir', path.join(work, 'data'), '--dist', DIST, '--token', TOKEN],
+  ctx.dataDir = path.join(work, 'data');
+  ctx.seedCount = Number(process.env.E2E_EXPORT_SEED || 200_000);
+  server = await startServe(bin, ['--data-dir', ctx.dataDir, '--dist', DIST, '--token', TOKEN],
     { logFile: path.join(work, 'server.log') });
   const browser = await launchBrowser();
   console.log(`mcp-train serve at ${server.url} · ${browser.version()}`);

@@ -140,6 +140,16 @@ test('the app loads from a sub-path and shows the dashboard', async ({ page, ser
   assert.equal(await page.locator('[data-testid=app-error]').count(), 0, 'no app-error banner at start');
 });
 
+test('without a server the Anomalies page says so and how to connect (no request made)', async ({ page }) => {
+  await openPage(page, 'anomalies', 'anomalies-page');
+  const box = page.locator('[data-testid=anomalies-no-server][data-state=off]');
+  await box.waitFor();
+  assert.match(await box.textContent(), /No server is connected/);
+  assert.equal(await box.locator('a[href="#/settings"]').count(), 1, 'a link to Settings');
+  assert.equal(await page.locator('[data-testid=stored-anomalies], [data-testid=exports]').count(), 0,
+    'no list without a server');
+}, ['the app loads from a sub-path and shows the dashboard']);
+
 test('a labelled export is validated (2,000 records, valid)', async ({ page }) => {
   await openPage(page, 'training', 'training-page');
   assert.equal(await page.isDisabled(sel.start), true, 'start-training is disabled before a report');

@@ -10,10 +10,16 @@
 use std::fmt;
 
 use js_sys::{Promise, Reflect, Uint8Array};
+use mcp_train_core::agent::Anomaly;
+use mcp_train_core::anomalies::{
+    AnomalyDetail, AnomalyFilter, AnomalyPage, AnomalyStatus, ExportJob, ExportRequest,
+    StatusChange,
+};
 use mcp_train_core::api::{Deployment, ErrorBody, Health, Job, JobList, ModelList};
 use mcp_train_core::pipeline::TrainChoices;
 use mcp_train_core::registry::ModelRecord;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, Headers, ReadableStreamDefaultReader, RequestCache, RequestInit, Response};
@@ -330,7 +336,22 @@ impl Server {
         on_update: &mut impl FnMut(&Job),
     ) -> Result<Option<Job>, ApiError> {
         let path = format!("/training/jobs/{}/events", encode_component(id));
-        let response = self.request("GET", &path, Body::Empty).await?;
+        self.read_stream(&path, "a job event", on_update, |job: &Job| {
+            job.status.finished()
+        })
+        .await
+    }
+
+    /// Reads the server-sent events at `path`, each a `T` in JSON, to a `done` event or one
+    /// `last` says is final: `Ok(Some(that one))`, or `Ok(None)` when the stream ended before.
+    async fn read_stream<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+        on_update: &mut impl FnMut(&T),
+        last: impl Fn(&T) -> bool,
+    ) -> Result<Option<T>, ApiError> {
+        let response = self.request("GET", path, Body::Empty).await?;
         let stream = response
             .body()
             .ok_or_else(|| ApiError::Unreadable(format!("GET {path}: no body")))?;
@@ -355,17 +376,210 @@ impl Server {
             };
             let bytes = Uint8Array::new(&value).to_vec();
             for event in events.push(&bytes) {
-                let job: Job = serde_json::from_str(&event.data)
-                    .map_err(|e| ApiError::Unreadable(format!("a job event: {e}")))?;
-                on_update(&job);
-                if event.name == "done" || job.status.finished() {
+                let item: T = serde_json::from_str(&event.data)
+                    .map_err(|e| ApiError::Unreadable(format!("{what}: {e}")))?;
+                on_update(&item);
+                if event.name == "done" || last(&item) {
                     // The server ends the stream now; stop reading rather than wait for it.
                     let _ = reader.cancel();
-                    return Ok(Some(job));
+                    return Ok(Some(item));
                 }
             }
         }
     }
+
+    /// A page of stored anomalies, newest first: those `filter` selects, after `cursor`.
+    pub async fn anomalies(
+        &self,
+        filter: &AnomalyFilter,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<AnomalyPage, ApiError> {
+        self.json(
+            "GET",
+            &format!("/anomalies?{}", anomalies_query(filter, cursor, limit)),
+            Body::Empty,
+        )
+        .await
+    }
+
+    /// Stored anomalies per log type and status.
+    pub async fn anomaly_summary(&self) -> Result<Vec<AnomalyCount>, ApiError> {
+        let summary: AnomalySummary = self.json("GET", "/anomalies/summary", Body::Empty).await?;
+        Ok(summary.counts)
+    }
+
+    /// One stored anomaly with its audit trail.
+    pub async fn anomaly(&self, id: i64) -> Result<AnomalyDetail, ApiError> {
+        self.json("GET", &format!("/anomalies/{id}"), Body::Empty)
+            .await
+    }
+
+    /// Moves an anomaly to another status (409 `invalid_transition` when it cannot go there
+    /// from where it is now).
+    pub async fn change_status(
+        &self,
+        id: i64,
+        change: &StatusChange,
+    ) -> Result<AnomalyDetail, ApiError> {
+        let body = to_json(change)?;
+        self.json(
+            "POST",
+            &format!("/anomalies/{id}/status"),
+            Body::Bytes(body.as_bytes(), "application/json"),
+        )
+        .await
+    }
+
+    /// Stores anomalies found in this browser (`by`: who saves them).
+    pub async fn save_anomalies(
+        &self,
+        anomalies: &[&Anomaly],
+        by: &str,
+    ) -> Result<StoredIds, ApiError> {
+        let body = to_json(&SaveAnomalies { anomalies, by })?;
+        self.json(
+            "POST",
+            "/anomalies",
+            Body::Bytes(body.as_bytes(), "application/json"),
+        )
+        .await
+    }
+
+    /// Starts an export job.
+    pub async fn start_export(&self, request: &ExportRequest) -> Result<ExportJob, ApiError> {
+        let body = to_json(request)?;
+        self.json(
+            "POST",
+            "/exports",
+            Body::Bytes(body.as_bytes(), "application/json"),
+        )
+        .await
+    }
+
+    /// The export history, newest first.
+    pub async fn exports(&self) -> Result<Vec<ExportJob>, ApiError> {
+        let list: ExportList = self.json("GET", "/exports", Body::Empty).await?;
+        Ok(list.items)
+    }
+
+    pub async fn export(&self, id: &str) -> Result<ExportJob, ApiError> {
+        self.json(
+            "GET",
+            &format!("/exports/{}", encode_component(id)),
+            Body::Empty,
+        )
+        .await
+    }
+
+    /// Cancels a queued or running export.
+    pub async fn cancel_export(&self, id: &str) -> Result<ExportJob, ApiError> {
+        self.json(
+            "POST",
+            &format!("/exports/{}/cancel", encode_component(id)),
+            Body::Empty,
+        )
+        .await
+    }
+
+    /// A completed export's file (409 when not completed, 410 once expired).
+    pub async fn export_file(&self, id: &str) -> Result<Vec<u8>, ApiError> {
+        self.bytes(&format!("/exports/{}/download", encode_component(id)))
+            .await
+    }
+
+    /// Follows an export until it has ended, as [`Server::follow_job`] follows a job: its event
+    /// stream, else a look once a second.
+    pub async fn follow_export(
+        &self,
+        id: &str,
+        mut on_update: impl FnMut(&ExportJob),
+    ) -> Result<ExportJob, ApiError> {
+        let path = format!("/exports/{}/events", encode_component(id));
+        if let Ok(Some(job)) = self
+            .read_stream(&path, "an export event", &mut on_update, |j: &ExportJob| {
+                j.status.is_final()
+            })
+            .await
+        {
+            return Ok(job);
+        }
+        let mut failures = 0;
+        loop {
+            match self.export(id).await {
+                Ok(job) => {
+                    failures = 0;
+                    on_update(&job);
+                    if job.status.is_final() {
+                        return Ok(job);
+                    }
+                }
+                Err(e) if e.status() == Some(404) => return Err(e),
+                Err(e) => {
+                    failures += 1;
+                    if failures >= POLL_FAILURES {
+                        return Err(e);
+                    }
+                }
+            }
+            sleep(POLL_MS).await;
+        }
+    }
+}
+
+/// The answer of `GET /api/anomalies/summary`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct AnomalySummary {
+    counts: Vec<AnomalyCount>,
+}
+
+/// Stored anomalies of one log type in one status.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AnomalyCount {
+    pub log_type: String,
+    pub status: AnomalyStatus,
+    pub count: u64,
+}
+
+/// The body of `POST /api/anomalies`.
+#[derive(Serialize)]
+struct SaveAnomalies<'a> {
+    anomalies: &'a [&'a Anomaly],
+    by: &'a str,
+}
+
+/// The answer of `POST /api/anomalies`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct StoredIds {
+    pub stored: u64,
+    #[serde(default)]
+    pub ids: Vec<i64>,
+}
+
+/// The answer of `GET /api/exports`.
+#[derive(Deserialize)]
+struct ExportList {
+    items: Vec<ExportJob>,
+}
+
+fn to_json(value: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(value)
+        .map_err(|e| ApiError::Unreadable(format!("cannot write the request: {e}")))
+}
+
+/// The query of `GET /api/anomalies`: the filter's pairs (the core writes them, the server reads
+/// them back with the same parser), the cursor and the page size.
+pub fn anomalies_query(filter: &AnomalyFilter, cursor: Option<&str>, limit: usize) -> String {
+    let mut pairs = filter.to_pairs();
+    if let Some(cursor) = cursor {
+        pairs.push(("cursor", cursor.to_owned()));
+    }
+    pairs.push(("limit", limit.to_string()));
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 async fn text(response: &Response) -> Result<String, ApiError> {
@@ -605,6 +819,70 @@ mod tests {
             }
         }
         assert_eq!(server, choices);
+    }
+
+    #[test]
+    fn the_anomalies_query_is_the_filter_the_server_reads_back() {
+        let filter = AnomalyFilter::from_pairs([
+            ("from", "2026-01-01T00:00:00Z"),
+            ("log_type", "dns"),
+            ("min_score", "80"),
+            ("status", "new"),
+            ("client", "10.0.0.9"),
+        ])
+        .expect("a filter");
+        let query = anomalies_query(&filter, Some("abc/=="), 50);
+        let pairs: Vec<(String, String)> = query
+            .split('&')
+            .map(|p| {
+                let (k, v) = p.split_once('=').expect("name=value");
+                let v = v
+                    .replace("%3A", ":")
+                    .replace("%2F", "/")
+                    .replace("%3D", "=");
+                (k.to_owned(), v)
+            })
+            .collect();
+        assert!(
+            pairs.contains(&("cursor".to_owned(), "abc/==".to_owned())),
+            "{query}"
+        );
+        assert!(
+            pairs.contains(&("limit".to_owned(), "50".to_owned())),
+            "{query}"
+        );
+        let back = AnomalyFilter::from_pairs(
+            pairs
+                .iter()
+                .filter(|(k, _)| k != "cursor" && k != "limit")
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+        .expect("the server's parser accepts it");
+        assert_eq!(back, filter);
+        assert_eq!(
+            anomalies_query(&AnomalyFilter::default(), None, 10),
+            "limit=10"
+        );
+    }
+
+    #[test]
+    fn anomaly_answers_read_from_the_api_json() {
+        let summary: AnomalySummary = serde_json::from_str(
+            r#"{"counts":[{"log_type":"dns","status":"false_positive","count":3}]}"#,
+        )
+        .expect("a summary");
+        assert_eq!(summary.counts[0].status, AnomalyStatus::FalsePositive);
+        assert_eq!(summary.counts[0].count, 3);
+        let stored: StoredIds =
+            serde_json::from_str(r#"{"stored":2,"ids":[7,8]}"#).expect("stored ids");
+        assert_eq!(stored.ids, [7, 8]);
+        let list: ExportList = serde_json::from_str(
+            r#"{"items":[{"id":"e1","status":"running","format":"csv","filter":{"min_score":60},
+            "by":"web","created_at":"2026-01-01T00:00:00Z","rows":5,"total":10,"bytes":300}]}"#,
+        )
+        .expect("an export list");
+        assert_eq!(list.items[0].filter.min_score, Some(60.0));
+        assert_eq!(list.items[0].total, Some(10));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
+use crate::pages::anomalies::AnomaliesPage;
 use crate::pages::{dashboard::Dashboard, job::JobDetails, models::ModelDetails, models::Models};
 use crate::pages::{detect::DetectPage, settings::SettingsPage, training::Training};
 use crate::state::{AppState, Notice};
@@ -17,6 +18,7 @@ pub enum Route {
     Models,
     Model(String),
     Detect,
+    Anomalies,
     Settings,
     NotFound(String),
 }
@@ -32,6 +34,7 @@ impl Route {
             ("models", None) => Route::Models,
             ("models", Some(v)) if !v.is_empty() => Route::Model(v.to_owned()),
             ("detect", None) => Route::Detect,
+            ("anomalies", None) => Route::Anomalies,
             ("settings", None) => Route::Settings,
             _ => Route::NotFound(path.to_owned()),
         }
@@ -44,6 +47,7 @@ impl Route {
             Route::Training | Route::Job(_) => "#/training",
             Route::Models | Route::Model(_) => "#/models",
             Route::Detect => "#/detect",
+            Route::Anomalies => "#/anomalies",
             Route::Settings => "#/settings",
         }
     }
@@ -94,6 +98,7 @@ pub fn App() -> impl IntoView {
                 {nav_link("#/training", "Training")}
                 {nav_link("#/models", "Models")}
                 {nav_link("#/detect", "Detect")}
+                {nav_link("#/anomalies", "Anomalies")}
                 {nav_link("#/settings", "Settings")}
             </nav>
             <span class="topbar-note">
@@ -114,6 +119,7 @@ pub fn App() -> impl IntoView {
                 Route::Models => view! { <Models /> }.into_any(),
                 Route::Model(version) => view! { <ModelDetails version=version /> }.into_any(),
                 Route::Detect => view! { <DetectPage /> }.into_any(),
+                Route::Anomalies => view! { <AnomaliesPage /> }.into_any(),
                 Route::Settings => view! { <SettingsPage /> }.into_any(),
                 Route::NotFound(path) => {
                     view! {
@@ -187,6 +193,7 @@ mod tests {
         );
         assert_eq!(Route::parse("#/settings"), Route::Settings);
         assert_eq!(Route::parse("#/detect"), Route::Detect);
+        assert_eq!(Route::parse("#/anomalies"), Route::Anomalies);
         assert_eq!(Route::parse("#/nope"), Route::NotFound("nope".into()));
         assert_eq!(Route::parse("#/jobs/"), Route::NotFound("jobs/".into()));
     }

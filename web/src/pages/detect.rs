@@ -15,7 +15,7 @@ use web_sys::File;
 
 use crate::components::{FileDrop, ProgressBar};
 use crate::detect::{self, Detection};
-use crate::state::AppState;
+use crate::state::{AppState, Connection};
 use crate::worker::client::{self, Canceller, Outcome};
 use crate::worker::protocol::{Task, WorkerEvent};
 use crate::{clock, download, format};
@@ -26,6 +26,10 @@ const HEAD_BYTES: f64 = 64.0 * 1024.0;
 const ROWS_SHOWN: usize = 500;
 /// Message characters shown in the table.
 const MESSAGE_CHARS: usize = 120;
+/// Anomalies sent to the server in one request (the server bounds a request's count).
+const SAVE_BATCH: usize = 500;
+/// Who the server records as having stored the anomalies saved from this page.
+const SAVED_BY: &str = "web detect";
 
 /// The one field of a `model.json` this page needs without reading the whole model.
 #[derive(Deserialize)]
@@ -387,6 +391,46 @@ fn Results(
     let bad_lines = d.bad_lines.clone();
     let bad_count = d.bad;
     let rows_detection = detection.clone();
+    // Saving the filtered anomalies to the connected server's store.
+    let saving = RwSignal::new(false);
+    let saved = RwSignal::new(None::<Result<u64, String>>);
+    let save_to_server = {
+        let d = detection.clone();
+        move |_| {
+            let server = match state.connected() {
+                Ok(server) => server,
+                Err(e) => return saved.set(Some(Err(e))),
+            };
+            let d = d.clone();
+            let rows = shown.get_untracked();
+            saving.set(true);
+            saved.set(None);
+            spawn_local(async move {
+                let mut stored = 0u64;
+                let mut outcome = Ok(());
+                for batch in rows.chunks(SAVE_BATCH) {
+                    let anomalies: Vec<&mcp_train_core::agent::Anomaly> =
+                        batch.iter().map(|&i| &d.anomalies[i]).collect();
+                    match server.save_anomalies(&anomalies, SAVED_BY).await {
+                        Ok(answer) => stored += answer.stored,
+                        Err(e) => {
+                            outcome = Err(e);
+                            break;
+                        }
+                    }
+                }
+                saving.set(false);
+                saved.set(Some(match outcome {
+                    Ok(()) => Ok(stored),
+                    Err(e) if stored > 0 => Err(format!(
+                        "{stored} anomalies were stored, then the server refused the rest: {e}"
+                    )),
+                    Err(e) => Err(format!("Nothing was stored: {e}")),
+                }));
+            });
+        }
+    };
+    let with_server = move || state.server.with(|s| s.connection != Connection::Off);
     view! {
         <div class="card">
             <h2>"Anomalies"</h2>
@@ -480,7 +524,29 @@ fn Results(
             <div class="actions">
                 <button data-testid="download-ndjson" on:click=move |_| save(false)>"Download NDJSON"</button>
                 <button data-testid="download-csv" on:click=move |_| save_csv(true)>"Download CSV"</button>
+                <Show when=with_server>
+                    <button
+                        data-testid="save-to-server"
+                        title="Store the anomalies that match the filters in the server's anomaly store"
+                        disabled=move || saving.get() || shown.with(Vec::is_empty) || !state.server.with(|s| s.is_connected())
+                        on:click=save_to_server.clone()
+                    >
+                        {move || if saving.get() { "Saving…" } else { "Save to server" }}
+                    </button>
+                </Show>
             </div>
+            {move || saved.get().map(|outcome| match outcome {
+                Ok(n) => view! {
+                    <p class="ok-text" data-testid="saved-to-server" data-stored=n.to_string()>
+                        {format!("{} anomalies stored on the server. ", format::count(usize::try_from(n).unwrap_or(usize::MAX)))}
+                        <a href="#/anomalies" data-testid="saved-link">"Review them on the Anomalies page"</a>
+                        "."
+                    </p>
+                }.into_any(),
+                Err(e) => view! {
+                    <div class="error-box" role="alert" data-testid="save-to-server-error">{e}</div>
+                }.into_any(),
+            })}
             <table class="table" data-testid="anomalies">
                 <thead>
                     <tr>

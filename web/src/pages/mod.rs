@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod anomalies;
 pub mod dashboard;
 pub mod detect;
 pub mod job;

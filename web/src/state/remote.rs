@@ -100,7 +100,7 @@ impl AppState {
     }
 
     /// The connected server; an error saying why there is none.
-    fn connected(self) -> Result<Server, String> {
+    pub fn connected(self) -> Result<Server, String> {
         if !self.server.with_untracked(ServerStatus::is_connected) {
             return Err("no server is connected (see Settings)".to_owned());
         }
