@@ -19,11 +19,11 @@ mod exports;
 mod log_types;
 /// The model manager per log type: log types in the registry, rollback, history, migration.
 mod model_manager;
-/// Notifications against real peers: webhook signatures, Slack retries and dead letters, SMTP.
-mod notify;
 /// The monitoring kit in deploy/: promtool, amtool, the dashboard, a real Prometheus and
 /// Alertmanager against a real `mcp-train serve`.
 mod monitoring;
+/// Notifications against real peers: webhook signatures, Slack retries and dead letters, SMTP.
+mod notify;
 /// The OpenAPI document against real responses and the parameter bounds the server enforces.
 mod openapi;
 /// Deployment packages: `package`, `verify`, and the packaged Python scripts run by Python.

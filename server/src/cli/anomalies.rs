@@ -55,6 +55,8 @@ pub fn run(args: AnomaliesArgs) -> Outcome {
         AnomaliesCommand::Resolve(a) => change(a, AnomalyStatus::Resolved),
         AnomaliesCommand::FalsePositive(a) => change(a, AnomalyStatus::FalsePositive),
         AnomaliesCommand::Reopen(a) => change(a, AnomalyStatus::Acknowledged),
+        AnomaliesCommand::Export(a) => super::anomaly_export::export(*a),
+        AnomaliesCommand::Seed(a) => super::anomaly_export::seed(a),
     }
 }
 

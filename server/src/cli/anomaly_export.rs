@@ -13,9 +13,7 @@ use mcp_train::exports::{self, History, Written};
 use mcp_train::fs::registry;
 use mcp_train::store::AnomalyStore;
 use mcp_train_core::agent::{Anomaly, Contribution, InferenceResult, LogEntry};
-use mcp_train_core::anomalies::{
-    ExportFormat, ExportJob, ExportStatus, StoredAnomaly,
-};
+use mcp_train_core::anomalies::{ExportFormat, ExportJob, ExportStatus, StoredAnomaly};
 use mcp_train_core::export::LogLevel;
 use mcp_train_core::time::format_iso8601;
 

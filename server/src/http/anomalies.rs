@@ -368,6 +368,8 @@ impl Ingestion {
             return Ok(());
         }
         self.state.anomalies.insert(&mut self.batch, "ingest")?;
+        // Channels subscribed to anomalies hear about what was stored (grouped per window).
+        self.state.notifier.anomalies(&self.log_type, &self.batch);
         self.batch.clear();
         Ok(())
     }
@@ -428,12 +430,18 @@ pub async fn create(
         Ok(stored)
     })
     .await?;
-    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut by_type: HashMap<String, Vec<StoredAnomaly>> = HashMap::new();
     for a in &stored {
-        *counts.entry(a.log_type.clone()).or_default() += 1;
+        by_type
+            .entry(a.log_type.clone())
+            .or_default()
+            .push(a.clone());
     }
-    for (log_type, n) in counts {
-        state.metrics.anomalies_detected(&log_type, n);
+    for (log_type, found) in by_type {
+        state
+            .metrics
+            .anomalies_detected(&log_type, u64::try_from(found.len()).unwrap_or(u64::MAX));
+        state.notifier.anomalies(&log_type, &found);
     }
     let ids: Vec<i64> = stored.iter().map(|a| a.id).collect();
     Ok((

@@ -86,7 +86,6 @@ fn latency_histogram() -> Histogram {
 
 /// The server's metrics and the registry that writes them out.
 #[derive(Debug)]
-#[allow(dead_code)] // TEMPORARY (issue 14): the store, notifications and exports wire these in.
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
@@ -107,7 +106,6 @@ pub struct Metrics {
     scrape: Mutex<()>,
 }
 
-#[allow(dead_code)] // TEMPORARY (issue 14): the store, notifications and exports wire these in.
 impl Metrics {
     pub fn new() -> Metrics {
         let requests = Family::<RequestLabels, Counter>::default();

@@ -240,11 +240,7 @@ impl AppState {
         let anomalies = crate::store::AnomalyStore::open(&data_dir)
             .map_err(|e| ServeError::Store(Box::new(e)))?;
         let exports = Arc::new(exports_start(
-            &anomalies,
-            &data_dir,
-            settings,
-            &metrics,
-            &notifier,
+            &anomalies, &data_dir, settings, &metrics, &notifier,
         )?);
         let (stop, stopping) = tokio::sync::watch::channel(false);
         Ok(AppState {
