@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -142,31 +142,9 @@ pub async fn events(
         .active(&id)
         .map(|a| a.state.subscribe())
         .unwrap_or_else(|| tokio::sync::watch::channel(job).1);
-    let stopping = state.stopping.clone();
-    let events = stream::unfold(
-        (receiver, stopping, false, true),
-        |(mut rx, mut stopping, over, first)| async move {
-            if over {
-                return None;
-            }
-            if !first {
-                tokio::select! {
-                    changed = rx.changed() => {
-                        changed.ok()?;
-                    }
-                    _ = stopping.wait_for(|s| *s) => return None,
-                }
-            }
-            let job = rx.borrow_and_update().clone();
-            let done = job.status.is_final();
-            let event = Event::default()
-                .event(if done { "done" } else { "progress" })
-                .json_data(&job)
-                .unwrap_or_else(|_| Event::default().event("progress"));
-            Some((Ok(event), (rx, stopping, done, false)))
-        },
-    );
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(super::state_events(&state, receiver, |j: &ExportJob| {
+        j.status.is_final()
+    }))
 }
 
 /// The file of a completed export, streamed: `Content-Disposition`, `Content-Length`, the

@@ -303,6 +303,49 @@ fn exports_start(
     .map_err(ServeError::Exports)
 }
 
+/// Server-sent events of a job's state (training jobs, exports): the state as it is now, then
+/// one `progress` event per change, and `done` once `finished` says it has ended. The stream also
+/// ends when the server stops, so open streams do not hold up the stop (a client reconnects or
+/// falls back to polling).
+pub(crate) fn state_events<T>(
+    state: &AppState,
+    receiver: tokio::sync::watch::Receiver<T>,
+    finished: fn(&T) -> bool,
+) -> axum::response::sse::Sse<
+    impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+>
+where
+    T: Clone + serde::Serialize + Send + Sync + 'static,
+{
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let stopping = state.stopping.clone();
+    let events = futures_util::stream::unfold(
+        (receiver, stopping, false, true),
+        move |(mut rx, mut stopping, over, first)| async move {
+            if over {
+                return None;
+            }
+            if !first {
+                tokio::select! {
+                    changed = rx.changed() => {
+                        // The sender was dropped (never while the server runs): end.
+                        changed.ok()?;
+                    }
+                    _ = stopping.wait_for(|s| *s) => return None,
+                }
+            }
+            let now = rx.borrow_and_update().clone();
+            let done = finished(&now);
+            let event = Event::default()
+                .event(if done { "done" } else { "progress" })
+                .json_data(&now)
+                .unwrap_or_else(|_| Event::default().event("progress"));
+            Some((Ok(event), (rx, stopping, done, false)))
+        },
+    );
+    Sse::new(events).keep_alive(KeepAlive::default())
+}
+
 /// Runs blocking work (disk, locks, CPU) on the blocking pool.
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> ApiResult<T> + Send + 'static,

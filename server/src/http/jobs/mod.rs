@@ -15,10 +15,10 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures_util::stream::{self, Stream};
+use futures_util::stream::Stream;
 use mcp_train_core::api::{Job, JobList, JobProgress, JobStatus};
 use mcp_train_core::export::{parse_export, ValidateOptions};
 use mcp_train_core::time::format_iso8601;
@@ -199,33 +199,7 @@ pub async fn events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let handle = state.jobs.find(&id)?;
     let receiver = handle.state.subscribe();
-    // State: the receiver, and whether the stream is over; the first item is the job as it is.
-    // The stream also ends when the server stops, so open streams do not hold up the stop (a
-    // client reconnects or falls back to polling).
-    let stopping = state.stopping.clone();
-    let events = stream::unfold(
-        (receiver, stopping, false, true),
-        |(mut rx, mut stopping, over, first)| async move {
-            if over {
-                return None;
-            }
-            if !first {
-                tokio::select! {
-                    changed = rx.changed() => {
-                        // The job was dropped (never happens while the server runs): end.
-                        changed.ok()?;
-                    }
-                    _ = stopping.wait_for(|s| *s) => return None,
-                }
-            }
-            let job = rx.borrow_and_update().clone();
-            let done = job.status.finished();
-            let event = Event::default()
-                .event(if done { "done" } else { "progress" })
-                .json_data(&job)
-                .unwrap_or_else(|_| Event::default().event("progress"));
-            Some((Ok(event), (rx, stopping, done, false)))
-        },
-    );
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(super::state_events(&state, receiver, |j: &Job| {
+        j.status.finished()
+    }))
 }
