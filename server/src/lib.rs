@@ -7,6 +7,7 @@
 //! - [`store`]: the anomaly store (SQLite in the data directory) the server, `detect --store`
 //!   and `mcp-train anomalies` share.
 //! - [`notify`]: notifications (webhooks, Slack, email) with grouping, retries and dead letters.
+//! - [`mcp`]: the MCP tools, resources and prompts, on stdio (`mcp-train mcp`) and `/mcp`.
 //! - [`fs`]: what touches the machine — the model registry in a data directory, configuration
 //!   directories, the clock (`SOURCE_DATE_EPOCH`).
 //!
@@ -14,8 +15,10 @@
 //! these settings and calls. Nothing here depends on it. The training, packaging and registry
 //! logic itself is in `mcp-train-core`.
 
+pub mod datasets;
 pub mod exports;
 pub mod fs;
 pub mod http;
+pub mod mcp;
 pub mod notify;
 pub mod store;

@@ -21,7 +21,7 @@ pub const HISTORY_LIMIT: usize = 1_000;
 
 /// Where a model is in its life: `ready` → `deployed` (at most one per log type) → `archived`.
 /// An archived model may be deployed again (a rollback).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelStatus {
     /// Registered, not deployed yet.
@@ -50,7 +50,7 @@ impl fmt::Display for ModelStatus {
 }
 
 /// The headline numbers of a model, enough to compare models in a list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MetricsSummary {
     /// Share of the training rows the model flags.
     pub anomaly_ratio: f64,
@@ -63,7 +63,7 @@ pub struct MetricsSummary {
 }
 
 /// One registered model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelRecord {
     /// `YYYYMMDD_HHMMSS`, unique in the registry (across log types); the same as the stored
     /// model's `version`.

@@ -70,6 +70,26 @@ pub enum Command {
     /// The anomaly store: list stored anomalies with filters, show one with its audit trail,
     /// and review them (ack, resolve, false-positive, reopen).
     Anomalies(AnomaliesArgs),
+    /// Serve the MCP tools, resources and prompts on stdin/stdout, for an AI assistant
+    /// (Claude Desktop-style clients start this command). See docs/mcp.md.
+    ///
+    /// Logs go to stderr; stdout carries only the protocol. Ends when the client closes stdin.
+    Mcp(McpArgs),
+}
+
+/// `mcp-train mcp`.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// The registry's data directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
+    #[arg(long, alias = "registry", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Directory holding training_config.yaml, notifications.yaml and mcp.yaml (tool groups,
+    /// read-only mode, dataset roots).
+    #[arg(long, value_name = "DIR")]
+    pub config: Option<PathBuf>,
+    /// Offer only the read-only tools (overrides mcp.yaml).
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 /// `mcp-train anomalies`.
@@ -269,6 +289,13 @@ pub struct ServeArgs {
     /// (1s to 366d).
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = mcp_train::exports::parse_retention)]
     pub export_retention: std::time::Duration,
+    /// A `Host` header /mcp accepts besides the loopback names and the listen address
+    /// (e.g. mcp.example.com or mcp.example.com:8443); repeatable. Others get 403.
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+    /// /mcp offers only the read-only tools (overrides mcp.yaml).
+    #[arg(long)]
+    pub mcp_read_only: bool,
 }
 
 /// Output format of `detect`.

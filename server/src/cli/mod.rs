@@ -7,6 +7,7 @@ mod args;
 mod detect;
 mod features;
 mod input;
+mod mcp;
 mod models;
 mod notify;
 mod package;
@@ -126,6 +127,7 @@ pub fn run() -> ExitCode {
         Command::Agents(a) => agents::run(a),
         Command::Notify(a) => notify::run(a),
         Command::Anomalies(a) => anomalies::run(a),
+        Command::Mcp(a) => mcp::run(a),
     };
     match result {
         Ok(code) => code,

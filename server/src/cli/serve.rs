@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use mcp_train::fs::config_dir::load_config;
 use mcp_train::fs::registry;
 use mcp_train::http::{self, ServeError, ServeSettings, SettingsError};
+use mcp_train::mcp::load_mcp_config;
 use mcp_train::notify::load_notifications;
 
 use super::args::ServeArgs;
@@ -30,6 +31,9 @@ fn settings(args: ServeArgs) -> Result<ServeSettings, Failure> {
     settings.check().map_err(settings_failure)?;
     settings.config = load_config(args.config.as_deref())?;
     settings.notifications = load_notifications(args.config.as_deref())?;
+    settings.allowed_hosts = args.allowed_hosts;
+    settings.mcp = load_mcp_config(args.config.as_deref())?;
+    settings.mcp.read_only |= args.mcp_read_only;
     Ok(settings)
 }
 
@@ -55,7 +59,7 @@ fn failure(e: ServeError) -> Failure {
 }
 
 /// Logs to stderr: text lines, or JSON lines with `MCP_TRAIN_LOG=json`; `RUST_LOG` filters.
-fn init_logging() {
+pub(super) fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

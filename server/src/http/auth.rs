@@ -52,6 +52,10 @@ impl Auth {
         if self.token_sha256.is_none() {
             return false;
         }
+        // MCP reads and writes through the same requests: the token is always needed.
+        if path == "/mcp" || path.starts_with("/mcp/") {
+            return true;
+        }
         let api = path.starts_with("/api/") || path == "/metrics";
         let read = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !read {
@@ -107,6 +111,8 @@ mod tests {
         assert!(private.needs_token(&Method::GET, "/metrics"));
         assert!(!private.needs_token(&Method::GET, "/api/health"));
         assert!(!private.needs_token(&Method::GET, "/index.html"));
+        assert!(open.needs_token(&Method::GET, "/mcp"));
+        assert!(open.needs_token(&Method::POST, "/mcp"));
         assert!(!Auth::new(None, true).needs_token(&Method::POST, "/api/models"));
     }
 

@@ -55,7 +55,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
-use error::{ApiError, ApiResult};
+pub use error::{ApiError, ApiResult};
 
 /// How to run the server: where it listens, the registry it serves, who may do what.
 #[derive(Debug, Clone)]
@@ -78,6 +78,11 @@ pub struct ServeSettings {
     pub notifications: crate::notify::NotifyConfig,
     /// How long a completed anomaly export's file is kept (`--export-retention`).
     pub export_retention: Duration,
+    /// `Host` headers `/mcp` accepts besides the loopback names (`--allowed-host`); others get
+    /// 403 (DNS rebinding protection).
+    pub allowed_hosts: Vec<String>,
+    /// The MCP tools offered on `/mcp` (`mcp.yaml`, `--mcp-read-only`).
+    pub mcp: crate::mcp::McpConfig,
 }
 
 impl ServeSettings {
@@ -94,6 +99,8 @@ impl ServeSettings {
             config: Config::defaults(),
             notifications: crate::notify::NotifyConfig::default(),
             export_retention: crate::exports::DEFAULT_RETENTION,
+            allowed_hosts: Vec::new(),
+            mcp: crate::mcp::McpConfig::default(),
         }
     }
 
@@ -200,6 +207,12 @@ pub struct Shared {
     dist: PathBuf,
     /// Origins allowed to call the API from other sites.
     cors_origins: Vec<String>,
+    /// `Host` headers `/mcp` accepts.
+    allowed_hosts: Vec<String>,
+    /// The MCP tools `/mcp` offers.
+    mcp: crate::mcp::McpConfig,
+    /// Cancelled when the server starts stopping: ends the MCP streams.
+    mcp_stop: tokio_util::sync::CancellationToken,
 }
 
 impl Shared {
@@ -262,6 +275,9 @@ impl AppState {
                 heavy: tokio::sync::Semaphore::new(HEAVY_AT_ONCE),
                 dist: settings.dist.clone(),
                 cors_origins: settings.cors_origins.clone(),
+                allowed_hosts: mcp_allowed_hosts(settings),
+                mcp: settings.mcp.clone(),
+                mcp_stop: tokio_util::sync::CancellationToken::new(),
             }),
         })
     }
@@ -269,6 +285,7 @@ impl AppState {
     /// Tells whatever waits on `stopping` (event streams) that the server is stopping.
     fn stop(&self) {
         self.stop.send_replace(true);
+        self.mcp_stop.cancel();
     }
 }
 
@@ -277,6 +294,24 @@ impl std::ops::Deref for AppState {
     fn deref(&self) -> &Shared {
         &self.inner
     }
+}
+
+/// The `Host` headers `/mcp` accepts: the loopback names, the address the server listens on
+/// (when it is a specific one) and `--allowed-host`.
+fn mcp_allowed_hosts(settings: &ServeSettings) -> Vec<String> {
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]", "::1"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let ip = settings.addr.ip();
+    if !ip.is_unspecified() && !ip.is_loopback() {
+        hosts.push(match ip {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        });
+    }
+    hosts.extend(settings.allowed_hosts.iter().cloned());
+    hosts
 }
 
 /// Starts the anomaly export jobs: each finished job is counted in the metrics and is where the
@@ -423,6 +458,15 @@ pub fn app(state: AppState) -> Router {
             post(notifications::test),
         )
         .merge(exports::router())
+        .nest_service(
+            "/mcp",
+            crate::mcp::http_service(
+                crate::mcp::McpServer::new(state.clone(), state.mcp.clone()),
+                state.allowed_hosts.clone(),
+                state.cors_origins.clone(),
+                state.mcp_stop.clone(),
+            ),
+        )
         .route("/api/{*rest}", any(api_not_found))
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))
