@@ -17,6 +17,8 @@ mod detect;
 mod exports;
 /// Every log type: synth → validate → train → score = detect; raw logs → import.
 mod log_types;
+/// The MCP tool set in-process: groups, read-only mode, paging, in-band errors.
+mod mcp_tools;
 /// The model manager per log type: log types in the registry, rollback, history, migration.
 mod model_manager;
 /// The monitoring kit in deploy/: promtool, amtool, the dashboard, a real Prometheus and

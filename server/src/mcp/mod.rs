@@ -11,8 +11,9 @@
 //! `mcp.yaml` in the configuration directory).
 //!
 //! Conventions every tool follows (docs/mcp.md lists the tools):
-//! - input and output are typed (`Parameters<Args>` → input schema, [`ToolResult`] → output
-//!   schema and `structuredContent`);
+//! - input and output are typed: `Parameters<Args>` → input schema, a return type spelled
+//!   `Result<Json<Out>, ToolError>` → output schema and `structuredContent` (the `#[tool]` macro
+//!   reads the type as written: an alias hides the schema); `Out` is a JSON object;
 //! - errors the model can act on are answered in band (`isError: true`, text
 //!   `code: message`, see [`ToolError`]), never as protocol errors;
 //! - data travels by handle (dataset ids, model versions, job ids, anomaly ids), never as log
@@ -34,16 +35,12 @@ mod training;
 use std::sync::Arc;
 
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::wrapper::Json;
 use rmcp::model::{ContentBlock, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{tool_handler, ServerHandler};
 
 pub use config::{load_mcp_config, McpConfig, McpConfigError, ToolGroup, MCP_FILE};
 
 use crate::http::AppState;
-
-/// What a tool answers: its typed output (the structured content) or an in-band error.
-pub type ToolResult<T> = Result<Json<T>, ToolError>;
 
 /// An error the model can correct: a stable code (`not_found`, `invalid_parameter`,
 /// `conflict`, `read_only`, …, the HTTP API's codes) and a message saying what was wrong and

@@ -4,7 +4,7 @@ use mcp_train_core::registry::ModelRecord;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::{tool, tool_router};
 
-use super::{McpServer, Page, PageArgs, ToolError, ToolResult};
+use super::{McpServer, Page, PageArgs, ToolError};
 use crate::http::blocking;
 
 /// `list_models`.
@@ -29,7 +29,7 @@ impl McpServer {
     async fn list_models(
         &self,
         Parameters(args): Parameters<ListModelsArgs>,
-    ) -> ToolResult<Page<ModelRecord>> {
+    ) -> Result<Json<Page<ModelRecord>>, ToolError> {
         let data_dir = self.state().data_dir.clone();
         let log_type = args.log_type.clone();
         let models = blocking(move || {

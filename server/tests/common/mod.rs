@@ -103,4 +103,5 @@ pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).expect("reads")).expect("json")
 }
 
+pub mod mcp;
 pub mod server;
