@@ -11,6 +11,7 @@ use rmcp::ServiceExt;
 use serde_json::Value;
 
 /// A client connected to an MCP server over `data_dir`; the server runs until it is dropped.
+#[allow(dead_code)] // `state` is there for the tests that reach behind the tools.
 pub struct Mcp {
     pub client: RunningService<RoleClient, ()>,
     pub state: AppState,
