@@ -383,7 +383,8 @@ impl McpServer {
         }
         let real = given.canonicalize();
         if config.stdio {
-            return real.map_err(|e| ToolError::not_found(format!("path: cannot read {path}: {e}")));
+            return real
+                .map_err(|e| ToolError::not_found(format!("path: cannot read {path}: {e}")));
         }
         let roots: Vec<PathBuf> = config
             .dataset_roots
@@ -421,7 +422,8 @@ pub(super) fn read_dataset<'a>(
 ) -> Result<Result<ValidatedLog<'a>, ValidationReport>, ApiError> {
     let mut schema_error = None;
     // A syslog timestamp without a year is read in the year the dataset was registered.
-    let registered = parse_iso8601(&dataset.registered_at).map_or_else(|_| now_micros(), |t| t.micros);
+    let registered =
+        parse_iso8601(&dataset.registered_at).map_or_else(|_| now_micros(), |t| t.micros);
     let context = ParseContext {
         default_year: CivilTime::from_micros(registered).year as i32,
     };

@@ -102,7 +102,9 @@ impl schemars::JsonSchema for TrainingJob {
         let schemas: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         for name in ["TrainParams", "ModelRecord"] {
             if let Ok(schema) = schemars::Schema::try_from(schemas[name].clone()) {
-                generator.definitions_mut().insert(name.to_owned(), schema.to_value());
+                generator
+                    .definitions_mut()
+                    .insert(name.to_owned(), schema.to_value());
             }
         }
         schemars::Schema::try_from(schemas["Job"].clone())
@@ -143,15 +145,27 @@ impl McpServer {
                 pairs.push((name.to_owned(), v));
             }
         };
-        add("log_type", args.log_type.clone().or(dataset.log_type.clone()));
+        add(
+            "log_type",
+            args.log_type.clone().or(dataset.log_type.clone()),
+        );
         add("detector", args.detector.clone());
         add("seed", args.seed.map(|v| v.to_string()));
-        add("contamination", args.contamination.as_ref().map(ToString::to_string));
+        add(
+            "contamination",
+            args.contamination.as_ref().map(ToString::to_string),
+        );
         add("n_estimators", args.n_estimators.map(|v| v.to_string()));
-        add("max_samples", args.max_samples.as_ref().map(ToString::to_string));
+        add(
+            "max_samples",
+            args.max_samples.as_ref().map(ToString::to_string),
+        );
         add("n_neighbors", args.n_neighbors.map(|v| v.to_string()));
         add("drop_invalid", args.drop_invalid.map(|v| v.to_string()));
-        add("created_at_micros", args.created_at_micros.map(|v| v.to_string()));
+        add(
+            "created_at_micros",
+            args.created_at_micros.map(|v| v.to_string()),
+        );
         let request = JobRequest::parse(&pairs, &state)?;
         jobs::check_room(&state)?;
         let staged = {
@@ -211,7 +225,10 @@ impl McpServer {
         &self,
         Parameters(args): Parameters<PageArgs>,
     ) -> Result<Json<Page<TrainingJob>>, ToolError> {
-        let all = jobs::all(self.state()).into_iter().map(TrainingJob).collect();
+        let all = jobs::all(self.state())
+            .into_iter()
+            .map(TrainingJob)
+            .collect();
         Ok(Json(args.page(all)?))
     }
 
@@ -322,12 +339,8 @@ async fn follow(
         if let Some(token) = &token {
             let stage = format!("{}: {}", now.status.as_str(), now.progress.stage);
             // Progress only grows (a new stage may restart its own fraction).
-            let value = (now.progress.fraction * 100.0)
-                .max(sent.as_ref().map_or(0.0, |s| s.1));
-            if sent
-                .as_ref()
-                .is_none_or(|(s, v)| *s != stage || *v < value)
-            {
+            let value = (now.progress.fraction * 100.0).max(sent.as_ref().map_or(0.0, |s| s.1));
+            if sent.as_ref().is_none_or(|(s, v)| *s != stage || *v < value) {
                 let param = ProgressNotificationParam::new(token.clone(), value)
                     .with_total(100.0)
                     .with_message(stage.clone());

@@ -81,7 +81,11 @@ pub(crate) fn check_room(state: &AppState) -> ApiResult<()> {
 
 /// Validates the staged export of `request` and queues its job: what `POST /api/training/jobs`
 /// and the `start_training` tool both do once they hold an export.
-pub(crate) async fn submit(state: &AppState, request: JobRequest, staged: Staged) -> ApiResult<Job> {
+pub(crate) async fn submit(
+    state: &AppState,
+    request: JobRequest,
+    staged: Staged,
+) -> ApiResult<Job> {
     check_room(state)?;
     // Validate before accepting, so a broken export is a 422 now rather than a failed job later.
     let mut validation = state.config.training.validation.clone();
