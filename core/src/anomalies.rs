@@ -573,7 +573,7 @@ pub struct AnomalyDetail {
 }
 
 /// A page of a list (`GET /api/anomalies`): newest first; `next_cursor` fetches the rest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnomalyPage {
     /// The anomalies of this page.
     pub items: Vec<StoredAnomaly>,

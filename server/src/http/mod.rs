@@ -28,13 +28,13 @@
 //! # }
 //! ```
 
-mod anomalies;
+pub(crate) mod anomalies;
 mod auth;
 mod error;
-mod exports;
+pub(crate) mod exports;
 mod jobs;
 mod metrics;
-mod models;
+pub(crate) mod models;
 mod notifications;
 mod openapi;
 mod upload;
