@@ -19,9 +19,10 @@ use axum::Json;
 use futures_util::StreamExt;
 use mcp_train_core::agent::{self, read_line_record, Anomaly, Detector, ParseContext};
 use mcp_train_core::anomalies::{
-    page_size, AnomalyFilter, AnomalyStatus, IngestReport, LineError, StatusChange, StoredAnomaly,
-    MAX_BY_BYTES, MAX_REPORTED_LINE_ERRORS,
+    page_size, AnomalyDetail, AnomalyFilter, AnomalyStatus, IngestReport, LineError, StatusChange,
+    StoredAnomaly, MAX_BY_BYTES, MAX_REPORTED_LINE_ERRORS,
 };
+use mcp_train_core::export::{parse_export, Record, ValidateOptions};
 use mcp_train_core::pipeline::ModelArtifact;
 use mcp_train_core::time::CivilTime;
 use serde::Deserialize;
@@ -71,7 +72,11 @@ pub struct DeployedModels {
 
 impl DeployedModels {
     /// The model deployed for `log_type` now, from the cache unless the deployment changed.
-    fn current(&self, state: &AppState, log_type: &str) -> ApiResult<Arc<ModelArtifact>> {
+    pub(crate) fn current(
+        &self,
+        state: &AppState,
+        log_type: &str,
+    ) -> ApiResult<Arc<ModelArtifact>> {
         let registry = crate::fs::registry::open(&state.data_dir);
         let record = registry.deployed(log_type)?.ok_or_else(|| {
             ApiError::new(
@@ -108,7 +113,7 @@ impl DeployedModels {
     }
 }
 
-fn new_detector(artifact: &ModelArtifact) -> ApiResult<Detector> {
+pub(crate) fn new_detector(artifact: &ModelArtifact) -> ApiResult<Detector> {
     Detector::new(artifact.clone()).map_err(|e| {
         ApiError::unprocessable(
             "invalid_model",
@@ -160,21 +165,19 @@ pub async fn ingest(
             Ok(detector) => detector,
             Err(e) => return (report, Err(e)),
         };
-        let mut ingestion = Ingestion {
-            state: worker_state,
-            log_type: worker_log_type,
-            device,
-            ctx: ParseContext { default_year: year },
+        let mut ingestion = Ingestion::new(
+            worker_state,
+            worker_log_type,
+            ParseContext { default_year: year },
             detector,
             report,
-            batch: Vec::new(),
-            last_store: Instant::now(),
-            last_poll: Instant::now(),
-            partial: Vec::new(),
-            too_long: false,
-        };
+            Scan {
+                device,
+                ..Scan::INGEST
+            },
+        );
         let result = ingestion.run(rx);
-        (ingestion.report, result)
+        (ingestion.into_results().0, result)
     });
     let mut stream = body.into_data_stream();
     let mut cut_off = None;
@@ -212,13 +215,38 @@ pub async fn ingest(
     Ok(Json(report))
 }
 
-/// The scoring side of one ingestion.
-struct Ingestion {
+/// How a scan runs: what ingestion does, and what `detect_anomalies` (MCP) asks for.
+#[derive(Debug, Clone)]
+pub(crate) struct Scan {
+    /// The host of entries whose lines name none.
+    pub device: Option<String>,
+    /// Switch to a newly deployed model of the log type while scanning (ingestion), or keep
+    /// the model the scan started with (a model chosen by version).
+    pub follow_deployed: bool,
+    /// Store the anomalies found, recorded as stored by this name; `None`: only report them.
+    pub store_as: Option<&'static str>,
+    /// How many of the anomalies found (and of their stored ids) to keep for the answer.
+    pub keep: usize,
+}
+
+impl Scan {
+    /// `POST /api/logs/{log_type}`: follows deployments, stores everything, keeps nothing.
+    pub const INGEST: Scan = Scan {
+        device: None,
+        follow_deployed: true,
+        store_as: Some("ingest"),
+        keep: 0,
+    };
+}
+
+/// The scoring side of one ingestion (or of a scan of a dataset): lines (or a whole export's
+/// records) through [`read_line_record`] and the [`Detector`], anomalies stored in batches.
+pub(crate) struct Ingestion {
     state: AppState,
     log_type: String,
-    device: Option<String>,
     ctx: ParseContext,
     detector: Detector,
+    scan: Scan,
     report: IngestReport,
     batch: Vec<StoredAnomaly>,
     last_store: Instant,
@@ -227,21 +255,132 @@ struct Ingestion {
     partial: Vec<u8>,
     /// The current line is over [`MAX_LINE_BYTES`]: skipped to its end.
     too_long: bool,
+    /// The first [`Scan::keep`] anomalies found (with their ids once stored).
+    kept: Vec<StoredAnomaly>,
+    /// The ids of the first [`Scan::keep`] anomalies stored.
+    stored_ids: Vec<i64>,
+    /// Anomalies stored.
+    stored: u64,
+}
+
+/// What a finished scan found, besides its report.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Findings {
+    /// The first anomalies found (stored ones with their ids; id 0 when not stored).
+    pub kept: Vec<StoredAnomaly>,
+    /// The ids of the first anomalies stored.
+    pub stored_ids: Vec<i64>,
+    /// How many anomalies were stored.
+    pub stored: u64,
 }
 
 impl Ingestion {
+    pub(crate) fn new(
+        state: AppState,
+        log_type: String,
+        ctx: ParseContext,
+        detector: Detector,
+        report: IngestReport,
+        scan: Scan,
+    ) -> Ingestion {
+        Ingestion {
+            state,
+            log_type,
+            ctx,
+            detector,
+            scan,
+            report,
+            batch: Vec::new(),
+            last_store: Instant::now(),
+            last_poll: Instant::now(),
+            partial: Vec::new(),
+            too_long: false,
+            kept: Vec::new(),
+            stored_ids: Vec::new(),
+            stored: 0,
+        }
+    }
+
+    /// The report and findings so far.
+    pub(crate) fn into_results(self) -> (IngestReport, Findings) {
+        (
+            self.report,
+            Findings {
+                kept: self.kept,
+                stored_ids: self.stored_ids,
+                stored: self.stored,
+            },
+        )
+    }
+
     fn run(&mut self, mut rx: tokio::sync::mpsc::Receiver<Bytes>) -> ApiResult<()> {
         while let Some(chunk) = rx.blocking_recv() {
-            self.chunk(&chunk)?;
-            if self.batch.len() >= BATCH
-                || (!self.batch.is_empty() && self.last_store.elapsed() >= BATCH_EVERY)
-            {
-                self.store()?;
-            }
+            self.feed(&chunk)?;
         }
+        self.finish()
+    }
+
+    /// The next bytes of the input (lines may span calls).
+    pub(crate) fn feed(&mut self, chunk: &[u8]) -> ApiResult<()> {
+        self.chunk(chunk)?;
+        if self.batch.len() >= BATCH
+            || (!self.batch.is_empty() && self.last_store.elapsed() >= BATCH_EVERY)
+        {
+            self.store()?;
+        }
+        Ok(())
+    }
+
+    /// The end of the input: the last line (without a line break) and the last batch.
+    pub(crate) fn finish(&mut self) -> ApiResult<()> {
         if !self.partial.is_empty() || self.too_long {
             let line = std::mem::take(&mut self.partial);
             self.line(&line)?;
+        }
+        self.store()
+    }
+
+    /// A whole JSON export (an array, or an object with `data`), read at once as `detect`
+    /// reads one: invalid records are dropped and reported, the rest scored in stable
+    /// timestamp order (the order `score` uses).
+    pub(crate) fn whole_export(
+        &mut self,
+        bytes: &[u8],
+        options: &ValidateOptions,
+    ) -> ApiResult<()> {
+        let mut options = options.clone();
+        options.drop_invalid = true;
+        let parsed = parse_export(bytes, &options).map_err(|e| {
+            ApiError::unprocessable("invalid_export", format!("the export cannot be read: {e}"))
+        })?;
+        let report = parsed.report;
+        self.report.lines += report.records_seen as u64;
+        for group in &report.errors {
+            for issue in &group.examples {
+                let line = issue
+                    .line
+                    .or(issue.record.map(|r| r + 1))
+                    .unwrap_or_default();
+                self.bad_at(
+                    line as u64,
+                    issue.column.unwrap_or(1),
+                    issue.message.clone(),
+                );
+            }
+        }
+        if let Some(dropped) = &report.dropped {
+            let listed: usize = report.errors.iter().map(|g| g.examples.len()).sum();
+            self.report.invalid += dropped.count.saturating_sub(listed) as u64;
+        }
+        let records = parsed.export.records;
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        order.sort_by_key(|&i| records[i].timestamp);
+        for i in order {
+            self.poll();
+            self.score(&records[i], records[i].index as u64 + 1);
+            if self.batch.len() >= BATCH {
+                self.store()?;
+            }
         }
         self.store()
     }
@@ -279,10 +418,14 @@ impl Ingestion {
     }
 
     fn bad(&mut self, column: usize, message: String) {
+        self.bad_at(self.report.lines, column, message);
+    }
+
+    fn bad_at(&mut self, line: u64, column: usize, message: String) {
         self.report.invalid += 1;
         if self.report.errors.len() < MAX_REPORTED_LINE_ERRORS {
             self.report.errors.push(LineError {
-                line: self.report.lines,
+                line,
                 column,
                 message,
             });
@@ -319,30 +462,40 @@ impl Ingestion {
                 return Ok(());
             }
         };
-        match self.detector.detect(&record) {
+        self.score(&record, self.report.lines);
+        Ok(())
+    }
+
+    /// Scores one record read from line `line`.
+    fn score(&mut self, record: &Record<'_>, line: u64) {
+        match self.detector.detect(record) {
             Ok(found) => {
                 self.report.scored += 1;
                 if let Some(anomaly) = found {
                     self.found(anomaly);
                 }
             }
-            Err(e) => self.bad(1, e.to_string()),
+            Err(e) => self.bad_at(line, 1, e.to_string()),
         }
-        Ok(())
     }
 
     fn found(&mut self, mut anomaly: Anomaly) {
         if anomaly.entry.host.is_none() {
-            anomaly.entry.host.clone_from(&self.device);
+            anomaly.entry.host.clone_from(&self.scan.device);
         }
         self.report.anomalies += 1;
-        self.batch.push(StoredAnomaly::new(anomaly, now_micros()));
+        let found = StoredAnomaly::new(anomaly, now_micros());
+        if self.scan.store_as.is_some() {
+            self.batch.push(found);
+        } else if self.kept.len() < self.scan.keep {
+            self.kept.push(found);
+        }
     }
 
     /// At most once per [`MODEL_POLL`]: a newly deployed model takes over (its windows start
     /// empty, as with `detect --registry`).
     fn poll(&mut self) {
-        if self.last_poll.elapsed() < MODEL_POLL {
+        if !self.scan.follow_deployed || self.last_poll.elapsed() < MODEL_POLL {
             return;
         }
         self.last_poll = Instant::now();
@@ -367,9 +520,19 @@ impl Ingestion {
         if self.batch.is_empty() {
             return Ok(());
         }
-        self.state.anomalies.insert(&mut self.batch, "ingest")?;
+        let by = self.scan.store_as.unwrap_or("ingest");
+        self.state.anomalies.insert(&mut self.batch, by)?;
+        self.stored += self.batch.len() as u64;
         // Channels subscribed to anomalies hear about what was stored (grouped per window).
         self.state.notifier.anomalies(&self.log_type, &self.batch);
+        for stored in &self.batch {
+            if self.kept.len() < self.scan.keep {
+                self.kept.push(stored.clone());
+            }
+            if self.stored_ids.len() < self.scan.keep {
+                self.stored_ids.push(stored.id);
+            }
+        }
         self.batch.clear();
         Ok(())
     }
@@ -494,23 +657,56 @@ pub async fn summary(State(state): State<AppState>) -> ApiResult<Response> {
 }
 
 fn parse_id(id: &str) -> ApiResult<i64> {
-    id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        ApiError::invalid_parameter(format!(
-            "{:?} is not an anomaly id (a positive integer)",
-            id.chars().take(64).collect::<String>()
-        ))
-    })
+    id.parse::<i64>()
+        .map_err(|_| ())
+        .and_then(check_id)
+        .map_err(|()| {
+            ApiError::invalid_parameter(format!(
+                "{:?} is not an anomaly id (a positive integer)",
+                id.chars().take(64).collect::<String>()
+            ))
+        })
+}
+
+fn check_id(id: i64) -> Result<i64, ()> {
+    if id > 0 {
+        Ok(id)
+    } else {
+        Err(())
+    }
+}
+
+/// One anomaly and its audit trail (`GET /api/anomalies/{id}`, the `get_anomaly` tool).
+pub async fn detail(state: &AppState, id: i64) -> ApiResult<AnomalyDetail> {
+    let id = check_id(id).map_err(|()| {
+        ApiError::invalid_parameter(format!("{id} is not an anomaly id (a positive integer)"))
+    })?;
+    let store = state.anomalies.clone();
+    let detail = blocking(move || Ok(store.get(id)?)).await?;
+    detail.ok_or_else(|| StoreError::NotFound(id).into())
+}
+
+/// A step of the review, checked by the store's lifecycle (`POST /api/anomalies/{id}/status`,
+/// the `set_anomaly_status` tool).
+pub async fn set_status(
+    state: &AppState,
+    id: i64,
+    change: StatusChange,
+) -> ApiResult<AnomalyDetail> {
+    let id = check_id(id).map_err(|()| {
+        ApiError::invalid_parameter(format!("{id} is not an anomaly id (a positive integer)"))
+    })?;
+    change
+        .check()
+        .map_err(|e| ApiError::invalid_parameter(e.to_string()))?;
+    let store = state.anomalies.clone();
+    blocking(move || Ok(store.change_status(id, &change, now_micros())?)).await
 }
 
 /// `GET /api/anomalies/{id}`: one anomaly and its audit trail.
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let store = state.anomalies.clone();
-    let detail = blocking(move || Ok(store.get(id)?)).await?;
-    match detail {
-        Some(detail) => Ok(Json(detail).into_response()),
-        None => Err(StoreError::NotFound(id).into()),
-    }
+    Ok(Json(detail(&state, id).await?).into_response())
 }
 
 /// `POST /api/anomalies/{id}/status`: a step of the review.
@@ -520,12 +716,7 @@ pub async fn change_status(
     Json(change): Json<StatusChange>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    change
-        .check()
-        .map_err(|e| ApiError::invalid_parameter(e.to_string()))?;
-    let store = state.anomalies.clone();
-    let detail = blocking(move || Ok(store.change_status(id, &change, now_micros())?)).await?;
-    Ok(Json(detail).into_response())
+    Ok(Json(set_status(&state, id, change).await?).into_response())
 }
 
 /// The store's counts as the metrics take them.

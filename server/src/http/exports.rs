@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::stream::{self, Stream};
-use mcp_train_core::anomalies::{ExportJob, ExportRequest, ExportStatus, MAX_BY_BYTES};
+use mcp_train_core::anomalies::{
+    AnomalyFilter, ExportFormat, ExportJob, ExportRequest, ExportStatus, MAX_BY_BYTES,
+};
 use tokio::io::AsyncReadExt;
 
 use super::error::{ApiError, ApiResult};
@@ -59,17 +61,23 @@ fn request(body: &[u8]) -> ApiResult<ExportRequest> {
     }
 }
 
+/// Queues an export job (`POST /api/exports`, the `start_anomaly_export` tool).
+pub async fn start(
+    state: &AppState,
+    format: ExportFormat,
+    filter: AnomalyFilter,
+    by: String,
+) -> ApiResult<ExportJob> {
+    let exports = state.exports.clone();
+    let job = blocking(move || exports.submit(format, filter, by).map_err(api_error)).await?;
+    tracing::info!(export = %job.id, format = job.format.as_str(), by = %job.by, "export accepted");
+    Ok(job)
+}
+
 pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let request = request(&body)?;
-    let exports = state.exports.clone();
     let by = request.by.unwrap_or_else(|| "api".to_owned());
-    let job = blocking(move || {
-        exports
-            .submit(request.format, request.filter, by)
-            .map_err(api_error)
-    })
-    .await?;
-    tracing::info!(export = %job.id, format = job.format.as_str(), by = %job.by, "export accepted");
+    let job = start(&state, request.format, request.filter, by).await?;
     let mut response = (StatusCode::ACCEPTED, Json(&job)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/exports/{}", job.id)) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -83,7 +91,8 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<serde_json::V
     Ok(Json(serde_json::json!({ "items": items })))
 }
 
-async fn find(state: &AppState, id: &str) -> ApiResult<ExportJob> {
+/// The export job `id` (404 `not_found` when there is none).
+pub async fn find(state: &AppState, id: &str) -> ApiResult<ExportJob> {
     let exports = state.exports.clone();
     let key = id.to_owned();
     blocking(move || exports.get(&key).map_err(api_error))

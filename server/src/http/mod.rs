@@ -28,14 +28,14 @@
 //! # }
 //! ```
 
-mod anomalies;
+pub(crate) mod anomalies;
 mod auth;
 pub(crate) mod datasets;
 mod error;
-mod exports;
+pub(crate) mod exports;
 pub(crate) mod jobs;
 mod metrics;
-mod models;
+pub(crate) mod models;
 mod notifications;
 pub(crate) mod openapi;
 pub(crate) mod upload;

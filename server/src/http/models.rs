@@ -40,7 +40,7 @@ pub fn check_version(version: &str) -> ApiResult<()> {
 }
 
 /// Runs `f` on the registry on the blocking pool.
-async fn with_registry<T: Send + 'static>(
+pub async fn with_registry<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut Registry<FsStore>) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
@@ -55,7 +55,7 @@ pub struct ListQuery {
 }
 
 /// Refuses a log type that could not name one, before any file is touched.
-fn check_log_type(log_type: Option<&str>) -> ApiResult<()> {
+pub fn check_log_type(log_type: Option<&str>) -> ApiResult<()> {
     match log_type {
         Some(t) if !is_valid_log_type(t) => Err(ApiError::invalid_parameter(format!(
             "log_type must be a lowercase name such as wifi or dns, not {:?}",
@@ -144,9 +144,16 @@ pub async fn rollback(
     State(state): State<AppState>,
     Path(log_type): Path<String>,
 ) -> ApiResult<Response> {
+    let answer = roll_back(&state, log_type).await?;
+    Ok(Json(super::sorted_json(&answer)?).into_response())
+}
+
+/// Re-deploys the model of `log_type` deployed before the current one (the rollback route and
+/// the `rollback_model` tool); notifies when anything changed.
+pub async fn roll_back(state: &AppState, log_type: String) -> ApiResult<Deployment> {
     check_log_type(Some(&log_type))?;
     let at = now_micros();
-    let change = with_registry(&state, move |r| {
+    let change = with_registry(state, move |r| {
         let target = r.rollback_target(&log_type)?.ok_or_else(|| {
             mcp_train_core::registry::RegistryError::NothingToRollBack {
                 log_type: log_type.clone(),
@@ -170,7 +177,7 @@ pub async fn rollback(
             previous: answer.previous.as_ref().map(|p| p.version.clone()),
         });
     }
-    Ok(Json(super::sorted_json(&answer)?).into_response())
+    Ok(answer)
 }
 
 pub async fn show(
@@ -258,6 +265,18 @@ pub struct Package {
     sha256: String,
 }
 
+impl Package {
+    /// The ZIP's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// SHA-256 of the ZIP, lowercase hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
 /// What a package is built from: version, model SHA-256, deployment time.
 type PackageKey = (String, String, i64);
 
@@ -323,8 +342,25 @@ pub async fn package_file(
     Path(version): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let (record, package) = package_of(&state, version).await?;
+    let name = format!("{}.zip", package::folder_name(&record.version));
+    Ok(download(
+        &headers,
+        package.bytes.clone(),
+        &package.sha256,
+        "application/zip",
+        &name,
+    ))
+}
+
+/// The deployment package of model `version` as `GET /api/models/{version}/package` serves it
+/// (built once per model and deployment time, then cached), and the model's record.
+pub async fn package_of(
+    state: &AppState,
+    version: String,
+) -> ApiResult<(ModelRecord, Arc<Package>)> {
     check_version(&version)?;
-    let record = with_registry(&state, {
+    let record = with_registry(state, {
         let version = version.clone();
         move |r| Ok(r.record(&version)?)
     })
@@ -334,7 +370,7 @@ pub async fn package_file(
     let package = match state.packages.get(&key) {
         Some(p) => p,
         None => {
-            let built = with_registry(&state, move |r| {
+            let built = with_registry(state, move |r| {
                 let stored = r.get(&version)?;
                 build_package(&stored.bytes, at, &version)
             })
@@ -344,14 +380,7 @@ pub async fn package_file(
             built
         }
     };
-    let name = format!("{}.zip", package::folder_name(&record.version));
-    Ok(download(
-        &headers,
-        package.bytes.clone(),
-        &package.sha256,
-        "application/zip",
-        &name,
-    ))
+    Ok((record, package))
 }
 
 /// The `model.json` inside an uploaded package, once the package verifies completely.
@@ -444,17 +473,30 @@ pub async fn deploy(
             ))
         })?
     };
-    if let Some(Some(expected)) = &request.expected_deployed {
+    let answer = deploy_version(&state, version, request.expected_deployed).await?;
+    Ok(Json(super::sorted_json(&answer)?).into_response())
+}
+
+/// Deploys model `version` (the deploy route and the `deploy_model` tool): its package is built
+/// first, so a model that cannot be packaged is never deployed; `expected_deployed`, when
+/// given, must name the model deployed now (409 otherwise). Notifies when anything changed.
+pub async fn deploy_version(
+    state: &AppState,
+    version: String,
+    expected_deployed: Option<Option<String>>,
+) -> ApiResult<Deployment> {
+    check_version(&version)?;
+    if let Some(Some(expected)) = &expected_deployed {
         check_version(expected)?;
     }
     let at = now_micros();
     let cache = state.packages.clone();
-    let change = with_registry(&state, move |r| {
+    let change = with_registry(state, move |r| {
         // The package is built before the status changes, so a model that cannot be packaged
         // is never deployed.
         let stored = r.get(&version)?;
         let package = build_package(&stored.bytes, at, &version)?;
-        let expected = request.expected_deployed.as_ref().map(|e| e.as_deref());
+        let expected = expected_deployed.as_ref().map(|e| e.as_deref());
         let change = r.deploy_expecting(&version, at, expected)?;
         let deployed_at = package_time(&change.model)?;
         if deployed_at == at {
@@ -478,7 +520,7 @@ pub async fn deploy(
             previous: answer.previous.as_ref().map(|p| p.version.clone()),
         });
     }
-    Ok(Json(super::sorted_json(&answer)?).into_response())
+    Ok(answer)
 }
 
 #[derive(Debug, Deserialize)]
