@@ -288,6 +288,7 @@ impl fmt::Display for DocKind {
 
 /// Most results a search returns, and the default.
 pub const MAX_RESULTS: usize = 100;
+/// Results a search returns when no limit is given.
 pub const DEFAULT_RESULTS: usize = 10;
 /// Longest query text accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 500;
@@ -332,9 +333,13 @@ pub struct SearchQuery {
 /// Parameters as they arrive, before checking (`set` one at a time, then `check`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchParams {
+    /// The query text (`q`).
     pub q: Option<String>,
+    /// The kinds asked for (`kind`, repeatable).
     pub kinds: Vec<DocKind>,
+    /// The log type (`log_type`).
     pub log_type: Option<String>,
+    /// The limit as given, checked by [`SearchParams::check`].
     pub limit: Option<usize>,
 }
 
