@@ -34,6 +34,11 @@ use sha2::{Digest, Sha256};
 
 use crate::store::AnomalyStore;
 
+mod explain;
+pub use explain::{
+    explain, AnomalySummary, EventMeaning, ExplainError, Explanation, FeatureReason, SimilarAnomaly,
+};
+
 /// The index's file name in the data directory.
 pub const FILE_NAME: &str = "knowledge.sqlite";
 /// The layout of the index's documents; a file of another layout is rebuilt.
