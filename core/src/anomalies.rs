@@ -28,7 +28,19 @@ use crate::time::{format_iso8601, parse_iso8601};
 /// Where a stored anomaly is in its review: `new` → `acknowledged` → `resolved` (a real
 /// anomaly, dealt with) or `false_positive` (not an anomaly). A verdict can be reopened
 /// (back to `acknowledged`) when it was given by mistake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AnomalyStatus {
     /// Stored, nobody has looked at it.
@@ -153,7 +165,7 @@ pub const MAX_FILTER_TEXT: usize = 256;
 /// - `status`: one [`AnomalyStatus`];
 /// - `device`: the entry's host (source device), exact;
 /// - `client`: the client the entry names ([`client_of`]), exact.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RawFilter", into = "RawFilter")]
 pub struct AnomalyFilter {
     /// Entry time from, microseconds since the epoch (inclusive).
@@ -175,7 +187,7 @@ pub struct AnomalyFilter {
 }
 
 /// The wire form of [`AnomalyFilter`]: every key optional, times as RFC 3339 text.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -425,7 +437,7 @@ pub fn client_of(entry: &LogEntry) -> Option<String> {
 }
 
 /// One anomaly as the store keeps it and the API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoredAnomaly {
     /// The store's id (increasing in order of storing).
     pub id: i64,
@@ -535,7 +547,7 @@ impl Feedback {
 }
 
 /// One step of an anomaly's audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnomalyEvent {
     /// When, RFC 3339 UTC.
     pub at: String,
@@ -551,10 +563,10 @@ pub struct AnomalyEvent {
 }
 
 /// An anomaly with its whole audit trail (`GET /api/anomalies/{id}`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnomalyDetail {
+    /// The anomaly.
     #[serde(flatten)]
-    /// The anomalies of this page.
     pub anomaly: StoredAnomaly,
     /// Oldest first; the first event is the storing.
     pub history: Vec<AnomalyEvent>,
@@ -563,7 +575,7 @@ pub struct AnomalyDetail {
 /// A page of a list (`GET /api/anomalies`): newest first; `next_cursor` fetches the rest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyPage {
-    /// The new status.
+    /// The anomalies of this page.
     pub items: Vec<StoredAnomaly>,
     /// Opaque; pass as `cursor` for the next page. Absent on the last page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -579,10 +591,10 @@ pub const MAX_BY_BYTES: usize = 128;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
-    /// Why.
+    /// The new status.
     pub status: AnomalyStatus,
+    /// Why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Who.
     pub note: Option<String>,
     /// Who; the server uses `api` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -610,7 +622,7 @@ impl StatusChange {
 }
 
 /// A line that could not be ingested: where and why (`line` counts from 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LineError {
     /// Line number.
     pub line: u64,
@@ -643,7 +655,7 @@ pub struct IngestReport {
 }
 
 /// The format of an anomaly export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
     /// One [`StoredAnomaly`] JSON per line.
@@ -707,7 +719,7 @@ impl ExportFormat {
 
 /// Where an export job is: `queued` → `running` → `completed` | `failed` | `cancelled`;
 /// a completed export's file is deleted when it expires (`expired`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExportStatus {
     /// Waiting for its turn.
@@ -758,7 +770,7 @@ pub struct ExportRequest {
 }
 
 /// An export job and, once it ran, its result: the history entry of `GET /api/exports`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExportJob {
     /// The job's id.
     pub id: String,

@@ -130,6 +130,7 @@ pub mod display;
 pub mod evaluate;
 pub mod export;
 pub mod features;
+pub mod knowledge;
 pub mod model;
 pub mod package;
 pub mod pipeline;

@@ -19,6 +19,7 @@ pub mod datasets;
 pub mod exports;
 pub mod fs;
 pub mod http;
+pub mod kb;
 pub mod mcp;
 pub mod notify;
 pub mod store;

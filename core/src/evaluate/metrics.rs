@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Counts of a binary prediction against the labels; positive = anomaly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ConfusionMatrix {
     /// Normal rows predicted normal.
     pub true_negative: u64,
@@ -19,7 +21,7 @@ pub struct ConfusionMatrix {
 }
 
 /// Metrics of a detector on labelled rows (the test part of the split).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClassificationMetrics {
     /// Rows evaluated.
     pub samples: usize,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One requested percentile of the scores.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Percentile {
     /// The percentile asked for, in `[0, 100]`.
     pub percentile: f64,
@@ -12,7 +12,7 @@ pub struct Percentile {
 }
 
 /// Summary of a detector's scores, available with or without labels.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScoreStats {
     /// Number of (finite) scores described.
     pub count: usize,

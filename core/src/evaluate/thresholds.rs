@@ -6,7 +6,7 @@ use super::metrics::ClassificationMetrics;
 use crate::config::Thresholds;
 
 /// One configured threshold and how the model fared against it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ThresholdCheck {
     /// `accuracy`, `precision`, `recall`, `f1`, `roc_auc` or `anomaly_ratio`.
     pub metric: String,

@@ -289,7 +289,7 @@ pub struct LengthStats {
 }
 
 /// The first and last timestamps of the usable records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TimeRange {
     /// Earliest timestamp (ISO 8601 UTC).
     pub start: String,

@@ -27,7 +27,7 @@ const MAX_MANIFEST_BYTES: usize = 4 << 20;
 const MAX_TOLERANCE: f64 = 1e-6;
 
 /// What became of one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileStatus {
     /// Present with the size and SHA-256 the manifest records.
@@ -43,7 +43,7 @@ pub enum FileStatus {
 }
 
 /// One file of the package.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileCheck {
     /// File name inside the package, without the folder.
     pub name: String,
@@ -58,7 +58,7 @@ pub struct FileCheck {
 }
 
 /// One thing wrong, and the file it is in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Problem {
     /// The package file the problem is in.
     pub file: String,
@@ -73,7 +73,7 @@ impl std::fmt::Display for Problem {
 }
 
 /// How the self-test went.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SelfTestOutcome {
     /// Vectors in the manifest's self-test.
     pub vectors: usize,
@@ -86,7 +86,7 @@ pub struct SelfTestOutcome {
 }
 
 /// The verdict on a package.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verification {
     /// No problems.
     pub ok: bool,

@@ -130,7 +130,7 @@ impl OutlierDetector for Detector {
 }
 
 /// How the model decides.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Threshold {
     /// `decision = score − offset`.
     pub offset: f64,
@@ -142,7 +142,7 @@ pub struct Threshold {
 }
 
 /// How the model was trained.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TrainingInfo {
     /// Rows the detector was fitted on.
     pub samples: usize,
@@ -183,7 +183,7 @@ pub struct Evaluation {
 }
 
 /// Where the training data came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Lineage {
     /// `export` or `features_csv`.
     pub source: String,

@@ -1059,7 +1059,7 @@ fn score_with(
 }
 
 /// Metrics of a model on labelled data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EvaluationResult {
     /// Version of the evaluated model.
     pub model_version: String,

@@ -21,6 +21,7 @@ pub fn run(args: McpArgs) -> Outcome {
     settings.notifications = load_notifications(args.config.as_deref())?;
     let mut mcp = load_mcp_config(args.config.as_deref())?;
     mcp.read_only |= args.read_only;
+    mcp.stdio = true;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -30,14 +30,15 @@
 
 mod anomalies;
 mod auth;
+pub(crate) mod datasets;
 mod error;
 mod exports;
-mod jobs;
+pub(crate) mod jobs;
 mod metrics;
 mod models;
 mod notifications;
-mod openapi;
-mod upload;
+pub(crate) mod openapi;
+pub(crate) mod upload;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -195,6 +196,8 @@ pub struct Shared {
     pub(crate) deployed_models: anomalies::DeployedModels,
     /// Where this process stages uploads.
     pub(crate) staging: upload::Staging,
+    /// Uploads waiting to be registered as datasets (`POST /api/uploads`).
+    pub(crate) uploads: Arc<datasets::Uploads>,
     /// Turns true when the server starts stopping (event streams end).
     pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
     /// What [`AppState::stop`] sends `stopping` through.
@@ -270,6 +273,7 @@ impl AppState {
                 anomalies,
                 deployed_models: anomalies::DeployedModels::default(),
                 staging,
+                uploads: Arc::default(),
                 stopping,
                 stop,
                 heavy: tokio::sync::Semaphore::new(HEAVY_AT_ONCE),
@@ -438,6 +442,8 @@ pub fn app(state: AppState) -> Router {
             get(jobs::show).delete(jobs::delete),
         )
         .route("/api/training/jobs/{id}/events", get(jobs::events))
+        .route("/api/uploads", post(datasets::upload))
+        .route("/api/datasets", get(datasets::list))
         .route("/api/logs/{log_type}", post(anomalies::ingest))
         .route(
             "/api/anomalies",

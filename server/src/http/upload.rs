@@ -102,6 +102,18 @@ pub async fn stage(
     Ok(staged)
 }
 
+/// `bytes` staged like an upload (blocking: call it on the blocking pool), for work that takes a
+/// staged file, e.g. a training job from a registered dataset.
+pub(crate) fn stage_bytes(state: &AppState, bytes: &[u8]) -> ApiResult<Staged> {
+    let path = state.staging.dir.join(format!("{}.part", random_hex()?));
+    let staged = Staged {
+        path,
+        size: bytes.len() as u64,
+    };
+    fs::write(&staged.path, bytes).map_err(|e| ApiError::internal("cannot stage the data", &e))?;
+    Ok(staged)
+}
+
 /// 128 random bits as hex (job ids, staging names).
 pub fn random_hex() -> ApiResult<String> {
     let mut bytes = [0u8; 16];

@@ -78,6 +78,10 @@ pub struct McpConfig {
     /// (stdio, the user's own process) may read any path the user can; the HTTP server refuses
     /// paths and takes uploads only.
     pub dataset_roots: Vec<PathBuf>,
+    /// The server speaks over stdio to the user's own process (`mcp-train mcp`), so
+    /// `register_dataset {path}` may read any file the user can. Set by the command, never
+    /// read from `mcp.yaml`.
+    pub stdio: bool,
 }
 
 /// Why `mcp.yaml` was refused.
@@ -142,6 +146,7 @@ impl McpConfig {
             read_only: file.read_only,
             disabled_groups,
             dataset_roots: file.dataset_roots,
+            stdio: false,
         })
     }
 }

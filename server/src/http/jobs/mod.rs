@@ -25,7 +25,7 @@ use mcp_train_core::time::format_iso8601;
 use tokio::sync::watch;
 
 use super::error::{ApiError, ApiResult};
-use super::upload::{self, Limit};
+use super::upload::{self, Limit, Staged};
 use super::{blocking, AppState};
 use crate::fs::clock::now_micros;
 use params::parse_params;
@@ -37,14 +37,32 @@ const MAX_QUEUED_JOBS: usize = 8;
 /// Finished jobs kept in memory; older finished ones are forgotten (their models stay registered).
 const KEPT_FINISHED_JOBS: usize = 200;
 
-pub async fn create(
-    State(state): State<AppState>,
-    Query(query): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Response> {
-    let (params, file_name, created_at_micros, log_type) = parse_params(&query, &state.config)?;
-    // Refused before the export is received: each queued job keeps its export on disk.
+/// A training request whose parameters are parsed and checked, not yet holding an export.
+#[derive(Debug)]
+pub(crate) struct JobRequest {
+    params: mcp_train_core::pipeline::TrainParams,
+    file_name: String,
+    created_at_micros: Option<i64>,
+    log_type: Option<String>,
+}
+
+impl JobRequest {
+    /// The request `pairs` (the query parameters of `POST /api/training/jobs`, or a tool's
+    /// arguments spelled the same way) ask for.
+    pub(crate) fn parse(pairs: &[(String, String)], state: &AppState) -> ApiResult<JobRequest> {
+        let (params, file_name, created_at_micros, log_type) = parse_params(pairs, &state.config)?;
+        Ok(JobRequest {
+            params,
+            file_name,
+            created_at_micros,
+            log_type,
+        })
+    }
+}
+
+/// `busy` when [`MAX_QUEUED_JOBS`] wait already: checked before an export is received, since
+/// each queued job keeps its export on disk.
+pub(crate) fn check_room(state: &AppState) -> ApiResult<()> {
     let queued = state
         .jobs
         .handles()
@@ -52,24 +70,22 @@ pub async fn create(
         .filter(|h| h.state.borrow().status == JobStatus::Queued)
         .count();
     if queued >= MAX_QUEUED_JOBS {
-        let mut busy = ApiError::new(
+        return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "busy",
             format!("{queued} training jobs are waiting already; try again when one has run"),
-        )
-        .into_response();
-        busy.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
-        return Ok(busy);
+        ));
     }
-    let limit = Limit {
-        what: "export",
-        mb: state.config.training.limits.max_export_mb,
-    };
-    let staged = upload::stage(&state, "/api/training/jobs", limit, &headers, body).await?;
+    Ok(())
+}
+
+/// Validates the staged export of `request` and queues its job: what `POST /api/training/jobs`
+/// and the `start_training` tool both do once they hold an export.
+pub(crate) async fn submit(state: &AppState, request: JobRequest, staged: Staged) -> ApiResult<Job> {
+    check_room(state)?;
     // Validate before accepting, so a broken export is a 422 now rather than a failed job later.
     let mut validation = state.config.training.validation.clone();
-    validation.drop_invalid = params.drop_invalid;
+    validation.drop_invalid = request.params.drop_invalid;
     let path = staged.path.clone();
     let (records, dropped) = {
         let _permit = state.heavy_work().await?;
@@ -79,7 +95,7 @@ pub async fn create(
     let job = Job {
         id: id.clone(),
         status: JobStatus::Queued,
-        file_name,
+        file_name: request.file_name,
         size_bytes: staged.size,
         created_at: format_iso8601(now_micros()),
         started_at: None,
@@ -88,7 +104,7 @@ pub async fn create(
             stage: "queued".to_owned(),
             fraction: 0.0,
         },
-        params,
+        params: request.params,
         records,
         dropped,
         model: None,
@@ -99,8 +115,8 @@ pub async fn create(
         cancel: AtomicBool::new(false),
         state: watch::Sender::new(job.clone()),
         export: Mutex::new(Some(staged)),
-        created_at_micros,
-        log_type,
+        created_at_micros: request.created_at_micros,
+        log_type: request.log_type,
     });
     {
         let mut handles = state.jobs.handles();
@@ -116,6 +132,29 @@ pub async fn create(
     }
     state.jobs.enqueue(handle)?;
     tracing::info!(job = %id, size_bytes = job.size_bytes, records, "training job accepted");
+    Ok(job)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let request = JobRequest::parse(&query, &state)?;
+    if let Err(busy) = check_room(&state) {
+        let mut busy = busy.into_response();
+        busy.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        return Ok(busy);
+    }
+    let limit = Limit {
+        what: "export",
+        mb: state.config.training.limits.max_export_mb,
+    };
+    let staged = upload::stage(&state, "/api/training/jobs", limit, &headers, body).await?;
+    let job = submit(&state, request, staged).await?;
+    let id = &job.id;
     let mut response = (StatusCode::ACCEPTED, Json(&job)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/training/jobs/{id}")) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -152,24 +191,33 @@ fn check_export(path: &std::path::Path, options: &ValidateOptions) -> ApiResult<
 }
 
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
-    let jobs: Vec<Job> = state.jobs.handles().iter().map(|h| h.snapshot()).collect();
-    Ok(Json(super::sorted_json(&JobList { jobs })?))
+    Ok(Json(super::sorted_json(&JobList { jobs: all(&state) })?))
 }
 
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Job>> {
-    Ok(Json(state.jobs.find(&id)?.snapshot()))
+    Ok(Json(get(&state, &id)?))
 }
 
-/// Cancels a queued or running job (waiting, up to a few seconds, until it has stopped), or
-/// removes a finished one from the list.
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let handle = state.jobs.find(&id)?;
-    if handle.snapshot().status.finished() {
-        state.jobs.handles().retain(|h| h.id != id);
-        return Ok(Json(handle.snapshot()).into_response());
-    }
+/// The jobs of this process, newest first.
+pub(crate) fn all(state: &AppState) -> Vec<Job> {
+    state.jobs.handles().iter().map(|h| h.snapshot()).collect()
+}
+
+/// The job `id`, as it is now.
+pub(crate) fn get(state: &AppState, id: &str) -> ApiResult<Job> {
+    Ok(state.jobs.find(id)?.snapshot())
+}
+
+/// The job `id`'s state as it changes (ends when the job has finished and is forgotten).
+pub(crate) fn watch(state: &AppState, id: &str) -> ApiResult<watch::Receiver<Job>> {
+    Ok(state.jobs.find(id)?.state.subscribe())
+}
+
+/// Tells the job `id` to stop, without waiting: the runner stops it at its next progress
+/// report and registers nothing; a queued job is marked cancelled now and its export freed.
+pub(crate) fn request_cancel(state: &AppState, id: &str) -> ApiResult<()> {
+    let handle = state.jobs.find(id)?;
     handle.cancel.store(true, Ordering::SeqCst);
-    // A queued job never starts: mark it now and free its export.
     if handle.take_export().is_some() {
         handle.update(|j| {
             if j.status == JobStatus::Queued {
@@ -178,6 +226,27 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Ap
             }
         });
     }
+    Ok(())
+}
+
+/// How [`cancel`] ended.
+#[derive(Debug)]
+pub(crate) enum Cancelled {
+    /// The job had finished before: nothing was cancelled.
+    AlreadyFinished(Job),
+    /// The job has stopped.
+    Stopped(Job),
+    /// Told to stop, still running 30 s later.
+    Stopping(Job),
+}
+
+/// Cancels the queued or running job `id`, waiting (up to 30 s) until it has stopped.
+pub(crate) async fn cancel(state: &AppState, id: &str) -> ApiResult<Cancelled> {
+    let handle = state.jobs.find(id)?;
+    if handle.snapshot().status.finished() {
+        return Ok(Cancelled::AlreadyFinished(handle.snapshot()));
+    }
+    request_cancel(state, id)?;
     let mut changes = handle.state.subscribe();
     let stopped = tokio::time::timeout(
         Duration::from_secs(30),
@@ -187,9 +256,22 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Ap
     let job = handle.snapshot();
     if stopped.is_err() {
         tracing::warn!(job = %id, "the job has not stopped 30 s after it was cancelled");
-        return Ok((StatusCode::ACCEPTED, Json(job)).into_response());
+        return Ok(Cancelled::Stopping(job));
     }
-    Ok(Json(job).into_response())
+    Ok(Cancelled::Stopped(job))
+}
+
+/// Cancels a queued or running job (waiting, up to a few seconds, until it has stopped), or
+/// removes a finished one from the list.
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(match cancel(&state, &id).await? {
+        Cancelled::AlreadyFinished(job) => {
+            state.jobs.handles().retain(|h| h.id != id);
+            Json(job).into_response()
+        }
+        Cancelled::Stopped(job) => Json(job).into_response(),
+        Cancelled::Stopping(job) => (StatusCode::ACCEPTED, Json(job)).into_response(),
+    })
 }
 
 /// Server-sent events: the job as `progress` events, then `done` once it has finished.
