@@ -67,7 +67,7 @@ pub fn open(arg: &DataDirArg) -> Result<AnomalyStore, Failure> {
 }
 
 /// The store of a data directory.
-pub fn open_dir(dir: &Path) -> Result<AnomalyStore, Failure> {
+pub(super) fn open_dir(dir: &Path) -> Result<AnomalyStore, Failure> {
     AnomalyStore::open(dir).map_err(store_failure)
 }
 
@@ -102,7 +102,7 @@ pub fn load_feedback(dir: &Path) -> Result<Feedback, Failure> {
 }
 
 /// Store errors: what the user asked for is wrong (exit 1), or the store failed (exit 2).
-pub fn store_failure(e: StoreError) -> Failure {
+pub(super) fn store_failure(e: StoreError) -> Failure {
     match e {
         StoreError::NotFound(_)
         | StoreError::InvalidTransition { .. }

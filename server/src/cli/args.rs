@@ -75,6 +75,65 @@ pub enum Command {
     ///
     /// Logs go to stderr; stdout carries only the protocol. Ends when the client closes stdin.
     Mcp(McpArgs),
+    /// Search the knowledge base (the log-event catalogue, model cards and evaluations, training
+    /// jobs, anomalies and verdicts), explain an anomaly, or rebuild the index.
+    ///
+    /// The index is DATA_DIR/knowledge.sqlite, shared with the server's search box and MCP tools;
+    /// every search first indexes what changed.
+    Kb(KbArgs),
+}
+
+/// `mcp-train kb`.
+#[derive(Debug, Args)]
+pub struct KbArgs {
+    #[command(subcommand)]
+    pub command: KbCommand,
+}
+
+/// What to do with the knowledge base.
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// Ranked results for some words, each citing its source (catalogue entry, model version,
+    /// anomaly id).
+    Search(KbSearchArgs),
+    /// Why an anomaly was flagged: the features that mattered, what its event means, similar
+    /// past anomalies and their verdicts.
+    Explain(AnomalyShowArgs),
+    /// Drop the index and build it again from the registry, the anomaly store and the catalogue.
+    Rebuild(KbRebuildArgs),
+}
+
+/// `mcp-train kb search WORDS...`.
+#[derive(Debug, Args)]
+pub struct KbSearchArgs {
+    /// What to look for: event names, reason codes, ports, MACs, feature names, versions.
+    #[arg(required = true, value_name = "WORDS")]
+    pub query: Vec<String>,
+    /// Only this kind of document (catalogue, model, evaluation, job, anomaly, verdict);
+    /// repeatable.
+    #[arg(long, value_name = "KIND")]
+    pub kind: Vec<String>,
+    /// Only documents about this log type.
+    #[arg(long, value_name = "TYPE")]
+    pub log_type: Option<String>,
+    /// Most results (1-100).
+    #[arg(long, default_value = "10")]
+    pub limit: String,
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+    /// Print JSON (the answer of GET /api/kb/search).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mcp-train kb rebuild`.
+#[derive(Debug, Args)]
+pub struct KbRebuildArgs {
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `mcp-train mcp`.

@@ -7,6 +7,7 @@ mod args;
 mod detect;
 mod features;
 mod input;
+mod kb;
 mod mcp;
 mod models;
 mod notify;
@@ -128,6 +129,7 @@ pub fn run() -> ExitCode {
         Command::Notify(a) => notify::run(a),
         Command::Anomalies(a) => anomalies::run(a),
         Command::Mcp(a) => mcp::run(a),
+        Command::Kb(a) => kb::run(a),
     };
     match result {
         Ok(code) => code,

@@ -656,7 +656,7 @@ pub async fn summary(State(state): State<AppState>) -> ApiResult<Response> {
     Ok(Json(json!({ "counts": counts })).into_response())
 }
 
-fn parse_id(id: &str) -> ApiResult<i64> {
+pub(crate) fn parse_id(id: &str) -> ApiResult<i64> {
     id.parse::<i64>()
         .map_err(|_| ())
         .and_then(check_id)
@@ -668,7 +668,7 @@ fn parse_id(id: &str) -> ApiResult<i64> {
         })
 }
 
-fn check_id(id: i64) -> Result<i64, ()> {
+pub(crate) fn check_id(id: i64) -> Result<i64, ()> {
     if id > 0 {
         Ok(id)
     } else {

@@ -34,6 +34,7 @@ pub(crate) mod datasets;
 mod error;
 pub(crate) mod exports;
 pub(crate) mod jobs;
+pub(crate) mod kb;
 mod metrics;
 pub(crate) mod models;
 mod notifications;
@@ -454,6 +455,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/anomalies/summary", get(anomalies::summary))
         .route("/api/anomalies/{id}", get(anomalies::show))
         .route("/api/anomalies/{id}/status", post(anomalies::change_status))
+        .route("/api/anomalies/{id}/explanation", get(kb::explanation))
+        .route("/api/kb/search", get(kb::search))
         .route("/api/notifications/channels", get(notifications::channels))
         .route(
             "/api/notifications/dead-letters",

@@ -114,7 +114,7 @@ pub struct Explanation {
 /// Why an anomaly cannot be explained.
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {
-    #[error("anomaly {0} does not exist (list_anomalies lists the stored ones)")]
+    #[error("anomaly {0} does not exist")]
     NotFound(i64),
     #[error(transparent)]
     Kb(#[from] KbError),
