@@ -50,6 +50,18 @@ pub struct Dataset {
     pub source: String,
 }
 
+impl Dataset {
+    /// The log type its data is read as: the one registered, else for a JSON export the
+    /// export format's default, wifi (as training reads an export without a log type).
+    pub fn reads_as(&self) -> Option<&str> {
+        match (&self.log_type, self.kind) {
+            (Some(t), _) => Some(t),
+            (None, DatasetKind::Export) => Some(mcp_train_core::pipeline::WIFI_LOG_TYPE),
+            (None, _) => None,
+        }
+    }
+}
+
 /// Why a dataset operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {

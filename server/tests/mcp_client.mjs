@@ -93,8 +93,32 @@ if (job1.status !== 'completed' || job2.status !== 'completed') {
   throw new Error(`training failed: ${JSON.stringify([job1, job2])}`);
 }
 await call('list_training_jobs', {});
-// Cancelling a finished job removes it from the list.
-await call('cancel_training_job', { job: job2.id });
+// A finished job cannot be cancelled: an in-band conflict the model can read.
+const refused = await client.callTool({ name: 'cancel_training_job', arguments: { job: job2.id } });
+if (!refused.isError || !refused.content[0].text.startsWith('conflict:')) {
+  throw new Error(`cancelling a finished job: ${JSON.stringify(refused)}`);
+}
+// A job cancelled at once (queued or running) ends cancelled. A larger set trains for about a
+// second, so the cancel arrives first; should the job still win the race, the answer is the
+// same conflict and the test tries again.
+const big = await call('generate_dataset', { log_type: 'wifi', seed: 9, records: 20000 });
+for (let attempt = 1; !called.cancel_training_job; attempt++) {
+  const job = await call('start_training', {
+    dataset: big.id,
+    seed: 3,
+    n_estimators: 500,
+    created_at_micros: CREATED_AT_MICROS + attempt * 120_000_000,
+  });
+  const cancel = await client.callTool({ name: 'cancel_training_job', arguments: { job: job.id } });
+  if (!cancel.isError) {
+    if (!['cancelled', 'queued', 'running'].includes(cancel.structuredContent.status)) {
+      throw new Error(`cancel_training_job answered ${JSON.stringify(cancel.structuredContent)}`);
+    }
+    called.cancel_training_job = 1;
+  } else if (attempt === 3 || !cancel.content[0].text.includes('has already finished')) {
+    throw new Error(`cancel_training_job failed: ${JSON.stringify(cancel)}`);
+  }
+}
 const [v1, v2] = [job1.model.version, job2.model.version];
 await call('list_models', {});
 await call('get_model', { version: v1 });
@@ -123,7 +147,8 @@ const resources = (await client.listResources()).resources.map((r) => r.uri);
 const templates = (await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate);
 const card = await client.readResource({ uri: `mcp-train://models/${v1}` });
 const prompts = (await client.listPrompts()).prompts.map((p) => p.name);
-const prompt = await client.getPrompt({ name: 'investigate_anomaly', arguments: { id } });
+// Prompt arguments are strings (the protocol says so).
+const prompt = await client.getPrompt({ name: 'investigate_anomaly', arguments: { id: String(id) } });
 
 const notCalled = listed.filter((name) => !(name in called));
 console.log(

@@ -191,7 +191,7 @@ fn model_for(
 ) -> Result<std::sync::Arc<mcp_train_core::pipeline::ModelArtifact>, ApiError> {
     match version {
         None | Some("deployed") => {
-            let log_type = dataset.log_type.as_deref().ok_or_else(|| {
+            let log_type = dataset.reads_as().ok_or_else(|| {
                 ApiError::invalid_parameter(format!(
                     "dataset {} has no log type, so no deployed model is implied: give version",
                     dataset.id
@@ -203,8 +203,8 @@ fn model_for(
             crate::http::models::check_version(version)?;
             let registry = crate::fs::registry::open(&state.data_dir);
             let artifact = registry.get(version)?.artifact()?;
-            if let Some(want) = &dataset.log_type {
-                if *want != artifact.log_type {
+            if let Some(want) = dataset.reads_as() {
+                if want != artifact.log_type {
                     return Err(ApiError::invalid_parameter(format!(
                         "dataset {} holds {want} data; model {version} reads {}",
                         dataset.id, artifact.log_type
