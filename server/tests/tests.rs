@@ -21,6 +21,7 @@ mod log_types;
 /// revisions, the conformance suite; the gateway test runs with scripts/test-gateway.sh.
 mod mcp_clients;
 /// The MCP tool set in-process: groups, read-only mode, paging, in-band errors.
+mod mcp_errors;
 mod mcp_tools;
 /// The model manager per log type: log types in the registry, rollback, history, migration.
 mod model_manager;
