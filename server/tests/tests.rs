@@ -15,10 +15,11 @@ mod cli;
 mod detect;
 /// Anomaly export jobs over HTTP and the CLI: formats, filters, progress, cancel, expiry, kill -9.
 mod exports;
-/// Every log type: synth → validate → train → score = detect; raw logs → import.
-mod log_types;
 /// Real MCP clients: the Python and TypeScript SDKs over stdio and HTTP in both protocol
 /// revisions, the conformance suite; the gateway test runs with scripts/test-gateway.sh.
+mod kb;
+/// Every log type: synth → validate → train → score = detect; raw logs → import.
+mod log_types;
 mod mcp_clients;
 /// The MCP tool set in-process: groups, read-only mode, paging, in-band errors.
 mod mcp_errors;
