@@ -177,3 +177,6 @@ if __name__ == "__main__":
     except CheckFailed as e:
         print(f"FAIL {e}")
         sys.exit(1)
+    except httpx.HTTPError as e:
+        print(f"FAIL the gateway did not answer: {e!r}")
+        sys.exit(1)
