@@ -575,6 +575,72 @@ test('the Detect page saves its findings to the server, and they appear on the A
     ?.getAttribute('data-count') === String(n), after.filter((a) => a.status === 'new').length);
 }, ['the anomalies page lists what POST /api/logs/dns stored with the deployed dns model']);
 
+// ---- the Knowledge page (GET /api/kb/search) and an anomaly's explanation ----------------------
+
+const kb = {
+  result: '[data-testid=kb-result]',
+  outcome: '[data-testid=kb-outcome]',
+};
+
+/** Searches the knowledge base as a person would (kind: a document kind, '' for any; Enter
+ *  submits) and returns the outcome's state once it has one: results, empty or error. */
+async function searchKnowledge(page, q, kind = '') {
+  await page.selectOption('select[name=kb-kind]', kind);
+  await page.fill('input[name=kb-query]', q);
+  await page.$$eval(kb.outcome, (els) => els.forEach((el) => el.setAttribute('data-state', 'stale')));
+  await page.press('input[name=kb-query]', 'Enter');
+  const h = await page.waitForFunction((sel) => {
+    const state = document.querySelector(sel)?.getAttribute('data-state');
+    return ['results', 'empty', 'error'].includes(state) ? state : null;
+  }, kb.outcome);
+  return h.jsonValue();
+}
+
+test('the Knowledge page ranks the PSK-mismatch catalogue entry first, shows the server\'s refusal of a query without words, and explains a cited anomaly', async ({ page }) => {
+  await openPage(page, 'knowledge', 'knowledge-page');
+  assert.equal(await searchKnowledge(page, 'PSK mismatch'), 'results');
+  const first = page.locator(kb.result).first();
+  assert.equal(await first.getAttribute('data-rank'), '1');
+  assert.equal(await first.getAttribute('data-kind'), 'catalogue');
+  assert.equal(await first.getAttribute('data-source-id'), 'wifi/AP-STA-POSSIBLE-PSK-MISMATCH');
+  assert.match(await first.locator('[data-testid=kb-citation]').textContent(), /wifi\/AP-STA-POSSIBLE-PSK-MISMATCH/);
+  const marks = await first.locator('[data-testid=kb-snippet] mark').allTextContents();
+  assert.ok(marks.some((m) => /psk|mismatch/i.test(m)), `no marked match in the snippet: ${JSON.stringify(marks)}`);
+  assert.doesNotMatch(await first.locator('[data-testid=kb-snippet]').textContent(), /\[|\]/, 'the match markers show');
+  const shown = await page.$$eval(kb.result, (els) => els.map((e) => e.getAttribute('data-source-id')));
+  assert.deepEqual(shown, (await api('/kb/search?q=PSK%20mismatch')).results.map((r) => r.source.id), 'the API\'s order');
+
+  // Punctuation only: the server refuses it and the page says why.
+  await expectingErrors([/\b400\b/], async () => {
+    assert.equal(await searchKnowledge(page, ' ?! -- '), 'error');
+  });
+  const error = (await page.locator('[data-testid=kb-error]').textContent()).trim();
+  assert.match(error, /no words to search for/, error);
+  assert.match(error, /HTTP 400/, error);
+  console.log(`    ${error}`);
+
+  // The analyst's note on the resolved anomaly is found as a verdict citing it; the citation
+  // opens it on the Anomalies page, and Explain lists its features with what they measure.
+  const [id] = ctx.highScore;
+  assert.equal(await searchKnowledge(page, 'confirmed DNS tunnel', 'verdict'), 'results');
+  const cited = page.locator(`${kb.result}[data-source-kind=anomaly][data-source-id="${id}"]`).first();
+  await cited.locator('[data-testid=kb-citation] a').click();
+  await page.waitForSelector(`${anomalies.details}[data-id="${id}"][data-status=resolved]`);
+  await page.click('button[data-testid=explain-anomaly]');
+  await page.waitForSelector(`[data-testid=anomaly-explanation][data-id="${id}"]`);
+  const features = await page.$$eval('[data-testid=explanation-feature]', (rows) => rows.map((r) => ({
+    feature: r.getAttribute('data-feature'), text: r.textContent,
+  })));
+  const explained = await api(`/anomalies/${id}/explanation`);
+  assert.ok(features.length > 0, 'no features listed');
+  assert.deepEqual(features.map((f) => f.feature), explained.top_features.map((f) => f.feature));
+  assert.ok(features.every((f, i) => f.text.includes(explained.top_features[i].meaning)), 'each feature says what it measures');
+  assert.equal((await page.locator('[data-testid=explanation-summary]').textContent()).trim(), explained.summary.trim());
+  assert.equal(await page.locator('[data-testid=similar-anomaly]').count(), explained.similar.length);
+  console.log(`    anomaly ${id}: ${features.length} features, ${explained.events.length} catalogue entries, ${explained.similar.length} similar`);
+  await openPage(page, 'knowledge', 'knowledge-page');
+}, ['an anomaly is acknowledged then resolved with notes; its history shows both; a stale change shows the 409']);
+
 test('a large export shows its progress over the event stream and can be cancelled', async ({ page }) => {
   // Enough anomalies that an export runs for a while: the CLI stores synthetic ones in the
   // server's store (SQLite in WAL mode takes a second writer).

@@ -16,6 +16,7 @@ use mcp_train_core::anomalies::{
     StatusChange,
 };
 use mcp_train_core::api::{Deployment, ErrorBody, Health, Job, JobList, ModelList};
+use mcp_train_core::knowledge::{DocKind, SearchResults};
 use mcp_train_core::pipeline::TrainChoices;
 use mcp_train_core::registry::ModelRecord;
 use serde::de::DeserializeOwned;
@@ -415,6 +416,19 @@ impl Server {
             .await
     }
 
+    /// Why anomaly `id` was flagged, as the server's knowledge base explains it.
+    pub async fn explanation(&self, id: i64) -> Result<Explanation, ApiError> {
+        self.json("GET", &format!("/anomalies/{id}/explanation"), Body::Empty)
+            .await
+    }
+
+    /// Searches the server's knowledge base; `query` is built by [`knowledge_query`] (the server
+    /// checks it: a query without words is refused with a 400 that says why).
+    pub async fn search_knowledge(&self, query: &str) -> Result<SearchResults, ApiError> {
+        self.json("GET", &format!("/kb/search?{query}"), Body::Empty)
+            .await
+    }
+
     /// Moves an anomaly to another status (409 `invalid_transition` when it cannot go there
     /// from where it is now).
     pub async fn change_status(
@@ -562,6 +576,66 @@ struct ExportList {
     items: Vec<ExportJob>,
 }
 
+/// The answer of `GET /api/anomalies/{id}/explanation`: the parts the app shows. The server's
+/// type (`kb::Explanation`) lives in the server crate; this reads the same JSON and ignores the
+/// rest.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Explanation {
+    pub anomaly: ExplainedAnomaly,
+    /// Largest contribution first.
+    #[serde(default)]
+    pub top_features: Vec<FeatureReason>,
+    /// Catalogue entries for the anomaly's log event, message matches first.
+    #[serde(default)]
+    pub events: Vec<EventMeaning>,
+    /// Similar past anomalies, those with a verdict first.
+    #[serde(default)]
+    pub similar: Vec<SimilarAnomaly>,
+    pub summary: String,
+}
+
+/// The anomaly an explanation is about.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ExplainedAnomaly {
+    pub id: i64,
+    pub log_type: String,
+}
+
+/// A feature that pushed an anomaly over, with what it measures.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FeatureReason {
+    pub feature: String,
+    pub contribution: f64,
+    pub value: Option<f64>,
+    pub meaning: String,
+}
+
+/// A catalogue entry for an anomaly's log event.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EventMeaning {
+    /// Catalogue entry id (`wifi/AP-STA-POSSIBLE-PSK-MISMATCH`).
+    pub id: String,
+    pub title: String,
+    pub meaning: String,
+    pub what_to_check: String,
+    pub source: String,
+    /// `message` or `feature`.
+    pub matched_by: String,
+}
+
+/// A similar past anomaly and the verdict on it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SimilarAnomaly {
+    pub id: i64,
+    /// 0–1.
+    pub similarity: f64,
+    pub status: AnomalyStatus,
+    pub score: f64,
+    pub verdict_note: Option<String>,
+    pub verdict_by: Option<String>,
+    pub message: String,
+}
+
 fn to_json(value: &impl Serialize) -> Result<String, ApiError> {
     serde_json::to_string(value)
         .map_err(|e| ApiError::Unreadable(format!("cannot write the request: {e}")))
@@ -575,6 +649,32 @@ pub fn anomalies_query(filter: &AnomalyFilter, cursor: Option<&str>, limit: usiz
         pairs.push(("cursor", cursor.to_owned()));
     }
     pairs.push(("limit", limit.to_string()));
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The query of `GET /api/kb/search`: the text as typed (the server splits it into words and
+/// says when it has none), the kinds asked for (none: every kind), the log type and the limit.
+pub fn knowledge_query(
+    q: &str,
+    kinds: &[DocKind],
+    log_type: Option<&str>,
+    limit: Option<usize>,
+) -> String {
+    let mut pairs: Vec<(&str, String)> = vec![("q", q.to_owned())];
+    if !kinds.is_empty() {
+        let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        pairs.push(("kind", kinds.join(",")));
+    }
+    if let Some(log_type) = log_type {
+        pairs.push(("log_type", log_type.to_owned()));
+    }
+    if let Some(limit) = limit {
+        pairs.push(("limit", limit.to_string()));
+    }
     pairs
         .iter()
         .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
@@ -883,6 +983,78 @@ mod tests {
         .expect("an export list");
         assert_eq!(list.items[0].filter.min_score, Some(60.0));
         assert_eq!(list.items[0].total, Some(10));
+    }
+
+    /// `%XX` back to bytes (the server's query parser does this).
+    fn decode_component(text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' && i + 2 < bytes.len() {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii");
+                out.push(u8::from_str_radix(hex, 16).expect("two hex digits"));
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn the_knowledge_query_is_what_the_server_reads_back() {
+        use mcp_train_core::knowledge::SearchParams;
+        let query = knowledge_query(
+            "PSK mismatch & \"wlan0\"",
+            &[DocKind::Catalogue, DocKind::Verdict],
+            Some("wifi"),
+            Some(5),
+        );
+        assert!(!query.contains(' ') && !query.contains('"'), "{query}");
+        let pairs: Vec<(String, String)> = query
+            .split('&')
+            .map(|p| {
+                let (k, v) = p.split_once('=').expect("name=value");
+                (k.to_owned(), decode_component(v))
+            })
+            .collect();
+        let back = SearchParams::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .expect("the server's parser accepts it");
+        assert_eq!(back.terms, ["PSK", "mismatch", "\"wlan0\""]);
+        assert_eq!(back.kinds, [DocKind::Catalogue, DocKind::Verdict]);
+        assert_eq!(back.log_type.as_deref(), Some("wifi"));
+        assert_eq!(back.limit, 5);
+        // Every kind, the server's default limit; an empty query is sent as typed, so the
+        // person reads the server's reason.
+        assert_eq!(knowledge_query("", &[], None, None), "q=");
+    }
+
+    #[test]
+    fn an_explanation_reads_from_the_api_json() {
+        let json = r#"{
+            "anomaly": {"id": 7, "log_type": "wifi", "score": 91.5, "status": "new",
+              "model_version": "20260101_000000", "timestamp": "2026-01-01T00:00:00Z",
+              "message": "wlan0: AP-STA-POSSIBLE-PSK-MISMATCH 02:00:00:00:00:01"},
+            "top_features": [{"feature": "auth_failure_count_5m", "contribution": 0.12,
+              "value": 14.0, "meaning": "authentication failures (5 minutes)"},
+              {"feature": "rate", "contribution": 0.01, "value": null, "meaning": "?"}],
+            "events": [{"id": "wifi/AP-STA-POSSIBLE-PSK-MISMATCH", "event": "AP-STA-POSSIBLE-PSK-MISMATCH",
+              "title": "Wrong passphrase", "meaning": "m", "what_to_check": "c",
+              "source": "hostapd", "matched_by": "message"}],
+            "similar": [{"id": 3, "similarity": 1.0, "status": "false_positive", "score": 80.0,
+              "verdict_note": "a new phone", "verdict_by": "ana", "message": "x"},
+              {"id": 4, "similarity": 0.5, "status": "new", "score": 70.0, "message": "y"}],
+            "summary": "Anomaly 7 ..."
+        }"#;
+        let e: Explanation = serde_json::from_str(json).expect("an explanation");
+        assert_eq!(e.anomaly.id, 7);
+        assert_eq!(e.top_features[1].value, None);
+        assert_eq!(e.events[0].what_to_check, "c");
+        assert_eq!(e.similar[0].status, AnomalyStatus::FalsePositive);
+        assert_eq!(e.similar[0].verdict_by.as_deref(), Some("ana"));
+        assert_eq!(e.similar[1].verdict_note, None);
     }
 
     #[test]

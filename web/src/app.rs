@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use crate::pages::anomalies::AnomaliesPage;
+use crate::pages::knowledge::KnowledgePage;
 use crate::pages::{dashboard::Dashboard, job::JobDetails, models::ModelDetails, models::Models};
 use crate::pages::{detect::DetectPage, settings::SettingsPage, training::Training};
 use crate::state::{AppState, Notice};
@@ -19,6 +20,9 @@ pub enum Route {
     Model(String),
     Detect,
     Anomalies,
+    /// The Anomalies page with one stored anomaly open (`#/anomalies/42`).
+    Anomaly(i64),
+    Knowledge,
     Settings,
     NotFound(String),
 }
@@ -35,6 +39,11 @@ impl Route {
             ("models", Some(v)) if !v.is_empty() => Route::Model(v.to_owned()),
             ("detect", None) => Route::Detect,
             ("anomalies", None) => Route::Anomalies,
+            ("anomalies", Some(id)) => match id.parse::<i64>() {
+                Ok(id) if id > 0 => Route::Anomaly(id),
+                _ => Route::NotFound(path.to_owned()),
+            },
+            ("knowledge", None) => Route::Knowledge,
             ("settings", None) => Route::Settings,
             _ => Route::NotFound(path.to_owned()),
         }
@@ -47,7 +56,8 @@ impl Route {
             Route::Training | Route::Job(_) => "#/training",
             Route::Models | Route::Model(_) => "#/models",
             Route::Detect => "#/detect",
-            Route::Anomalies => "#/anomalies",
+            Route::Anomalies | Route::Anomaly(_) => "#/anomalies",
+            Route::Knowledge => "#/knowledge",
             Route::Settings => "#/settings",
         }
     }
@@ -99,6 +109,7 @@ pub fn App() -> impl IntoView {
                 {nav_link("#/models", "Models")}
                 {nav_link("#/detect", "Detect")}
                 {nav_link("#/anomalies", "Anomalies")}
+                {nav_link("#/knowledge", "Knowledge")}
                 {nav_link("#/settings", "Settings")}
             </nav>
             <span class="topbar-note">
@@ -120,6 +131,8 @@ pub fn App() -> impl IntoView {
                 Route::Model(version) => view! { <ModelDetails version=version /> }.into_any(),
                 Route::Detect => view! { <DetectPage /> }.into_any(),
                 Route::Anomalies => view! { <AnomaliesPage /> }.into_any(),
+                Route::Anomaly(id) => view! { <AnomaliesPage open=id /> }.into_any(),
+                Route::Knowledge => view! { <KnowledgePage /> }.into_any(),
                 Route::Settings => view! { <SettingsPage /> }.into_any(),
                 Route::NotFound(path) => {
                     view! {
@@ -194,7 +207,28 @@ mod tests {
         assert_eq!(Route::parse("#/settings"), Route::Settings);
         assert_eq!(Route::parse("#/detect"), Route::Detect);
         assert_eq!(Route::parse("#/anomalies"), Route::Anomalies);
+        assert_eq!(Route::parse("#/anomalies/42"), Route::Anomaly(42));
+        assert_eq!(
+            Route::parse("#/anomalies/x"),
+            Route::NotFound("anomalies/x".into())
+        );
+        assert_eq!(
+            Route::parse("#/anomalies/0"),
+            Route::NotFound("anomalies/0".into())
+        );
+        assert_eq!(Route::parse("#/knowledge"), Route::Knowledge);
+        assert_eq!(
+            Route::parse("#/knowledge/x"),
+            Route::NotFound("knowledge/x".into())
+        );
         assert_eq!(Route::parse("#/nope"), Route::NotFound("nope".into()));
         assert_eq!(Route::parse("#/jobs/"), Route::NotFound("jobs/".into()));
+    }
+
+    #[test]
+    fn a_page_lights_its_navigation_entry() {
+        assert_eq!(Route::Anomaly(42).section(), "#/anomalies");
+        assert_eq!(Route::Knowledge.section(), "#/knowledge");
+        assert_eq!(Route::Model("v".into()).section(), "#/models");
     }
 }

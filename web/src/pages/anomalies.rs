@@ -3,8 +3,10 @@
 //! to read its entry, why it was flagged and its audit trail, move it through its review
 //! (acknowledge, resolve, false positive, reopen), see the counts per log type and status, and
 //! export what the filter selects (following the export's progress, cancelling it, downloading
-//! the file, and the history of exports). Needs a connected server; without one the page says
-//! how to connect.
+//! the file, and the history of exports). An open anomaly can be explained by the server's
+//! knowledge base (the features that mattered and what they measure, what its log event means
+//! and what to check, similar past anomalies and their verdicts). Needs a connected server;
+//! without one the page says how to connect.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -14,7 +16,7 @@ use mcp_train_core::anomalies::{
     ExportStatus, FilterError, StatusChange, StoredAnomaly, FILTER_KEYS,
 };
 
-use crate::api_client::{AnomalyCount, ApiError, Server};
+use crate::api_client::{AnomalyCount, ApiError, Explanation, Server};
 use crate::components::StatusBadge;
 use crate::state::{AppState, Connection};
 use crate::{download, format};
@@ -97,7 +99,11 @@ fn status_label(status: AnomalyStatus) -> &'static str {
 }
 
 #[component]
-pub fn AnomaliesPage() -> impl IntoView {
+pub fn AnomaliesPage(
+    /// The stored anomaly to open at once (`#/anomalies/{id}`, e.g. a knowledge-base citation).
+    #[prop(optional)]
+    open: Option<i64>,
+) -> impl IntoView {
     let state = expect_context::<AppState>();
     let connected = Memo::new(move |_| state.server.with(|s| s.is_connected()));
     view! {
@@ -108,7 +114,7 @@ pub fn AnomaliesPage() -> impl IntoView {
             </p>
             {move || {
                 if connected.get() {
-                    view! { <Connected /> }.into_any()
+                    view! { <Connected open=open /> }.into_any()
                 } else {
                     view! { <NoServer /> }.into_any()
                 }
@@ -180,6 +186,10 @@ struct Page {
     detail_error: RwSignal<Option<String>>,
     status_error: RwSignal<Option<(u16, String)>>,
     changing: RwSignal<bool>,
+    /// The knowledge base's explanation of the open anomaly, once asked for.
+    explanation: RwSignal<Option<Explanation>>,
+    explain_error: RwSignal<Option<String>>,
+    explaining: RwSignal<bool>,
     note: RwSignal<String>,
     by: RwSignal<String>,
     exports: RwSignal<Vec<ExportJob>>,
@@ -207,6 +217,9 @@ impl Page {
             detail_error: RwSignal::new(None),
             status_error: RwSignal::new(None),
             changing: RwSignal::new(false),
+            explanation: RwSignal::new(None),
+            explain_error: RwSignal::new(None),
+            explaining: RwSignal::new(false),
             note: RwSignal::new(String::new()),
             by: RwSignal::new(DEFAULT_BY.to_owned()),
             exports: RwSignal::new(Vec::new()),
@@ -308,6 +321,8 @@ impl Page {
         };
         self.status_error.set(None);
         self.detail_error.set(None);
+        self.explanation.set(None);
+        self.explain_error.set(None);
         spawn_local(async move {
             match server.anomaly(id).await {
                 Ok(detail) => self.show_detail(detail),
@@ -327,6 +342,33 @@ impl Page {
             }
         });
         self.detail.set(Some(detail));
+    }
+
+    fn explain(self, id: i64) {
+        let server = match self.server() {
+            Ok(server) => server,
+            Err(e) => return self.explain_error.set(Some(e)),
+        };
+        self.explaining.set(true);
+        self.explain_error.set(None);
+        spawn_local(async move {
+            let answer = server.explanation(id).await;
+            self.explaining.set(false);
+            // Another anomaly was opened meanwhile: this answer is not about it.
+            if self
+                .detail
+                .with_untracked(|d| d.as_ref().map(|d| d.anomaly.id))
+                != Some(id)
+            {
+                return;
+            }
+            match answer {
+                Ok(explanation) => self.explanation.set(Some(explanation)),
+                Err(e) => self
+                    .explain_error
+                    .set(Some(format!("Anomaly {id} could not be explained: {e}"))),
+            }
+        });
     }
 
     fn change(self, to: AnomalyStatus) {
@@ -499,14 +541,17 @@ impl Page {
     }
 }
 
-/// The page with a connected server.
+/// The page with a connected server (`open`: the anomaly to open at once).
 #[component]
-fn Connected() -> impl IntoView {
+fn Connected(open: Option<i64>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let page = Page::new(state);
     page.load(false);
     page.load_summary();
     page.load_exports();
+    if let Some(id) = open {
+        page.open(id);
+    }
     view! {
         <Summary page=page />
         <FilterForm page=page />
@@ -932,6 +977,7 @@ fn DetailCard(page: Page, detail: AnomalyDetail) -> impl IntoView {
                     <ol data-testid="anomaly-history">{history}</ol>
                 </div>
             </div>
+            <Explain page=page id=a.id />
             <div class="review">
                 <label>
                     "Note"
@@ -963,6 +1009,157 @@ fn DetailCard(page: Page, detail: AnomalyDetail) -> impl IntoView {
                     </div>
                 </Show>
             </div>
+        </div>
+    }
+}
+
+/// The Explain button and, once asked, the knowledge base's explanation of anomaly `id`.
+#[component]
+fn Explain(page: Page, id: i64) -> impl IntoView {
+    let shown = move || page.explanation.get().filter(|e| e.anomaly.id == id);
+    view! {
+        <div class="explain" data-testid="anomaly-explain">
+            <div class="actions">
+                <button
+                    data-testid="explain-anomaly"
+                    disabled=move || page.explaining.get()
+                    on:click=move |_| page.explain(id)
+                >
+                    {move || if page.explaining.get() { "Explaining…" } else { "Explain" }}
+                </button>
+                <span class="muted">
+                    "What the server's knowledge base says: the features that mattered, what the log event means, similar past anomalies and their verdicts."
+                </span>
+            </div>
+            <Show when=move || page.explain_error.with(Option::is_some)>
+                <div class="error-box" role="alert" data-testid="explain-error">
+                    {move || page.explain_error.get().unwrap_or_default()}
+                </div>
+            </Show>
+            {move || shown().map(|e| view! { <ExplanationView explanation=e /> })}
+        </div>
+    }
+}
+
+#[component]
+fn ExplanationView(explanation: Explanation) -> impl IntoView {
+    let features = explanation
+        .top_features
+        .iter()
+        .map(|f| {
+            view! {
+                <tr data-testid="explanation-feature" data-feature=f.feature.clone()>
+                    <td><code>{f.feature.clone()}</code></td>
+                    <td>{f.value.map_or_else(|| "–".to_owned(), |v| format!("{v:.4}"))}</td>
+                    <td>{format!("{:+.4}", f.contribution)}</td>
+                    <td>{f.meaning.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let events = explanation
+        .events
+        .iter()
+        .map(|e| {
+            let how = if e.matched_by == "message" {
+                "the message shows it"
+            } else {
+                "a top feature points at it"
+            };
+            view! {
+                <li data-testid="explanation-event" data-id=e.id.clone() data-matched-by=e.matched_by.clone()>
+                    <strong>{e.title.clone()}</strong>
+                    " "
+                    <code>{e.id.clone()}</code>
+                    <span class="muted">{format!(" · {how}")}</span>
+                    <p>{e.meaning.clone()}</p>
+                    <p data-testid="explanation-check"><strong>"What to check: "</strong>{e.what_to_check.clone()}</p>
+                    <p class="muted">{format!("Source: {}", e.source)}</p>
+                </li>
+            }
+        })
+        .collect_view();
+    let similar = explanation
+        .similar
+        .iter()
+        .map(|s| {
+            let verdict = match (&s.verdict_note, &s.verdict_by) {
+                (Some(note), Some(by)) => format!("{note} ({by})"),
+                (Some(note), None) => note.clone(),
+                (None, Some(by)) => format!("by {by}"),
+                (None, None) => "–".to_owned(),
+            };
+            let message: String = s.message.chars().take(MESSAGE_CHARS).collect();
+            view! {
+                <tr data-testid="similar-anomaly" data-id=s.id.to_string() data-status=s.status.as_str()>
+                    <td><a href=format!("#/anomalies/{}", s.id)>{s.id}</a></td>
+                    <td>{format::percent_with(s.similarity.clamp(0.0, 1.0), 0)}</td>
+                    <td><StatusBadge status=s.status.as_str().to_owned() /></td>
+                    <td>{format!("{:.0}", s.score)}</td>
+                    <td data-testid="similar-verdict">{verdict}</td>
+                    <td title=s.message.clone()>{message}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let no_features = explanation.top_features.is_empty();
+    let no_events = explanation.events.is_empty();
+    let no_similar = explanation.similar.is_empty();
+    view! {
+        <div data-testid="anomaly-explanation" data-id=explanation.anomaly.id.to_string()>
+            <h3>"Explanation"</h3>
+            <p data-testid="explanation-summary">{explanation.summary.clone()}</p>
+            <h4>"Features that mattered"</h4>
+            {if no_features {
+                view! { <p class="muted">"The anomaly has no stored contributions."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="explanation-features">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Feature"</th>
+                                <th scope="col">"Value"</th>
+                                <th scope="col">"Contribution"</th>
+                                <th scope="col">"What it measures"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{features}</tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
+            <h4>"What the log event means"</h4>
+            {if no_events {
+                view! {
+                    <p class="muted" data-testid="explanation-no-events">
+                        {format!("The catalogue has no entry for this {} event.", explanation.anomaly.log_type)}
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! { <ul data-testid="explanation-events">{events}</ul> }.into_any()
+            }}
+            <h4>"Similar past anomalies"</h4>
+            {if no_similar {
+                view! { <p class="muted" data-testid="explanation-no-similar">"None found."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="explanation-similar">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Id"</th>
+                                <th scope="col">"Similarity"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Risk"</th>
+                                <th scope="col">"Verdict"</th>
+                                <th scope="col">"Message"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{similar}</tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
         </div>
     }
 }
