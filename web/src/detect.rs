@@ -154,13 +154,9 @@ pub fn detect(
     for (i, bytes) in lines.enumerate() {
         let number = i as u64 + 1;
         out.lines += 1;
-        let line = match std::str::from_utf8(bytes) {
-            Ok(line) => line.strip_suffix('\r').unwrap_or(line),
-            Err(e) => {
-                let column = String::from_utf8_lossy(&bytes[..e.valid_up_to()])
-                    .chars()
-                    .count()
-                    + 1;
+        let line = match agent::line_text(bytes) {
+            Ok(line) => line,
+            Err(column) => {
                 out.bad_line(number, column, "not valid UTF-8");
                 continue;
             }

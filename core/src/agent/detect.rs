@@ -387,6 +387,19 @@ pub fn is_whole_export(first_line: &[u8]) -> bool {
     }
 }
 
+/// The text of one line of a live log (given without its `\n`; a trailing `\r` is dropped), or
+/// the column (1-based, in characters) of its first byte that is not UTF-8: how every surface
+/// that reads lines (ingestion, `detect`, the browser, the MCP tools) decodes them.
+pub fn line_text(bytes: &[u8]) -> Result<&str, usize> {
+    match std::str::from_utf8(bytes) {
+        Ok(line) => Ok(line.strip_suffix('\r').unwrap_or(line)),
+        Err(e) => Err(String::from_utf8_lossy(&bytes[..e.valid_up_to()])
+            .chars()
+            .count()
+            + 1),
+    }
+}
+
 /// One line of a live log as a record, as `detect` reads it everywhere (the CLI, the browser):
 /// an NDJSON export record (a `{` line with an export record's fields), else the agent's own
 /// reading (raw syslog, or a daemon's own JSON such as ulogd's). Errors name the column.

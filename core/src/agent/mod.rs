@@ -44,7 +44,9 @@ pub use contract::{
     contract_schemas, AgentDescription, Anomaly, Contribution, ExportRecord, Features,
     InferenceResult, LogEntry,
 };
-pub use detect::{detect_records, is_whole_export, read_line_record, DetectError, Detector};
+pub use detect::{
+    detect_records, is_whole_export, line_text, read_line_record, DetectError, Detector,
+};
 pub use log_schema::{builtin_log_schema_yaml, LogSchema, LogSchemaError};
 pub use recognize::{detect_log_type, detect_raw_log_type, recognise_processes, recognise_raw};
 

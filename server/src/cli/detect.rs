@@ -705,13 +705,9 @@ fn one_line(
     out: &mut Sink,
     stats: &mut Stats,
 ) -> io::Result<()> {
-    let line = match std::str::from_utf8(bytes) {
-        Ok(line) => line.strip_suffix('\r').unwrap_or(line),
-        Err(e) => {
-            let column = String::from_utf8_lossy(&bytes[..e.valid_up_to()])
-                .chars()
-                .count()
-                + 1;
+    let line = match mcp_train_core::agent::line_text(bytes) {
+        Ok(line) => line,
+        Err(column) => {
             stats.bad_line(number, column, "not valid UTF-8");
             return Ok(());
         }

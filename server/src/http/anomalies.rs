@@ -439,13 +439,9 @@ impl Ingestion {
             self.bad(1, format!("the line is longer than {MAX_LINE_BYTES} bytes"));
             return Ok(());
         }
-        let line = match std::str::from_utf8(bytes) {
-            Ok(line) => line.strip_suffix('\r').unwrap_or(line),
-            Err(e) => {
-                let column = String::from_utf8_lossy(&bytes[..e.valid_up_to()])
-                    .chars()
-                    .count()
-                    + 1;
+        let line = match agent::line_text(bytes) {
+            Ok(line) => line,
+            Err(column) => {
                 self.bad(column, "not valid UTF-8".to_owned());
                 return Ok(());
             }
