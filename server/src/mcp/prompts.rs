@@ -81,8 +81,8 @@ impl McpServer {
         let id = args.id;
         user(format!(
             "Investigate anomaly {id} found by mcp-train.\n\
-             1. get_anomaly {{\"id\": \"{id}\"}}: the entry, score, model and audit trail.\n\
-             2. explain_anomaly {{\"id\": \"{id}\"}}: the features that pushed it over the threshold, \
+             1. get_anomaly {{\"id\": {id}}}: the entry, score, model and audit trail.\n\
+             2. explain_anomaly {{\"id\": {id}}}: the features that pushed it over the threshold, \
              what the log events around it mean, and similar past anomalies with analysts' verdicts.\n\
              3. search_knowledge for the events or devices involved if anything is unclear.\n\
              4. Conclude: likely benign or an attack/misconfiguration, with the evidence, and what \
