@@ -41,6 +41,10 @@ pub enum ModelError {
         /// The value.
         value: f64,
     },
+    /// An array whose rows are not laid out one after another in memory (a transposed, strided or
+    /// Fortran-ordered view), so it cannot be viewed without a copy.
+    #[error("the feature matrix is not C-contiguous (row-major); copy it first (numpy: np.ascontiguousarray)")]
+    NotContiguous,
     /// The data has a different number of features than the model was fitted on.
     #[error("the model was fitted on {expected} features, but the data has {found}")]
     FeatureCountMismatch {

@@ -29,6 +29,8 @@ mod error;
 pub mod iforest;
 pub mod lof;
 mod matrix;
+#[cfg(feature = "ndarray")]
+mod ndarray_io;
 mod percentile;
 mod sample;
 mod scaler;
@@ -43,6 +45,8 @@ pub use iforest::{
 };
 pub use lof::{LocalOutlierFactor, LofParams, ValidLofParams, N_NEIGHBORS_MAX};
 pub use matrix::Matrix;
+#[cfg(feature = "ndarray")]
+pub use ndarray_io::OutlierDetectorNdarray;
 pub use percentile::percentile;
 pub use scaler::StandardScaler;
 
