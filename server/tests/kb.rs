@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::common::mcp::Mcp;
 use crate::common::server::{dist, Server};
 use crate::common::{ok, run, stdout_json, Work};
+use crate::openapi::Document;
 
 const ATTACKER: &str = "de:ad:be:ef:00:01";
 
@@ -241,23 +242,35 @@ async fn an_injected_attack_is_explained_from_the_catalogue_and_a_past_verdict()
         &[],
     ));
     assert_eq!(explain_cli["top_features"], explained["top_features"]);
+    // Over HTTP: the same answers, each a response the OpenAPI document declares.
     let server = Server::start(std::path::Path::new(&data), &dist(&w), &[]);
+    let doc = Document::fetch(&server);
+    let (search, explanation) = ("/api/kb/search", "/api/anomalies/{id}/explanation");
     let reply = server.get("/api/kb/search?q=car+park+laptop&kind=verdict");
     assert_eq!(reply.status, 200, "{}", reply.text());
-    assert_eq!(reply.json()["results"], by_note["results"]);
+    assert_eq!(
+        doc.check("get", search, &reply)["results"],
+        by_note["results"]
+    );
     let reply = server.get(&format!("/api/anomalies/{}/explanation", new[0]));
     assert_eq!(reply.status, 200, "{}", reply.text());
-    assert_eq!(reply.json()["similar"], explained["similar"]);
-    for (path, status) in [
-        ("/api/kb/search?q=%3F%21", 400),
-        ("/api/kb/search?q=psk&limit=101", 400),
-        ("/api/kb/search?q=psk&colour=red", 400),
-        ("/api/anomalies/999999/explanation", 404),
-        ("/api/anomalies/abc/explanation", 400),
+    assert_eq!(
+        doc.check("get", explanation, &reply)["similar"],
+        explained["similar"]
+    );
+    for (path, template, status) in [
+        ("/api/kb/search?q=%3F%21", search, 400),
+        ("/api/kb/search?q=psk&limit=101", search, 400),
+        ("/api/kb/search?q=psk&colour=red", search, 400),
+        ("/api/anomalies/999999/explanation", explanation, 404),
+        ("/api/anomalies/abc/explanation", explanation, 400),
     ] {
         let reply = server.get(path);
         assert_eq!(reply.status, status, "{path}: {}", reply.text());
-        assert!(reply.json()["error"]["message"].is_string(), "{path}");
+        assert!(
+            doc.check("get", template, &reply)["error"]["message"].is_string(),
+            "{path}"
+        );
     }
     // A rebuild indexes the same documents again.
     let rebuilt = stdout_json(&run(&["kb", "rebuild", "--data-dir", &data, "--json"], &[]));

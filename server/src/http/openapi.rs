@@ -372,9 +372,12 @@ pub fn spec() -> Value {
                 "responses": { "200": { "description": "OpenMetrics text (Prometheus scrapes it).", "content": { "application/openmetrics-text": { "schema": { "type": "string" } } } } } } }
         }
     });
+    let (kb_schemas, kb_paths) = knowledge_section();
     for (section, extra) in [
         ("/components/schemas", anomaly_schemas()),
         ("/paths", anomaly_paths()),
+        ("/components/schemas", kb_schemas),
+        ("/paths", kb_paths),
     ] {
         if let (Some(map), Value::Object(extra)) = (
             spec.pointer_mut(section).and_then(Value::as_object_mut),
@@ -437,6 +440,46 @@ fn notification_paths(spec: &mut Value) {
             map.insert(path.to_owned(), item);
         }
     }
+}
+
+/// The knowledge base's reads (`/api/kb/search`, `/api/anomalies/{id}/explanation`): their
+/// response schemas are generated from the wire types, the query bounds are core's.
+fn knowledge_section() -> (Value, Value) {
+    use mcp_train_core::knowledge::{
+        DocKind, SearchResults, DEFAULT_RESULTS, MAX_QUERY_BYTES, MAX_RESULTS,
+    };
+    let mut generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .into_generator();
+    let results = generator.subschema_for::<SearchResults>().to_value();
+    let explanation = generator
+        .subschema_for::<crate::kb::Explanation>()
+        .to_value();
+    let schemas = Value::Object(generator.take_definitions(true).into_iter().collect());
+    let kinds = DocKind::ALL.map(DocKind::as_str);
+    let paths = json!({
+        "/api/kb/search": {
+            "get": { "summary": "Search the knowledge base (BM25, best first; each result cites its source). Brings the index up to date first.",
+                "parameters": [
+                    { "name": "q", "in": "query", "required": true, "description": "The words to look for, each matched literally.",
+                      "schema": { "type": "string", "minLength": 1, "maxLength": MAX_QUERY_BYTES } },
+                    query("kind", "Only documents of this kind (repeatable).", json!({ "enum": kinds })),
+                    query("log_type", "Only documents about this log type.", json!({ "type": "string" })),
+                    query("limit", &format!("At most this many results (default {DEFAULT_RESULTS})."),
+                        json!({ "type": "integer", "minimum": 1, "maximum": MAX_RESULTS })) ],
+                "responses": with_common(json!({
+                    "200": json_response("The ranked results.", results),
+                    "400": error_response("A query without words, an unknown kind or key, or a limit out of range: `invalid_parameter`, naming the key.") }), false) } },
+        "/api/anomalies/{id}/explanation": {
+            "parameters": [{ "name": "id", "in": "path", "required": true,
+                "description": "An anomaly id (a positive integer).", "schema": { "type": "string", "pattern": "^[1-9][0-9]*$" } }],
+            "get": { "summary": "Why a stored anomaly was flagged: the features that pushed it over, what its log event means and what to check, similar past anomalies and their verdicts.",
+                "responses": with_common(json!({
+                    "200": json_response("The explanation.", explanation),
+                    "400": error_response("Not an id: `invalid_parameter`."),
+                    "404": error_response("No such anomaly.") }), false) } }
+    });
+    (schemas, paths)
 }
 
 pub async fn document() -> Json<Value> {
@@ -633,7 +676,7 @@ mod tests {
         let spec = spec();
         let guide = include_str!("../../../docs/API.md");
         let paths = spec["paths"].as_object().map(|p| p.len()).unwrap_or(0);
-        assert_eq!(paths, 28);
+        assert_eq!(paths, 30);
         for path in spec["paths"].as_object().into_iter().flat_map(|p| p.keys()) {
             assert!(
                 guide.contains(path.as_str()),

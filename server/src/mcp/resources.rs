@@ -5,7 +5,7 @@
 //! mcp-train://schemas/logs/{log_type}  the agent's description and log schema
 //! mcp-train://schemas/features/{log_type}  the feature columns the agent extracts
 //! mcp-train://jobs/{id}                a training job's report
-//! mcp-train://docs/{name}              the documentation (api, protocol, deployment, …)
+//! mcp-train://docs/{name}              the documentation (api, protocol, deployment, mcp, …)
 //! ```
 
 use mcp_train_core::agent::{AgentDescription, AGENTS};
@@ -21,7 +21,7 @@ const JSON: &str = "application/json";
 const MARKDOWN: &str = "text/markdown";
 
 /// The documentation served as `mcp-train://docs/{name}`: name, title, text.
-const DOCS: [(&str, &str, &str); 6] = [
+const DOCS: [(&str, &str, &str); 7] = [
     (
         "readme",
         "README: install, commands, quick start",
@@ -47,6 +47,11 @@ const DOCS: [(&str, &str, &str); 6] = [
         "package",
         "Deployment packages",
         include_str!("../../../docs/PACKAGE.md"),
+    ),
+    (
+        "mcp",
+        "The MCP server: connecting, tools, resources, prompts, security",
+        include_str!("../../../docs/mcp.md"),
     ),
 ];
 
