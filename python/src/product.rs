@@ -264,8 +264,11 @@ pub fn train<'py>(
             Python::attach(
                 |py| match callback.call1(py, (p.stage.as_str(), p.fraction)) {
                     Ok(answer) => {
+                        // Only an explicit False cancels; None (no return) goes on.
                         let answer = answer.bind(py);
-                        !(answer.is_instance_of::<PyBool>() && !answer.is_truthy().unwrap_or(true))
+                        let cancel = answer.is_instance_of::<PyBool>()
+                            && !answer.is_truthy().unwrap_or(true);
+                        !cancel
                     }
                     Err(e) => {
                         failure = Some(e);
