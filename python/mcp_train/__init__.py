@@ -5,7 +5,7 @@
   all cores). A forest with scikit-learn's trees scores exactly as scikit-learn
   (`IsolationForest.from_sklearn`).
 - The product functions — `validate`, `import_log`, `features`, `features_csv`, `train`,
-  `score`, `score_file`, `evaluate`, `build_package`, `verify_package` — do what the
+  `score`, `score_file`, `evaluate`, `build_package`, `verify_package`, `detect` — do what the
   `mcp-train` command does and give the same bytes.
 
 Every refusal of data, parameters or a model is a `McpTrainError` (a `ValueError`) whose `code`
@@ -16,6 +16,7 @@ from ._mcp_train import McpTrainError, __version__
 from ._estimators import IsolationForest, LocalOutlierFactor, NotFittedError
 from ._product import (
     build_package,
+    detect,
     evaluate,
     features,
     features_csv,
@@ -34,6 +35,7 @@ __all__ = [
     "NotFittedError",
     "__version__",
     "build_package",
+    "detect",
     "evaluate",
     "features",
     "features_csv",

@@ -246,3 +246,20 @@ def verify_package(package):
     """`mcp-train verify --json`: the verdict on a package (ZIP bytes or path), as a dict
     with "ok", "problems", "files", "self_test", …"""
     return json.loads(_mcp_train.verify_package(_bytes(package, "package")))
+
+
+def detect(model, data, *, all=False, format="ndjson", year=None):
+    """`mcp-train detect MODEL FILE` (no --follow): what it writes and what it counts.
+
+    Returns a dict: "output" (the bytes detect writes on stdout: one JSON object per anomaly,
+    per record with all=True, in format "ndjson", "ecs" or "ocsf"), "reports" (those objects,
+    parsed), and the counts of its closing line — "lines", "parsed", "bad", "anomalies",
+    "model_version" — with "problems" naming each bad line (line:column: message). Raw log
+    lines and NDJSON records are read line by line; a whole JSON export in timestamp order."""
+    output, summary = _mcp_train.detect(
+        _bytes(model, "model"), _bytes(data, "data"), all=all, format=format, year=_year(data, year)
+    )
+    result = json.loads(summary)
+    result["output"] = output
+    result["reports"] = [json.loads(line) for line in output.splitlines() if line]
+    return result

@@ -27,5 +27,6 @@ fn _mcp_train(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(product::evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(product::build_package, m)?)?;
     m.add_function(wrap_pyfunction!(product::verify_package, m)?)?;
+    m.add_function(wrap_pyfunction!(product::detect, m)?)?;
     Ok(())
 }

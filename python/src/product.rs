@@ -488,3 +488,167 @@ pub fn verify_package(py: Python<'_>, zip: &[u8]) -> PyResult<String> {
         serde_json::to_string(&verification).map_err(|e| error("internal", e))
     })
 }
+
+/// Lines longer than this are bad lines, as in `mcp-train detect` (its `MAX_LINE_BYTES`).
+const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// What `detect` read: the counts of its closing line and the problems it reported.
+#[derive(Debug, Default, serde::Serialize)]
+struct DetectSummary {
+    lines: u64,
+    parsed: u64,
+    bad: u64,
+    anomalies: u64,
+    model_version: String,
+    /// `line N:C: message` for each bad line, or the export's issue examples.
+    problems: Vec<String>,
+}
+
+/// One verdict in the chosen output format, as a line of `detect`'s output.
+fn write_report(
+    out: &mut Vec<u8>,
+    format: &str,
+    report: &mcp_train_core::agent::Anomaly,
+) -> serde_json::Result<()> {
+    use mcp_train_core::agent::formats::{to_ecs, to_ocsf};
+    match format {
+        "ecs" => serde_json::to_writer(&mut *out, &to_ecs(report))?,
+        "ocsf" => serde_json::to_writer(&mut *out, &to_ocsf(report))?,
+        _ => serde_json::to_writer(&mut *out, report)?,
+    }
+    out.push(b'\n');
+    Ok(())
+}
+
+/// `mcp-train detect MODEL FILE` (without `--follow`): the bytes it writes on stdout — one JSON
+/// object per anomaly (per record with `all`) in `format` ndjson, ecs or ocsf — and its
+/// summary as JSON text. Raw lines and NDJSON records are read line by line; a whole JSON export
+/// is read to its end and its records taken in timestamp order, as the CLI does.
+#[pyfunction]
+#[pyo3(signature = (model, data, *, all, format, year))]
+pub fn detect<'py>(
+    py: Python<'py>,
+    model: &[u8],
+    data: &[u8],
+    all: bool,
+    format: &str,
+    year: i32,
+) -> PyResult<(Bound<'py, PyBytes>, String)> {
+    use mcp_train_core::agent::{is_whole_export, line_text, read_line_record, Detector};
+    if !matches!(format, "ndjson" | "ecs" | "ocsf") {
+        return Err(error(
+            "invalid_parameter",
+            format!("format: expected \"ndjson\", \"ecs\" or \"ocsf\", found {format:?}"),
+        ));
+    }
+    let (out, summary) = py.detach(|| -> PyResult<(Vec<u8>, DetectSummary)> {
+        let artifact = load_model(model)?;
+        let mut detector = Detector::new(artifact).map_err(|e| error("unsupported_model", e))?;
+        let mut summary = DetectSummary {
+            model_version: detector.artifact().version.clone(),
+            ..DetectSummary::default()
+        };
+        let mut out = Vec::new();
+        let mut verdict = |record: &mcp_train_core::export::Record<'_>,
+                           number: u64,
+                           summary: &mut DetectSummary,
+                           detector: &mut Detector|
+         -> PyResult<()> {
+            let report = if all {
+                detector.assess(record).map(Some)
+            } else {
+                detector.detect(record)
+            };
+            match report {
+                Ok(Some(report)) => {
+                    summary.anomalies += u64::from(report.inference.is_anomaly);
+                    write_report(&mut out, format, &report).map_err(|e| error("internal", e))
+                }
+                Ok(None) => Ok(()),
+                Err(e) => {
+                    summary.bad += 1;
+                    summary.problems.push(format!("line {number}:1: {e}"));
+                    Ok(())
+                }
+            }
+        };
+        let context = ParseContext { default_year: year };
+        let mut rest = data;
+        let mut first = true;
+        while !rest.is_empty() {
+            let (line, next) = match rest.iter().position(|&b| b == b'\n') {
+                Some(end) => (&rest[..end], &rest[end + 1..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            if first && !line.trim_ascii().is_empty() {
+                first = false;
+                if is_whole_export(line) {
+                    // The whole input from this line on: an export, read to its end.
+                    let offset = data.len() - rest.len();
+                    let config = Config::defaults();
+                    let mut options = config.training.validation.clone();
+                    options.drop_invalid = true;
+                    let parsed = parse_export(&data[offset..], &options)
+                        .map_err(|e| train_error(e.into()))?;
+                    let report = parsed.report;
+                    for group in &report.errors {
+                        for issue in &group.examples {
+                            summary.problems.push(issue.to_string());
+                        }
+                    }
+                    let records = parsed.export.records;
+                    summary.lines += report.records_seen as u64;
+                    summary.bad += report.dropped.as_ref().map_or(0, |d| d.count as u64);
+                    summary.parsed += records.len() as u64;
+                    let mut order: Vec<usize> = (0..records.len()).collect();
+                    order.sort_by_key(|&i| records[i].timestamp);
+                    for i in order {
+                        let number = records[i].index as u64 + 1;
+                        verdict(&records[i], number, &mut summary, &mut detector)?;
+                    }
+                    return Ok((out, summary));
+                }
+            }
+            rest = next;
+            summary.lines += 1;
+            let number = summary.lines;
+            if line.len() > MAX_LINE_BYTES {
+                summary.bad += 1;
+                summary.problems.push(format!(
+                    "line {number}:{}: line longer than {MAX_LINE_BYTES} bytes",
+                    MAX_LINE_BYTES + 1
+                ));
+                continue;
+            }
+            let text = match line_text(line) {
+                Ok(text) => text,
+                Err(column) => {
+                    summary.bad += 1;
+                    summary
+                        .problems
+                        .push(format!("line {number}:{column}: not valid UTF-8"));
+                    continue;
+                }
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            let index = usize::try_from(number - 1).unwrap_or(usize::MAX);
+            match read_line_record(text, index, &context, detector.agent()) {
+                Ok(record) => {
+                    summary.parsed += 1;
+                    verdict(&record, number, &mut summary, &mut detector)?;
+                }
+                Err(e) => {
+                    summary.bad += 1;
+                    summary
+                        .problems
+                        .push(format!("line {number}:{}: {}", e.column, e.message));
+                }
+            }
+        }
+        Ok((out, summary))
+    })?;
+    let summary = serde_json::to_string(&summary).map_err(|e| error("internal", e))?;
+    Ok((PyBytes::new(py, &out), summary))
+}

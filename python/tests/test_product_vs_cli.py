@@ -183,3 +183,41 @@ def test_bad_data_and_models_are_clear_errors(cli_model, export):
     with pytest.raises(McpTrainError) as raised:
         mcp_train.build_package(b"not json")
     assert raised.value.code == "invalid_model_file"
+
+
+def test_detect_writes_what_the_cli_writes(cli, export, tmp_path):
+    dns = tmp_path / "dns.json"
+    cli("synth", "--log-type", "dns", "--records", "1500", "--seed", "1", "--out", dns)
+    model = tmp_path / "dns-model.json"
+    cli("train", dns, "--n-estimators", "40", "--out", model,
+        env={"SOURCE_DATE_EPOCH": str(EPOCH)})
+    log = tmp_path / "live.log"
+    log.write_bytes(RAW_LOG + b"not a dnsmasq line\n\xff\xfe bad bytes\n")
+    for args, kwargs in [((), {}), (("--all",), {"all": True}),
+                         (("--all", "--format", "ecs"), {"all": True, "format": "ecs"}),
+                         (("--format", "ocsf"), {"format": "ocsf"})]:
+        done = cli("detect", model, log, *args)
+        ours = mcp_train.detect(model, log, **kwargs)
+        assert ours["output"] == done.stdout, args
+        counts = (f"detect: {ours['lines']} lines read, {ours['parsed']} parsed, "
+                  f"{ours['bad']} bad, {ours['anomalies']} anomalies; model {ours['model_version']}")
+        assert counts in done.stderr.decode(), (counts, done.stderr)
+    everything = mcp_train.detect(model, log, all=True)
+    assert everything["bad"] == 2 and len(everything["problems"]) == 2
+    assert "line 4:1: not valid UTF-8" in everything["problems"]
+    assert len(everything["reports"]) == everything["parsed"] == 2
+    # A whole export: every record, in timestamp order, as the CLI.
+    done = cli("detect", model, dns, "--all")
+    ours = mcp_train.detect(model, dns, all=True)
+    assert ours["output"] == done.stdout
+    assert ours["parsed"] == 1500
+
+
+def test_detect_refuses_a_csv_model_and_a_bad_format(export, tmp_path):
+    csv = mcp_train.features_csv(export)
+    model = mcp_train.train(csv, features_csv=True, now=EPOCH)
+    with pytest.raises(McpTrainError, match="features CSV") as raised:
+        mcp_train.detect(model, RAW_LOG)
+    assert raised.value.code == "unsupported_model"
+    with pytest.raises(McpTrainError, match="format"):
+        mcp_train.detect(model, RAW_LOG, format="xml")
