@@ -91,7 +91,7 @@ def _seed(random_state):
     """scikit-learn's random_state: None draws from numpy's global generator, an int is the
     seed, a RandomState gives one draw."""
     if random_state is None:
-        return str(int(np.random.mtrand._rand.randint(np.iinfo(np.int32).max)))
+        return str(int(np.random.randint(np.iinfo(np.int32).max)))
     if isinstance(random_state, np.random.RandomState):
         return str(int(random_state.randint(np.iinfo(np.int32).max)))
     return _text("random_state", random_state)
