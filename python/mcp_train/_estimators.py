@@ -18,7 +18,7 @@ try:  # scikit-learn is optional: the estimators follow its API either way.
     from sklearn.base import OutlierMixin as _OutlierBase
 
     HAVE_SKLEARN = True
-except ImportError:  # pragma: no cover - exercised by test_without_sklearn.py in a subprocess
+except ImportError:  # tests/test_without_sklearn.py runs this in a subprocess
     HAVE_SKLEARN = False
 
     class _Base:
