@@ -8,6 +8,7 @@ scores exactly as scikit-learn does. With scikit-learn installed the classes are
 
 import inspect
 import numbers
+import warnings
 
 import numpy as np
 
@@ -97,6 +98,62 @@ def _seed(random_state):
     return _text("random_state", random_state)
 
 
+def _feature_names(X):
+    """The column names of a DataFrame-like X when they are all strings, else None (as
+    scikit-learn: names of mixed types are an error, non-string names are no names)."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = np.asarray(columns, dtype=object)
+    is_str = [isinstance(n, str) for n in names]
+    if names.size == 0 or not any(is_str):
+        return None
+    if not all(is_str):
+        kinds = sorted({type(n).__name__ for n in names})
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, but "
+            f"your input has {kinds} as feature name / column name types. Convert the column "
+            "names to strings, e.g. X.columns = X.columns.astype(str)."
+        )
+    return names
+
+
+def _check_feature_names(X, estimator, reset):
+    """feature_names_in_ on fit; on later calls the names must match, as in scikit-learn."""
+    names = _feature_names(X)
+    name = type(estimator).__name__
+    if reset:
+        if names is not None:
+            estimator.feature_names_in_ = names
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is None and names is None:
+        return
+    if fitted is None:
+        warnings.warn(f"X has feature names, but {name} was fitted without feature names")
+        return
+    if names is None:
+        warnings.warn(
+            f"X does not have valid feature names, but {name} was fitted with feature names"
+        )
+        return
+    if len(fitted) != len(names) or (fitted != names).any():
+        unseen = [n for n in names if n not in set(fitted)]
+        missing = [n for n in fitted if n not in set(names)]
+        message = "The feature names should match those that were passed during fit.\n"
+        if unseen:
+            message += "Feature names unseen at fit time:\n" + "".join(f"- {n}\n" for n in unseen)
+        if missing:
+            message += "Feature names seen at fit time, yet now missing:\n" + "".join(
+                f"- {n}\n" for n in missing
+            )
+        if not unseen and not missing:
+            message += "Feature names must be in the same order as they were in fit.\n"
+        raise ValueError(message)
+
+
 def _as_matrix(X, estimator, reset):
     """X as a float64 C-contiguous 2-D array: the caller's own memory when it already is one (no
     copy), else one conversion. Messages follow scikit-learn's."""
@@ -129,6 +186,7 @@ def _as_matrix(X, estimator, reset):
             f"Found array with 0 feature(s) (shape={array.shape}) while a minimum of 1 is "
             f"required by {name}."
         )
+    _check_feature_names(X, estimator, reset)
     if reset:
         estimator.n_features_in_ = n_cols
     else:
@@ -182,7 +240,8 @@ class IsolationForest(_OutlierDetector):
       bootstrap      draw each tree's rows with replacement
       random_state   None (numpy's global generator), an int seed or a numpy RandomState
 
-    Fitted attributes: offset_, max_samples_, n_features_in_.
+    Fitted attributes: offset_, max_samples_, n_features_in_ (and feature_names_in_ when X is
+    a DataFrame with string column names).
 
     There is no n_jobs: scoring always uses every core (up to 8 threads), and the scores do not
     depend on the number of threads.
@@ -347,7 +406,7 @@ class LocalOutlierFactor(_OutlierDetector):
       random_state   seed of that subsample (None, int or RandomState)
 
     Fitted attributes: offset_, negative_outlier_factor_, n_neighbors_, n_samples_fit_,
-    n_features_in_.
+    n_features_in_ (and feature_names_in_ for a DataFrame with string column names).
     """
 
     def __init__(

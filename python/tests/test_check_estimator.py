@@ -8,8 +8,8 @@ sklearn_estimator_checks = pytest.importorskip("sklearn.utils.estimator_checks")
 from mcp_train import IsolationForest, LocalOutlierFactor  # noqa: E402
 
 # check name -> why it cannot pass, per estimator class. Empty: every check runs and passes.
-# (Skipped by scikit-learn itself here: the array-API checks, which need SCIPY_ARRAY_API and
-# array-api-strict, and the pandas checks, pandas not being a test dependency.)
+# (Skipped by scikit-learn itself: the array-API checks, which need SCIPY_ARRAY_API and
+# array-api-strict; the estimators take numpy arrays, lists and DataFrames.)
 EXPECTED_FAILURES = {}
 
 

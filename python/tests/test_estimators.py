@@ -209,3 +209,17 @@ def test_a_c_contiguous_float64_array_is_not_copied():
     assert peak(lambda: forest.score_samples(X)) < X.nbytes / 10
     assert peak(lambda: forest.fit(X)) < X.nbytes / 10
     assert peak(lambda: forest.score_samples(F)) >= X.nbytes
+
+
+def test_dataframe_column_names_are_kept_and_checked(data):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(data, columns=["a", "b", "c", "d"])
+    forest = IsolationForest(random_state=0).fit(frame)
+    assert forest.feature_names_in_.tolist() == ["a", "b", "c", "d"]
+    plain = IsolationForest(random_state=0).fit(data)
+    np.testing.assert_array_equal(forest.score_samples(frame), plain.score_samples(data))
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        forest.predict(frame[["b", "a", "c", "d"]])
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        forest.predict(data)
+    assert not hasattr(plain, "feature_names_in_")
