@@ -80,6 +80,12 @@ ensure_hadolint
 step "tests"
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$out"/test-output.txt
 
+step "Python wheel: maturin build (dev profile), pip install into a fresh venv, pytest"
+# Against the debug CLI `cargo test` has just built (same bytes, scores, reports). The dev
+# profile because a release build of the core and PyO3 (codegen-units 1, thin LTO) costs CI
+# minutes and the tests' data is small; `scripts/py.sh bench` builds the release wheel.
+MCP_TRAIN_BIN="$CARGO_TARGET_DIR/debug/mcp-train" scripts/py.sh test 2>&1 | tee "$out"/test-output-py.txt
+
 step "web app: trunk build --release → dist/"
 scripts/web.sh build
 
@@ -111,9 +117,18 @@ grep -q '^web e2e-server:' "$out"/test-output-web-server.txt ||
 [ "$web_status" = 0 ] && web_status=$server_status
 
 # One closing line for the whole run, summed over every test binary and the browser test.
+# pytest's last line reads e.g. "130 passed, 2 failed, 5 skipped in 9.1s" (counts in any order).
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
      /^web e2e(-server)?:/ { p += $3; f += $5 }
+     FILENAME ~ /test-output-py\.txt$/ && / (passed|failed|errors?)[, ]/ && / in [0-9.]+s/ {
+       for (k = 2; k <= NF; k++) {
+         w = $k; sub(/,$/, "", w)
+         if (w == "passed") p += $(k-1)
+         else if (w == "failed" || w == "error" || w == "errors") f += $(k-1)
+         else if (w == "skipped") i += $(k-1)
+       }
+     }
      END { printf "\nall tests: %d passed, %d failed, %d ignored\n", p, f, i }' \
   "$out"/test-output.txt "$out"/test-output-wasm.txt "$out"/test-output-idb.txt "$out"/test-output-web.txt \
-  "$out"/test-output-web-server.txt
+  "$out"/test-output-web-server.txt "$out"/test-output-py.txt
 exit "$web_status"

@@ -62,6 +62,23 @@ ensure_py_tools() {
   export MCP_TRAIN_PY="$MCP_TRAIN_PY_VENV/bin/python"
 }
 
+# The Python wheel's tools (scripts/py.sh): maturin builds it; pytest, numpy, scikit-learn and
+# pandas test it (scikit-learn is the oracle: check_estimator, exactness, the benchmark; pandas for
+# the DataFrame checks). Pinned, in a venv outside the clone, ~/.cache/mcp-train/wheel-venv;
+# skipped when it already holds these pins. Sets MCP_TRAIN_WHEEL_VENV.
+MCP_TRAIN_WHEEL_PINS=(maturin==1.16.0 pytest==9.2.0 numpy==2.4.6 scikit-learn==1.9.1 pandas==3.1.1)
+ensure_wheel_tools() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/mcp-train/wheel-venv" want
+  want="${MCP_TRAIN_WHEEL_PINS[*]}"
+  if [ ! -x "$venv/bin/maturin" ] || [ "$(cat "$venv/.pins" 2>/dev/null)" != "$want" ]; then
+    echo "installing ${MCP_TRAIN_WHEEL_PINS[*]} into $venv"
+    python3 -m venv "$venv" || { echo "cannot make a venv (apt-get install python3-venv)"; return 1; }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${MCP_TRAIN_WHEEL_PINS[@]}" || return 1
+    echo "$want" > "$venv/.pins"
+  fi
+  export MCP_TRAIN_WHEEL_VENV="$venv"
+}
+
 # Where the monitoring tools go (outside the clone, so CI reruns skip the download).
 MCP_TRAIN_TOOLS="${XDG_CACHE_HOME:-$HOME/.cache}/mcp-train"
 
