@@ -36,13 +36,18 @@ pub fn options<T: Tsify + DeserializeOwned + Default>(
 
 /// A required object argument, typed in TypeScript by its Rust type (tsify); read here, where a
 /// bad value is an ordinary error rather than an exception thrown across the boundary.
+///
+/// Read through a JSON value: serde-wasm-bindgen looks up only the fields a struct declares, so an
+/// unknown (misspelt) option would pass unnoticed; serde_json's `deny_unknown_fields` names it.
 pub fn required<T: Tsify + DeserializeOwned>(value: Ts<T>, what: &str) -> Result<T, JsValue> {
-    serde_wasm_bindgen::from_value(JsValue::from(value)).map_err(|e| {
+    let invalid = |text: String| {
         // serde-wasm-bindgen's errors are JS `Error`s; their text starts with "Error: ".
-        let text = e.to_string();
-        let text = text.strip_prefix("Error: ").unwrap_or(&text);
+        let text = text.strip_prefix("Error: ").unwrap_or(&text).to_owned();
         js_error(Code::InvalidArgument, format!("{what}: {text}"))
-    })
+    };
+    let json: serde_json::Value =
+        serde_wasm_bindgen::from_value(JsValue::from(value)).map_err(|e| invalid(e.to_string()))?;
+    serde_json::from_value(json).map_err(|e| invalid(e.to_string()))
 }
 
 /// An ISO 8601 time (`2024-01-01T00:00:00Z`) as microseconds since the epoch; `field` names it
