@@ -5,7 +5,7 @@
 #
 #   scripts/pkg.sh [build]   # wasm32 target, wasm-bindgen-cli, wasm-pack; pkg/dist/{web,bundler}
 #   scripts/pkg.sh test      # the built package against the CLI: node:test in Node, then headless
-#                            # Chromium (MCP_TRAIN_BIN: the CLI; default the debug build)
+#                            # Chromium (MCP_TRAIN_BIN: a built CLI; else the debug build is made)
 #   scripts/pkg.sh pack      # npm pack → pkg/mcp-train-core-<version>.tgz, and its size
 #   scripts/pkg.sh bench     # train in Node vs the CLI (release build) on one synthetic export
 set -euo pipefail
@@ -59,7 +59,8 @@ node22() {
 
 test_pkg() {
   [ -f pkg/dist/web/mcp_train_js_bg.wasm ] || { echo "no pkg/dist: run scripts/pkg.sh build first"; return 1; }
-  cli
+  # MCP_TRAIN_BIN names a CLI already built; else the one of this checkout is built.
+  [ -x "${MCP_TRAIN_BIN:-}" ] || cli
   scripts/web.sh deps >/dev/null
   local bin node
   bin="${MCP_TRAIN_BIN:-$(cli_path)}"
