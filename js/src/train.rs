@@ -184,13 +184,10 @@ pub fn train(
     options: Ts<TrainOptions>,
     hooks: Option<TrainHooks>,
 ) -> Result<JsValue, JsValue> {
-    let options: TrainOptions = required(options, "options")?;
+    let mut options: TrainOptions = required(options, "options")?;
     let now_micros = micros("createdAt", &options.created_at)?;
     let config = Config::defaults();
-    let params = options.params.as_ref().map_or_else(
-        || crate::train::TrainParams::default().resolve(&config),
-        |p| p.resolve(&config),
-    )?;
+    let params = options.params.take().unwrap_or_default().resolve(&config)?;
     let train_options = params.options(&config, now_micros);
 
     let on_progress = hook(hooks.as_ref().map(AsRef::as_ref), "onProgress")?
