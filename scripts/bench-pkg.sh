@@ -4,12 +4,14 @@
 # parameters and creation time, so the two models must also be the same bytes.
 #
 #   scripts/bench-pkg.sh               # 200000 records (RECORDS=N to change), default parameters
+#   NODE=/path/to/node scripts/bench-pkg.sh   # another Node (default: node on PATH)
 #
 # Needs pkg/dist (scripts/pkg.sh build). Prints both times and their ratio; no timing is asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 records="${RECORDS:-200000}"
+node="${NODE:-node}"
 [ -f pkg/dist/web/mcp_train_js_bg.wasm ] || { echo "no pkg/dist: run scripts/pkg.sh build first"; exit 1; }
 cargo build --release --locked -p mcp-train --bin mcp-train
 dir="${CARGO_TARGET_DIR:-target}"
@@ -28,7 +30,7 @@ cli_seconds=$(echo "$end - $start" | bc)
 
 # Node: the time of train() alone, and of the whole process (start, wasm instantiation, read).
 start=$(date +%s.%N)
-train_seconds=$(node --input-type=module -e '
+train_seconds=$("$node" --input-type=module -e '
   import fs from "node:fs";
   import { train } from "./pkg/node.mjs";
   const bytes = fs.readFileSync(process.argv[1]);
@@ -43,7 +45,7 @@ node_seconds=$(echo "$end - $start" | bc)
 
 same=no
 cmp -s "$work/cli.json" "$work/pkg.json" && same=yes
-echo "export: $records records, $(stat -c %s "$work/export.json") bytes; $(nproc) CPUs; node $(node --version)"
+echo "export: $records records, $(stat -c %s "$work/export.json") bytes; $(nproc) CPUs; node $("$node" --version)"
 printf 'CLI   mcp-train train (release):        %6.2f s\n' "$cli_seconds"
 printf 'pkg   train() in Node:                  %6.2f s  (whole process %.2f s)\n' "$train_seconds" "$node_seconds"
 awk -v p="$node_seconds" -v c="$cli_seconds" 'BEGIN { printf "ratio pkg (whole process) / CLI:        %6.2fx (target <= 1.5x)\n", p / c }'
