@@ -116,10 +116,18 @@ grep -q '^web e2e-server:' "$out"/test-output-web-server.txt ||
   echo 'web e2e-server: 0 passed, 1 failed' >> "$out"/test-output-web-server.txt
 [ "$web_status" = 0 ] && web_status=$server_status
 
+# The npm package (pkg/): built by wasm-pack, then its Node and headless-Chromium tests against
+# the debug CLI. Its count joins the summary even when it fails before its tests report.
+pkg_status=0
+{ scripts/pkg.sh build && MCP_TRAIN_PROFILE=debug scripts/pkg.sh test; } 2>&1 \
+  | tee "$out"/test-output-pkg.txt || pkg_status=$?
+grep -q '^pkg tests:' "$out"/test-output-pkg.txt || echo 'pkg tests: 0 passed, 1 failed' >> "$out"/test-output-pkg.txt
+[ "$web_status" = 0 ] && web_status=$pkg_status
+
 # One closing line for the whole run, summed over every test binary and the browser test.
 # pytest's last line reads e.g. "130 passed, 2 failed, 5 skipped in 9.1s" (counts in any order).
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
-     /^web e2e(-server)?:/ { p += $3; f += $5 }
+     /^(web e2e(-server)?|pkg tests):/ { p += $3; f += $5 }
      FILENAME ~ /test-output-py\.txt$/ && / (passed|failed|errors?)[, ]/ && / in [0-9.]+s/ {
        for (k = 2; k <= NF; k++) {
          w = $k; sub(/,$/, "", w)
@@ -130,5 +138,5 @@ awk '/^test result:/ { p += $4; f += $6; i += $8 }
      }
      END { printf "\nall tests: %d passed, %d failed, %d ignored\n", p, f, i }' \
   "$out"/test-output.txt "$out"/test-output-wasm.txt "$out"/test-output-idb.txt "$out"/test-output-web.txt \
-  "$out"/test-output-web-server.txt "$out"/test-output-py.txt
+  "$out"/test-output-web-server.txt "$out"/test-output-py.txt "$out"/test-output-pkg.txt
 exit "$web_status"

@@ -163,3 +163,14 @@ ensure_mcp_gateway() {
   fi
   export MCP_TRAIN_GATEWAY_BIN="$venv/bin"
 }
+
+# wasm-pack, which builds the npm package (pkg/, scripts/pkg.sh) from js/: skipped when one is on
+# PATH. Builds run with `--mode no-install`, so it never downloads wasm-bindgen or wasm-opt: the
+# installed wasm-bindgen-cli (ensure_wasm_bindgen_cli, the lock's version) does the bindings.
+ensure_wasm_pack() {
+  if wasm-pack --version >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "installing wasm-pack (cargo install --locked; about 10 minutes)"
+  cargo install wasm-pack --locked
+}
