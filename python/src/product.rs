@@ -402,39 +402,12 @@ pub fn score_file<'py>(
     label_column: Option<&str>,
     year: i32,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    use std::io::Write as _;
-    if format != "csv" && format != "json" {
-        return Err(error(
-            "invalid_parameter",
-            format!("format: expected \"csv\" or \"json\", found {format:?}"),
-        ));
-    }
+    let format = pipeline::ScoresFormat::parse(format)
+        .map_err(|e| error("invalid_parameter", format!("format: {e}")))?;
     let scored = scored(py, model, data, drop_invalid, label_column, year)?;
     let bytes = py.detach(|| -> std::io::Result<Vec<u8>> {
-        let rows: Vec<&pipeline::ScoredRow> = scored
-            .rows
-            .iter()
-            .filter(|r| !only_anomalies || r.is_anomaly)
-            .collect();
         let mut w = Vec::new();
-        if format == "json" {
-            serde_json::to_writer(&mut w, &rows)?;
-            writeln!(w)?;
-        } else {
-            writeln!(w, "index,timestamp,score,decision,is_anomaly,label")?;
-            for r in &rows {
-                let label = r.label.map_or(String::new(), |l| u8::from(l).to_string());
-                writeln!(
-                    w,
-                    "{},{},{},{},{},{label}",
-                    r.index,
-                    r.timestamp.as_deref().unwrap_or(""),
-                    r.score,
-                    r.decision,
-                    u8::from(r.is_anomaly)
-                )?;
-            }
-        }
+        pipeline::write_scores(&scored.rows, only_anomalies, format, &mut w)?;
         Ok(w)
     });
     let bytes = bytes.map_err(|e| error("internal", e))?;

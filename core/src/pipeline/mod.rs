@@ -845,6 +845,62 @@ pub struct ScoredRow {
     pub label: Option<bool>,
 }
 
+/// The file formats of scored rows (`mcp-train score --format`, the wheel's `score_file`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoresFormat {
+    /// `index,timestamp,score,decision,is_anomaly,label`, one line per row.
+    Csv,
+    /// One JSON array of [`ScoredRow`]s and a newline.
+    Json,
+}
+
+impl ScoresFormat {
+    /// `csv` or `json`.
+    pub fn parse(s: &str) -> Result<ScoresFormat, String> {
+        match s {
+            "csv" => Ok(ScoresFormat::Csv),
+            "json" => Ok(ScoresFormat::Json),
+            _ => Err(format!("expected \"csv\" or \"json\", found {s:?}")),
+        }
+    }
+}
+
+/// Writes `rows` (only those flagged as anomalies with `only_anomalies`) in `format`: the one
+/// writer of score files.
+pub fn write_scores(
+    rows: &[ScoredRow],
+    only_anomalies: bool,
+    format: ScoresFormat,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let rows: Vec<&ScoredRow> = rows
+        .iter()
+        .filter(|r| !only_anomalies || r.is_anomaly)
+        .collect();
+    match format {
+        ScoresFormat::Json => {
+            serde_json::to_writer(&mut *w, &rows)?;
+            writeln!(w)
+        }
+        ScoresFormat::Csv => {
+            writeln!(w, "index,timestamp,score,decision,is_anomaly,label")?;
+            for r in &rows {
+                let label = r.label.map_or(String::new(), |l| u8::from(l).to_string());
+                writeln!(
+                    w,
+                    "{},{},{},{},{},{label}",
+                    r.index,
+                    r.timestamp.as_deref().unwrap_or(""),
+                    r.score,
+                    r.decision,
+                    u8::from(r.is_anomaly)
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Scored data, in input order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {

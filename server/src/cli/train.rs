@@ -355,36 +355,14 @@ pub fn score(args: ScoreArgs, quiet: bool) -> Outcome {
         }
     });
     let total = scored.rows.len();
-    let rows: Vec<&pipeline::ScoredRow> = scored
-        .rows
-        .iter()
-        .filter(|r| !args.only_anomalies || r.is_anomaly)
-        .collect();
     let flagged = scored.rows.iter().filter(|r| r.is_anomaly).count();
     let mut out = Output::create(&args.out)?;
-    let write = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
-        match format {
-            ScoreFormat::Json => {
-                serde_json::to_writer(&mut *w, &rows)?;
-                writeln!(w)
-            }
-            ScoreFormat::Csv => {
-                writeln!(w, "index,timestamp,score,decision,is_anomaly,label")?;
-                for r in &rows {
-                    let label = r.label.map_or(String::new(), |l| u8::from(l).to_string());
-                    writeln!(
-                        w,
-                        "{},{},{},{},{},{label}",
-                        r.index,
-                        r.timestamp.as_deref().unwrap_or(""),
-                        r.score,
-                        r.decision,
-                        u8::from(r.is_anomaly)
-                    )?;
-                }
-                Ok(())
-            }
-        }
+    let format = match format {
+        ScoreFormat::Json => pipeline::ScoresFormat::Json,
+        ScoreFormat::Csv => pipeline::ScoresFormat::Csv,
+    };
+    let write = |w: &mut dyn std::io::Write| {
+        pipeline::write_scores(&scored.rows, args.only_anomalies, format, w)
     };
     write(out.writer()).with_context(|| format!("cannot write {}", display(&args.out)))?;
     out.commit()?;
