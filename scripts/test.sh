@@ -79,6 +79,7 @@ ensure_hadolint
 
 step "tests"
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$out"/test-output.txt
+cargo test -p mcp-train-core --locked --features linfa --test linfa 2>&1 | tee -a "$out"/test-output.txt
 
 step "web app: trunk build --release → dist/"
 scripts/web.sh build
