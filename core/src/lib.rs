@@ -126,7 +126,7 @@
 //!
 //! - `ndarray`: a C-contiguous `ArrayView2<f64>` converts to a [`model::Matrix`] without a copy
 //!   (`Matrix::try_from`; other layouts are refused), and
-//!   [`OutlierDetectorNdarray`](model::OutlierDetectorNdarray) gives every detector's scores,
+//!   `model::OutlierDetectorNdarray` gives every detector's scores,
 //!   decisions and predictions as `Array1`.
 //! - `linfa` (implies `ndarray`): linfa 0.8's traits, so the detectors and the scaler drop into
 //!   code written for linfa. [`IsolationForestParams`](model::IsolationForestParams) and
@@ -135,7 +135,7 @@
 //!   which `Predict` scores (`Array1<f64>`, scikit-learn's `score_samples`) or anomaly labels
 //!   (`Array1<bool>`); `StandardScaler::params()` fits a [`StandardScaler`](model::StandardScaler),
 //!   a linfa `Transformer` of arrays and datasets. Fitting errors are a
-//!   [`LinfaError`](model::LinfaError). Because the detectors' own `fit` and the scaler's
+//!   `model::LinfaError`. Because the detectors' own `fit` and the scaler's
 //!   `transform` are inherent methods, call linfa's as `Fit::fit(&params, &dataset)` and
 //!   `Transformer::transform(&scaler, x)` outside generic code.
 //!
