@@ -79,6 +79,7 @@ ensure_hadolint
 
 step "tests"
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$out"/test-output.txt
+cargo test -p mcp-train-core --locked --features linfa --test linfa 2>&1 | tee -a "$out"/test-output.txt
 
 step "Python wheel: maturin build (dev profile), pip install into a fresh venv, pytest"
 # Against the debug CLI `cargo test` has just built (same bytes, scores, reports). The dev

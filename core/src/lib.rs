@@ -118,6 +118,32 @@
 //! assert!(!verdict.ok);
 //! assert!(verdict.problems.iter().any(|p| p.file == "model.json"), "{:?}", verdict.problems);
 //! ```
+//!
+//! # Optional features
+//!
+//! Both are off by default and native only in practice (the web app and the wasm32 build use
+//! neither).
+//!
+//! - `ndarray`: a C-contiguous `ArrayView2<f64>` converts to a [`model::Matrix`] without a copy
+//!   (`Matrix::try_from`; other layouts are refused), and
+//!   `model::OutlierDetectorNdarray` gives every detector's scores,
+//!   decisions and predictions as `Array1`.
+//! - `linfa` (implies `ndarray`): linfa 0.8's traits, so the detectors and the scaler drop into
+//!   code written for linfa. [`IsolationForestParams`](model::IsolationForestParams) and
+//!   [`LofParams`](model::LofParams) are linfa `ParamGuard`s (checked into their `Valid…`
+//!   forms) and `Fit` a `DatasetBase` of `f64` records (targets ignored) into the fitted models,
+//!   which `Predict` scores (`Array1<f64>`, scikit-learn's `score_samples`) or anomaly labels
+//!   (`Array1<bool>`); `StandardScaler::params()` fits a [`StandardScaler`](model::StandardScaler),
+//!   a linfa `Transformer` of arrays and datasets. Fitting errors are a
+//!   `model::LinfaError`. Because the detectors' own `fit` and the scaler's
+//!   `transform` are inherent methods, call linfa's as `Fit::fit(&params, &dataset)` and
+//!   `Transformer::transform(&scaler, x)` outside generic code.
+//!
+//! ndarray is only the container at the edge. Every sum, mean, variance, distance and
+//! transcendental function (`exp2`, `ln`, …) stays on the core's own loops over row-major
+//! slices and `libm`, in a fixed order, never ndarray's (or a BLAS's) reductions, whose order and
+//! vectorisation differ between builds and platforms. So a model fitted or scored through
+//! ndarray or linfa has the same bits as through [`model::Matrix`], natively and in wasm32.
 
 #![warn(missing_docs)]
 

@@ -9,7 +9,8 @@
 
 use std::fmt;
 
-use js_sys::{Promise, Reflect, Uint8Array};
+use gloo_net::http::{Method, RequestBuilder, Response};
+use js_sys::{Reflect, Uint8Array};
 use mcp_train_core::agent::Anomaly;
 use mcp_train_core::anomalies::{
     AnomalyDetail, AnomalyFilter, AnomalyPage, AnomalyStatus, ExportJob, ExportRequest,
@@ -21,9 +22,9 @@ use mcp_train_core::pipeline::TrainChoices;
 use mcp_train_core::registry::ModelRecord;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, Headers, ReadableStreamDefaultReader, RequestCache, RequestInit, Response};
+use web_sys::{Blob, ReadableStreamDefaultReader, RequestCache};
 
 use crate::js_error::js_error;
 
@@ -31,7 +32,7 @@ use crate::js_error::js_error;
 pub const META_NAME: &str = "mcp-train-api";
 
 /// How long to wait between two looks at a job when its event stream is gone.
-const POLL_MS: i32 = 1_000;
+const POLL_MS: u32 = 1_000;
 /// Failed looks in a row after which following a job gives up.
 const POLL_FAILURES: u32 = 5;
 
@@ -145,43 +146,40 @@ impl Server {
 
     async fn request(
         &self,
-        method: &str,
+        method: Method,
         path: &str,
         body: Body<'_>,
     ) -> Result<Response, ApiError> {
         let url = format!("{}{path}", self.api);
-        let network = |e: &JsValue| ApiError::Network {
+        let network = |reason: String| ApiError::Network {
             url: self.api.clone(),
-            reason: js_error(e),
+            reason,
         };
-        let headers = Headers::new().map_err(|e| network(&e))?;
+        let mut request = RequestBuilder::new(&url)
+            .method(method)
+            .cache(RequestCache::NoStore);
         if let Some(token) = &self.token {
-            headers
-                .set("Authorization", &format!("Bearer {token}"))
-                .map_err(|e| network(&e))?;
-        }
-        let init = RequestInit::new();
-        init.set_method(method);
-        init.set_cache(RequestCache::NoStore);
-        match body {
-            Body::Empty => {}
-            Body::Bytes(bytes, mime) => {
-                headers.set("Content-Type", mime).map_err(|e| network(&e))?;
-                init.set_body(&Uint8Array::from(bytes));
+            // gloo sets headers with `unwrap_throw`: refuse what `Headers.set` would throw on.
+            if !header_value_ok(token) {
+                return Err(network(
+                    "the token has a character an HTTP header cannot carry".to_owned(),
+                ));
             }
-            Body::Blob(blob) => init.set_body(blob),
+            request = request.header("Authorization", &format!("Bearer {token}"));
         }
-        init.set_headers(&headers);
-        let window = web_sys::window().ok_or_else(|| ApiError::Network {
-            url: self.api.clone(),
-            reason: "no window".to_owned(),
-        })?;
-        let answer = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+        let request = match body {
+            Body::Empty => request.build(),
+            Body::Bytes(bytes, mime) => request
+                .header("Content-Type", mime)
+                .body(Uint8Array::from(bytes)),
+            // The blob itself is the body: the browser streams it from disk.
+            Body::Blob(blob) => request.body(blob.clone()),
+        };
+        let response = request
+            .map_err(|e| network(gloo_reason(e)))?
+            .send()
             .await
-            .map_err(|e| network(&e))?;
-        let response: Response = answer
-            .dyn_into()
-            .map_err(|_| ApiError::Unreadable(format!("{method} {path}: not a response")))?;
+            .map_err(|e| network(gloo_reason(e)))?;
         if response.ok() {
             return Ok(response);
         }
@@ -191,34 +189,31 @@ impl Server {
 
     async fn json<T: DeserializeOwned>(
         &self,
-        method: &str,
+        method: Method,
         path: &str,
         body: Body<'_>,
     ) -> Result<T, ApiError> {
-        let response = self.request(method, path, body).await?;
+        let response = self.request(method.clone(), path, body).await?;
         let text = text(&response).await?;
         serde_json::from_str(&text)
             .map_err(|e| ApiError::Unreadable(format!("{method} {path}: {e}")))
     }
 
     async fn bytes(&self, path: &str) -> Result<Vec<u8>, ApiError> {
-        let response = self.request("GET", path, Body::Empty).await?;
-        let promise = response
-            .array_buffer()
-            .map_err(|e| ApiError::Unreadable(js_error(&e)))?;
-        let buffer = JsFuture::from(promise)
+        let response = self.request(Method::GET, path, Body::Empty).await?;
+        response
+            .binary()
             .await
-            .map_err(|e| ApiError::Unreadable(format!("GET {path}: {}", js_error(&e))))?;
-        Ok(Uint8Array::new(&buffer).to_vec())
+            .map_err(|e| ApiError::Unreadable(format!("GET {path}: {}", gloo_reason(e))))
     }
 
     pub async fn health(&self) -> Result<Health, ApiError> {
-        self.json("GET", "/health", Body::Empty).await
+        self.json(Method::GET, "/health", Body::Empty).await
     }
 
     /// The shared registry, newest first.
     pub async fn models(&self) -> Result<Vec<ModelRecord>, ApiError> {
-        let list: ModelList = self.json("GET", "/models", Body::Empty).await?;
+        let list: ModelList = self.json(Method::GET, "/models", Body::Empty).await?;
         Ok(list.models)
     }
 
@@ -226,7 +221,7 @@ impl Server {
     /// harmless (the server answers 200 with the existing record).
     pub async fn share_model(&self, model_json: &[u8]) -> Result<ModelRecord, ApiError> {
         self.json(
-            "POST",
+            Method::POST,
             "/models",
             Body::Bytes(model_json, "application/json"),
         )
@@ -253,7 +248,7 @@ impl Server {
     ) -> Result<Deployment, ApiError> {
         let body = serde_json::json!({ "expected_deployed": expected }).to_string();
         self.json(
-            "POST",
+            Method::POST,
             &format!("/models/{}/deploy", encode_component(version)),
             Body::Bytes(body.as_bytes(), "application/json"),
         )
@@ -263,7 +258,7 @@ impl Server {
     /// Uploads an export (streamed from disk) and queues a training job on it.
     pub async fn start_job(&self, export: &Blob, query: &str) -> Result<Job, ApiError> {
         self.json(
-            "POST",
+            Method::POST,
             &format!("/training/jobs?{query}"),
             Body::Blob(export),
         )
@@ -272,13 +267,15 @@ impl Server {
 
     /// The server's jobs, newest first.
     pub async fn jobs(&self) -> Result<Vec<Job>, ApiError> {
-        let list: JobList = self.json("GET", "/training/jobs", Body::Empty).await?;
+        let list: JobList = self
+            .json(Method::GET, "/training/jobs", Body::Empty)
+            .await?;
         Ok(list.jobs)
     }
 
     pub async fn job(&self, id: &str) -> Result<Job, ApiError> {
         self.json(
-            "GET",
+            Method::GET,
             &format!("/training/jobs/{}", encode_component(id)),
             Body::Empty,
         )
@@ -288,7 +285,7 @@ impl Server {
     /// Cancels a queued or running job; removes a finished one from the server's list.
     pub async fn cancel_job(&self, id: &str) -> Result<Job, ApiError> {
         self.json(
-            "DELETE",
+            Method::DELETE,
             &format!("/training/jobs/{}", encode_component(id)),
             Body::Empty,
         )
@@ -352,7 +349,10 @@ impl Server {
         on_update: &mut impl FnMut(&T),
         last: impl Fn(&T) -> bool,
     ) -> Result<Option<T>, ApiError> {
-        let response = self.request("GET", path, Body::Empty).await?;
+        let response = self.request(Method::GET, path, Body::Empty).await?;
+        // Hand-written on purpose: gloo-net's `Response` reads a body only whole (`text`,
+        // `binary`, `json`), which for an event stream means waiting for the job to end, and
+        // gloo's `EventSource` cannot send the token. So the raw `ReadableStream`, chunk by chunk.
         let stream = response
             .body()
             .ok_or_else(|| ApiError::Unreadable(format!("GET {path}: no body")))?;
@@ -397,7 +397,7 @@ impl Server {
         limit: usize,
     ) -> Result<AnomalyPage, ApiError> {
         self.json(
-            "GET",
+            Method::GET,
             &format!("/anomalies?{}", anomalies_query(filter, cursor, limit)),
             Body::Empty,
         )
@@ -406,26 +406,32 @@ impl Server {
 
     /// Stored anomalies per log type and status.
     pub async fn anomaly_summary(&self) -> Result<Vec<AnomalyCount>, ApiError> {
-        let summary: AnomalySummary = self.json("GET", "/anomalies/summary", Body::Empty).await?;
+        let summary: AnomalySummary = self
+            .json(Method::GET, "/anomalies/summary", Body::Empty)
+            .await?;
         Ok(summary.counts)
     }
 
     /// One stored anomaly with its audit trail.
     pub async fn anomaly(&self, id: i64) -> Result<AnomalyDetail, ApiError> {
-        self.json("GET", &format!("/anomalies/{id}"), Body::Empty)
+        self.json(Method::GET, &format!("/anomalies/{id}"), Body::Empty)
             .await
     }
 
     /// Why anomaly `id` was flagged, as the server's knowledge base explains it.
     pub async fn explanation(&self, id: i64) -> Result<Explanation, ApiError> {
-        self.json("GET", &format!("/anomalies/{id}/explanation"), Body::Empty)
-            .await
+        self.json(
+            Method::GET,
+            &format!("/anomalies/{id}/explanation"),
+            Body::Empty,
+        )
+        .await
     }
 
     /// Searches the server's knowledge base; `query` is built by [`knowledge_query`] (the server
     /// checks it: a query without words is refused with a 400 that says why).
     pub async fn search_knowledge(&self, query: &str) -> Result<SearchResults, ApiError> {
-        self.json("GET", &format!("/kb/search?{query}"), Body::Empty)
+        self.json(Method::GET, &format!("/kb/search?{query}"), Body::Empty)
             .await
     }
 
@@ -438,7 +444,7 @@ impl Server {
     ) -> Result<AnomalyDetail, ApiError> {
         let body = to_json(change)?;
         self.json(
-            "POST",
+            Method::POST,
             &format!("/anomalies/{id}/status"),
             Body::Bytes(body.as_bytes(), "application/json"),
         )
@@ -453,7 +459,7 @@ impl Server {
     ) -> Result<StoredIds, ApiError> {
         let body = to_json(&SaveAnomalies { anomalies, by })?;
         self.json(
-            "POST",
+            Method::POST,
             "/anomalies",
             Body::Bytes(body.as_bytes(), "application/json"),
         )
@@ -464,7 +470,7 @@ impl Server {
     pub async fn start_export(&self, request: &ExportRequest) -> Result<ExportJob, ApiError> {
         let body = to_json(request)?;
         self.json(
-            "POST",
+            Method::POST,
             "/exports",
             Body::Bytes(body.as_bytes(), "application/json"),
         )
@@ -473,13 +479,13 @@ impl Server {
 
     /// The export history, newest first.
     pub async fn exports(&self) -> Result<Vec<ExportJob>, ApiError> {
-        let list: ExportList = self.json("GET", "/exports", Body::Empty).await?;
+        let list: ExportList = self.json(Method::GET, "/exports", Body::Empty).await?;
         Ok(list.items)
     }
 
     pub async fn export(&self, id: &str) -> Result<ExportJob, ApiError> {
         self.json(
-            "GET",
+            Method::GET,
             &format!("/exports/{}", encode_component(id)),
             Body::Empty,
         )
@@ -489,7 +495,7 @@ impl Server {
     /// Cancels a queued or running export.
     pub async fn cancel_export(&self, id: &str) -> Result<ExportJob, ApiError> {
         self.json(
-            "POST",
+            Method::POST,
             &format!("/exports/{}/cancel", encode_component(id)),
             Body::Empty,
         )
@@ -683,22 +689,31 @@ pub fn knowledge_query(
 }
 
 async fn text(response: &Response) -> Result<String, ApiError> {
-    let promise = response
+    response
         .text()
-        .map_err(|e| ApiError::Unreadable(js_error(&e)))?;
-    let value = JsFuture::from(promise)
         .await
-        .map_err(|e| ApiError::Unreadable(js_error(&e)))?;
-    Ok(value.as_string().unwrap_or_default())
+        .map_err(|e| ApiError::Unreadable(gloo_reason(e)))
 }
 
-async fn sleep(ms: i32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
+/// A gloo error as text: a thrown `Error`'s message (what `fetch` rejects with), as
+/// [`js_error`] gives it.
+fn gloo_reason(error: gloo_net::Error) -> String {
+    match error {
+        gloo_net::Error::JsError(e) => e.message,
+        other => other.to_string(),
+    }
+}
+
+/// Whether `Headers.set` takes `value`: no code point above U+00FF (it must be a byte string)
+/// and no NUL, CR or LF.
+fn header_value_ok(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| u32::from(c) <= 0xFF && !matches!(c, '\0' | '\r' | '\n'))
+}
+
+async fn sleep(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
 /// The same-origin server's API when this page was served by `mcp-train serve`: the `content` of
@@ -1079,6 +1094,15 @@ mod tests {
                 "chunks of {size}"
             );
         }
+    }
+
+    #[test]
+    fn a_token_a_header_cannot_carry_is_refused_before_sending() {
+        assert!(header_value_ok("s3cr3t-token_~+/="));
+        assert!(header_value_ok("caf\u{e9}"));
+        assert!(!header_value_ok("line\nbreak"));
+        assert!(!header_value_ok("nul\0"));
+        assert!(!header_value_ok("\u{1F511}"));
     }
 
     #[test]

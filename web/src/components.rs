@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, File, HtmlInputElement};
 
+use crate::state::{AppState, Connection};
+
 /// A file picker that is also a drop zone. `on_file` receives the chosen file.
 #[component]
 pub fn FileDrop(
@@ -84,4 +86,55 @@ pub fn ProgressBar(
 #[component]
 pub fn StatusBadge(#[prop(into)] status: Signal<String>) -> impl IntoView {
     view! { <span class=move || format!("badge badge-{}", status.get())>{move || status.get()}</span> }
+}
+
+/// The card a page that needs a server shows without one: connecting, the connection's error,
+/// or how to get a server.
+#[component]
+pub fn NoServer(
+    /// `data-testid` of the card (its `data-state` is the connection's state).
+    testid: &'static str,
+    /// What lives on the server, as the start of a sentence ending "… an `mcp-train serve`
+    /// server", e.g. "The knowledge base lives on".
+    what: &'static str,
+    /// Said after the way to get a server, e.g. what works without one.
+    #[prop(optional)]
+    children: Option<ChildrenFn>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <div class="card" data-testid=testid data-state=move || state.server.with(|s| s.connection.as_str())>
+            {move || match state.server.with(|s| s.connection) {
+                Connection::Connecting => view! { <p>"Connecting to the server…"</p> }.into_any(),
+                Connection::Error => {
+                    view! {
+                        <p>
+                            "The server is not connected: "
+                            {move || state.server.with(|s| s.message.clone())}
+                            " Check its address and token in "
+                            <a href="#/settings">"Settings"</a>
+                            "."
+                        </p>
+                    }
+                        .into_any()
+                }
+                _ => {
+                    let more = children.as_ref().map(|more| more());
+                    view! {
+                        <p>
+                            "No server is connected. "
+                            {what}
+                            " an "
+                            <code>"mcp-train serve"</code>
+                            " server: open this app from the server (it connects by itself), or enter the server's address (and token) in "
+                            <a href="#/settings">"Settings"</a>
+                            "."
+                            {more}
+                        </p>
+                    }
+                        .into_any()
+                }
+            }}
+        </div>
+    }
 }

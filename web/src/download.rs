@@ -1,5 +1,6 @@
 //! Saving bytes as a file the user downloads.
 
+use gloo_timers::callback::Timeout;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
@@ -22,13 +23,10 @@ pub fn save(file_name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
     anchor.set_download(file_name);
     anchor.click();
     // The browser has taken the blob; the URL can go once this task is over.
-    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+    Timeout::new(10_000, move || {
         let _ = Url::revoke_object_url(&url);
-    });
-    if let Some(window) = web_sys::window() {
-        let _ = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
-    }
+    })
+    .forget();
     Ok(())
 }
 

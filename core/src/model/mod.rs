@@ -27,6 +27,8 @@
 
 mod error;
 pub mod iforest;
+#[cfg(feature = "linfa")]
+mod linfa_impl;
 pub mod lof;
 mod matrix;
 #[cfg(feature = "ndarray")]
@@ -43,6 +45,8 @@ pub use iforest::{
     average_path_length, max_depth, IsolationForest, IsolationForestParams, IsolationTree,
     ValidIsolationForestParams,
 };
+#[cfg(feature = "linfa")]
+pub use linfa_impl::{LinfaError, StandardScalerParams};
 pub use lof::{LocalOutlierFactor, LofParams, ValidLofParams, N_NEIGHBORS_MAX};
 pub use matrix::Matrix;
 #[cfg(feature = "ndarray")]

@@ -17,8 +17,8 @@ use mcp_train_core::anomalies::{
 };
 
 use crate::api_client::{AnomalyCount, ApiError, Explanation, Server};
-use crate::components::StatusBadge;
-use crate::state::{AppState, Connection};
+use crate::components::{NoServer, StatusBadge};
+use crate::state::AppState;
 use crate::{download, format};
 
 /// Anomalies fetched per page ("More" fetches the next).
@@ -116,49 +116,17 @@ pub fn AnomaliesPage(
                 if connected.get() {
                     view! { <Connected open=open /> }.into_any()
                 } else {
-                    view! { <NoServer /> }.into_any()
+                    view! {
+                        <NoServer testid="anomalies-no-server" what="Anomalies are stored by">
+                            " The "
+                        <a href="#/detect">"Detect"</a>
+                        " page works without one, in this browser."
+                        </NoServer>
+                    }
+                        .into_any()
                 }
             }}
         </section>
-    }
-}
-
-/// What the page shows without a server: why, and how to get one.
-#[component]
-fn NoServer() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    view! {
-        <div class="card" data-testid="anomalies-no-server" data-state=move || state.server.with(|s| s.connection.as_str())>
-            {move || match state.server.with(|s| s.connection) {
-                Connection::Connecting => view! { <p>"Connecting to the server…"</p> }.into_any(),
-                Connection::Error => {
-                    view! {
-                        <p>
-                            "The server is not connected: "
-                            {move || state.server.with(|s| s.message.clone())}
-                            " Check its address and token in "
-                            <a href="#/settings">"Settings"</a>
-                            "."
-                        </p>
-                    }
-                        .into_any()
-                }
-                _ => {
-                    view! {
-                        <p>
-                            "No server is connected. Anomalies are stored by an "
-                            <code>"mcp-train serve"</code>
-                            " server: open this app from the server (it connects by itself), or enter the server's address (and token) in "
-                            <a href="#/settings">"Settings"</a>
-                            ". The "
-                            <a href="#/detect">"Detect"</a>
-                            " page works without one, in this browser."
-                        </p>
-                    }
-                        .into_any()
-                }
-            }}
-        </div>
     }
 }
 

@@ -11,7 +11,8 @@ use mcp_train_core::agent::AGENTS;
 use mcp_train_core::knowledge::{DocKind, SearchHit, SearchResults, SourceRef};
 
 use crate::api_client::knowledge_query;
-use crate::state::{AppState, Connection};
+use crate::components::NoServer;
+use crate::state::AppState;
 
 /// A passage of a snippet: its text, and whether it is a match (the server writes matches
 /// between `[` and `]`).
@@ -108,47 +109,10 @@ pub fn KnowledgePage() -> impl IntoView {
                 if connected.get() {
                     view! { <Search /> }.into_any()
                 } else {
-                    view! { <NoServer /> }.into_any()
+                    view! { <NoServer testid="knowledge-no-server" what="The knowledge base lives on" /> }.into_any()
                 }
             }}
         </section>
-    }
-}
-
-/// What the page shows without a server: why, and how to get one.
-#[component]
-fn NoServer() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    view! {
-        <div class="card" data-testid="knowledge-no-server" data-state=move || state.server.with(|s| s.connection.as_str())>
-            {move || match state.server.with(|s| s.connection) {
-                Connection::Connecting => view! { <p>"Connecting to the server…"</p> }.into_any(),
-                Connection::Error => {
-                    view! {
-                        <p>
-                            "The server is not connected: "
-                            {move || state.server.with(|s| s.message.clone())}
-                            " Check its address and token in "
-                            <a href="#/settings">"Settings"</a>
-                            "."
-                        </p>
-                    }
-                        .into_any()
-                }
-                _ => {
-                    view! {
-                        <p>
-                            "No server is connected. The knowledge base lives on an "
-                            <code>"mcp-train serve"</code>
-                            " server: open this app from the server (it connects by itself), or enter the server's address (and token) in "
-                            <a href="#/settings">"Settings"</a>
-                            "."
-                        </p>
-                    }
-                        .into_any()
-                }
-            }}
-        </div>
     }
 }
 

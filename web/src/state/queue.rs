@@ -1,10 +1,10 @@
 //! Runs this tab's training jobs one at a time, each in its own worker, with a heartbeat that
 //! tells other tabs the job is alive; a finished job's model goes into the registry.
 
+use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mcp_train_core::pipeline::ModelArtifact;
-use wasm_bindgen::prelude::*;
 use web_sys::File;
 
 use super::{AppState, Job, JobResult, JobStatus, Settings};
@@ -13,21 +13,7 @@ use crate::worker::client::{self, Canceller, Outcome};
 use crate::worker::protocol::{Task, WorkerEvent};
 
 /// How often a running job is saved.
-pub(super) const HEARTBEAT_MS: i32 = 3_000;
-
-/// Keeps a job's heartbeat going; dropping it stops the timer.
-struct Heartbeat {
-    handle: Option<i32>,
-    _beat: Closure<dyn FnMut()>,
-}
-
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        if let (Some(window), Some(handle)) = (web_sys::window(), self.handle) {
-            window.clear_interval_with_handle(handle);
-        }
-    }
-}
+pub(super) const HEARTBEAT_MS: u32 = 3_000;
 
 /// The job whose worker is (about to be) running.
 #[derive(Debug)]
@@ -41,10 +27,10 @@ pub(super) struct RunningJob {
 
 impl AppState {
     /// Saves this tab's running and queued jobs every few seconds, so other tabs see their
-    /// progress and can tell a live job from one whose page is gone. Stops when the returned guard
-    /// is dropped.
-    fn heartbeat(self, id: String) -> Heartbeat {
-        let beat = Closure::<dyn FnMut()>::new(move || {
+    /// progress and can tell a live job from one whose page is gone. Stops when the returned
+    /// interval is dropped.
+    fn heartbeat(self, id: String) -> Interval {
+        Interval::new(HEARTBEAT_MS, move || {
             // The running job and the ones this tab has queued (it holds their files).
             let mut ids: Vec<String> = self.files.with_value(|f| f.keys().cloned().collect());
             if !ids.contains(&id) {
@@ -55,18 +41,7 @@ impl AppState {
                     spawn_local(async move { self.save_job(&job).await });
                 }
             }
-        });
-        let handle = web_sys::window().and_then(|w| {
-            w.set_interval_with_callback_and_timeout_and_arguments_0(
-                beat.as_ref().unchecked_ref(),
-                HEARTBEAT_MS,
-            )
-            .ok()
-        });
-        Heartbeat {
-            handle,
-            _beat: beat,
-        }
+        })
     }
 
     /// Starts the oldest pending job when none runs: one at a time, so a training has the

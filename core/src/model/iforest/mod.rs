@@ -30,8 +30,10 @@ pub const N_ESTIMATORS_MAX: u32 = 10_000;
 ///
 /// Build them from an [`IsolationForestConfig`] or with the setters, then [`check`](Self::check)
 /// them (or call [`fit`](Self::fit), which checks first).
+// They hold their would-be checked form, as linfa's hyperparameters do, so that linfa's
+// `ParamGuard::check_ref` can lend it once checked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IsolationForestParams(IsolationForestConfig);
+pub struct IsolationForestParams(pub(super) ValidIsolationForestParams);
 
 /// Checked [`IsolationForestParams`]: the only thing that fits a forest.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,20 +41,20 @@ pub struct ValidIsolationForestParams(IsolationForestConfig);
 
 impl Default for IsolationForestParams {
     fn default() -> Self {
-        IsolationForestParams(IsolationForestConfig {
+        IsolationForestParams(ValidIsolationForestParams(IsolationForestConfig {
             n_estimators: 100,
             max_samples: MaxSamples::Auto,
             contamination: AutoOr::Auto,
             max_features: 1.0,
             bootstrap: false,
             random_state: 0,
-        })
+        }))
     }
 }
 
 impl From<IsolationForestConfig> for IsolationForestParams {
     fn from(config: IsolationForestConfig) -> Self {
-        IsolationForestParams(config)
+        IsolationForestParams(ValidIsolationForestParams(config))
     }
 }
 
@@ -64,48 +66,54 @@ impl IsolationForestParams {
 
     /// The number of trees, 1 to [`N_ESTIMATORS_MAX`].
     pub fn n_estimators(mut self, n: u32) -> Self {
-        self.0.n_estimators = n;
+        self.0 .0.n_estimators = n;
         self
     }
 
     /// Rows drawn per tree: `Auto` = min(256, n), a count (capped at n), or a fraction of n.
     pub fn max_samples(mut self, m: MaxSamples) -> Self {
-        self.0.max_samples = m;
+        self.0 .0.max_samples = m;
         self
     }
 
     /// `Auto` (offset −0.5) or the expected share of anomalies in the training data, in (0, 0.5].
     pub fn contamination(mut self, c: AutoOr<f64>) -> Self {
-        self.0.contamination = c;
+        self.0 .0.contamination = c;
         self
     }
 
     /// Fraction of the features each tree may split on, in (0, 1].
     pub fn max_features(mut self, f: f64) -> Self {
-        self.0.max_features = f;
+        self.0 .0.max_features = f;
         self
     }
 
     /// Draw each tree's rows with replacement.
     pub fn bootstrap(mut self, b: bool) -> Self {
-        self.0.bootstrap = b;
+        self.0 .0.bootstrap = b;
         self
     }
 
     /// The seed; the same seed and data give the same forest on every platform.
     pub fn random_state(mut self, seed: u64) -> Self {
-        self.0.random_state = seed;
+        self.0 .0.random_state = seed;
         self
     }
 
     /// The parameters as configured.
     pub fn config(&self) -> &IsolationForestConfig {
-        &self.0
+        &self.0 .0
     }
 
     /// Range-checks every parameter; the error names the parameter and the bad value.
     pub fn check(&self) -> Result<ValidIsolationForestParams, ModelError> {
-        let c = &self.0;
+        self.validate()?;
+        Ok(self.0.clone())
+    }
+
+    /// [`check`](Self::check) without the copy.
+    pub(super) fn validate(&self) -> Result<(), ModelError> {
+        let c = &self.0 .0;
         let invalid = |name, message: String| Err(ModelError::InvalidParameter { name, message });
         if let Err(message) = check_count(c.n_estimators, N_ESTIMATORS_MAX) {
             return invalid("n_estimators", message);
@@ -122,7 +130,7 @@ impl IsolationForestParams {
                 format!("{} is not a fraction in (0, 1]", c.max_features),
             );
         }
-        Ok(ValidIsolationForestParams(c.clone()))
+        Ok(())
     }
 
     /// Checks the parameters and fits a forest on `x`.

@@ -72,37 +72,37 @@ const LRD_EPSILON: f64 = 1e-10;
 ///
 /// Build them from a [`LofConfig`] (which gives `max_samples` its default) or with the setters, then [`check`](Self::check) them (or call
 /// [`fit`](Self::fit), which checks first).
+// They hold their would-be checked form, as linfa's hyperparameters do, so that linfa's
+// `ParamGuard::check_ref` can lend it once checked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LofParams {
+pub struct LofParams(pub(super) ValidLofParams);
+
+/// Checked [`LofParams`]: the only thing that fits a [`LocalOutlierFactor`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidLofParams {
     n_neighbors: u32,
     contamination: AutoOr<f64>,
     max_samples: usize,
     random_state: u64,
 }
 
-/// Checked [`LofParams`]: the only thing that fits a [`LocalOutlierFactor`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValidLofParams(LofParams);
-
 impl Default for LofParams {
     fn default() -> Self {
-        LofParams {
+        LofParams(ValidLofParams {
             n_neighbors: DEFAULT_N_NEIGHBORS,
             contamination: AutoOr::Auto,
             max_samples: DEFAULT_MAX_SAMPLES,
             random_state: 0,
-        }
+        })
     }
 }
 
 impl From<LofConfig> for LofParams {
     fn from(config: LofConfig) -> Self {
-        LofParams {
-            n_neighbors: config.n_neighbors,
-            contamination: config.contamination,
-            random_state: config.random_state,
-            ..LofParams::default()
-        }
+        LofParams::new()
+            .n_neighbors(config.n_neighbors)
+            .contamination(config.contamination)
+            .random_state(config.random_state)
     }
 }
 
@@ -115,52 +115,58 @@ impl LofParams {
 
     /// Neighbours per row, 1 to [`N_NEIGHBORS_MAX`]; capped at `n_rows − 1` when fitting.
     pub fn n_neighbors(mut self, n: u32) -> Self {
-        self.n_neighbors = n;
+        self.0.n_neighbors = n;
         self
     }
 
     /// `Auto` (offset −1.5) or the expected share of anomalies in the training data, in (0, 0.5].
     pub fn contamination(mut self, c: AutoOr<f64>) -> Self {
-        self.contamination = c;
+        self.0.contamination = c;
         self
     }
 
     /// The most training rows a model keeps, at least 2 (default 10 000). LOF costs `O(n²)` to
     /// fit and `O(n)` memory and time per scored row, so larger training sets are subsampled.
     pub fn max_samples(mut self, m: usize) -> Self {
-        self.max_samples = m;
+        self.0.max_samples = m;
         self
     }
 
     /// The seed of the subsample drawn when there are more than `max_samples` rows; the same
     /// seed and data give the same model on every platform.
     pub fn random_state(mut self, seed: u64) -> Self {
-        self.random_state = seed;
+        self.0.random_state = seed;
         self
     }
 
     /// Range-checks every parameter; the error names the parameter and the bad value.
     pub fn check(&self) -> Result<ValidLofParams, ModelError> {
+        self.validate()?;
+        Ok(self.0.clone())
+    }
+
+    /// [`check`](Self::check) without the copy.
+    pub(super) fn validate(&self) -> Result<(), ModelError> {
         let invalid = |name, message: String| Err(ModelError::InvalidParameter { name, message });
-        if let Err(message) = check_count(self.n_neighbors, N_NEIGHBORS_MAX) {
+        if let Err(message) = check_count(self.0.n_neighbors, N_NEIGHBORS_MAX) {
             return invalid("n_neighbors", message);
         }
-        if let Err(e) = AutoOr::<Contamination>::try_from_f64(self.contamination) {
+        if let Err(e) = AutoOr::<Contamination>::try_from_f64(self.0.contamination) {
             return invalid("contamination", e.to_string());
         }
-        if self.max_samples < 2 {
+        if self.0.max_samples < 2 {
             return invalid(
                 "max_samples",
-                format!("{} must be at least 2", self.max_samples),
+                format!("{} must be at least 2", self.0.max_samples),
             );
         }
-        if u32::try_from(self.max_samples).is_err() {
+        if u32::try_from(self.0.max_samples).is_err() {
             return invalid(
                 "max_samples",
-                format!("{} is more than {} rows", self.max_samples, u32::MAX),
+                format!("{} is more than {} rows", self.0.max_samples, u32::MAX),
             );
         }
-        Ok(ValidLofParams(self.clone()))
+        Ok(())
     }
 
     /// Checks the parameters and fits a model on `x`.
@@ -172,22 +178,22 @@ impl LofParams {
 impl ValidLofParams {
     /// Neighbours per row, before the cap at `n_rows − 1`.
     pub fn n_neighbors(&self) -> u32 {
-        self.0.n_neighbors
+        self.n_neighbors
     }
 
     /// `Auto` or the expected share of anomalies.
     pub fn contamination(&self) -> AutoOr<f64> {
-        self.0.contamination
+        self.contamination
     }
 
     /// The most training rows a model keeps.
     pub fn max_samples(&self) -> usize {
-        self.0.max_samples
+        self.max_samples
     }
 
     /// The subsampling seed.
     pub fn random_state(&self) -> u64 {
-        self.0.random_state
+        self.random_state
     }
 
     /// Fits a model on the rows of `x` (already scaled), or on a seeded subsample of
@@ -207,9 +213,9 @@ impl ValidLofParams {
             return Err(too_large(i, x.n_cols(), x.as_slice()[i]));
         }
         let n_features = x.n_cols();
-        let train: Vec<f64> = if n_rows > self.0.max_samples {
-            let mut rng = ChaCha8Rng::seed_from_u64(self.0.random_state);
-            sample_without_replacement(&mut rng, n_rows, self.0.max_samples)
+        let train: Vec<f64> = if n_rows > self.max_samples {
+            let mut rng = ChaCha8Rng::seed_from_u64(self.random_state);
+            sample_without_replacement(&mut rng, n_rows, self.max_samples)
                 .into_iter()
                 .flat_map(|i| x.row(i))
                 .copied()
@@ -218,7 +224,7 @@ impl ValidLofParams {
             x.as_slice().to_vec()
         };
         let n_train = train.len() / n_features;
-        let k = (self.0.n_neighbors as usize).min(n_train - 1);
+        let k = (self.n_neighbors as usize).min(n_train - 1);
         let index = NeighborIndex::new(&train, n_features);
 
         // Each row's neighbours among the other rows, nearest first, and their distances.
@@ -255,7 +261,7 @@ impl ValidLofParams {
             .map(|(nbrs, &own)| negative_outlier_factor(nbrs, own, &lrd, &mut terms))
             .collect();
 
-        let offset = match self.0.contamination {
+        let offset = match self.contamination {
             AutoOr::Auto => -1.5,
             AutoOr::Value(c) => {
                 percentile(&negative_outlier_factor, 100.0 * c).ok_or_else(|| {
