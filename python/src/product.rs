@@ -11,7 +11,9 @@ use std::time::Instant;
 
 use mcp_train_core::agent::{builtin_log_schema_yaml, LogSchema, ParseContext};
 use mcp_train_core::config::Config;
-use mcp_train_core::export::{parse_export, ValidateOptions, ValidationReport};
+use mcp_train_core::export::{
+    parse_export, parse_export_for_detection, ValidateOptions, ValidationReport,
+};
 use mcp_train_core::features::extract;
 use mcp_train_core::package::{self, PackagedModel};
 use mcp_train_core::pipeline::{
@@ -559,10 +561,9 @@ pub fn detect<'py>(
                     // The whole input from this line on: an export, read to its end.
                     let offset = data.len() - rest.len();
                     let config = Config::defaults();
-                    let mut options = config.training.validation.clone();
-                    options.drop_invalid = true;
-                    let parsed = parse_export(&data[offset..], &options)
-                        .map_err(|e| train_error(e.into()))?;
+                    let parsed =
+                        parse_export_for_detection(&data[offset..], &config.training.validation)
+                            .map_err(|e| train_error(e.into()))?;
                     let report = parsed.report;
                     for group in &report.errors {
                         for issue in &group.examples {
@@ -573,11 +574,9 @@ pub fn detect<'py>(
                     summary.lines += report.records_seen as u64;
                     summary.bad += report.dropped.as_ref().map_or(0, |d| d.count as u64);
                     summary.parsed += records.len() as u64;
-                    let mut order: Vec<usize> = (0..records.len()).collect();
-                    order.sort_by_key(|&i| records[i].timestamp);
-                    for i in order {
-                        let number = records[i].index as u64 + 1;
-                        verdict(&records[i], number, &mut summary, &mut detector)?;
+                    for record in &records {
+                        let number = record.index as u64 + 1;
+                        verdict(record, number, &mut summary, &mut detector)?;
                     }
                     return Ok((out, summary));
                 }

@@ -177,6 +177,20 @@ impl<'a> ParsedExport<'a> {
     }
 }
 
+/// A whole export as detection reads it (`mcp-train detect` on an export file, the wheel's
+/// `detect`): invalid records dropped rather than fatal, the usable ones in time order (stable:
+/// records with equal timestamps keep their input order), each keeping its export index.
+pub fn parse_export_for_detection<'a>(
+    bytes: &'a [u8],
+    options: &ValidateOptions,
+) -> Result<ParsedExport<'a>, ExportError> {
+    let mut options = options.clone();
+    options.drop_invalid = true;
+    let mut parsed = parse_export(bytes, &options)?;
+    parsed.export.records.sort_by_key(|r| r.timestamp);
+    Ok(parsed)
+}
+
 /// Reads and validates an export.
 pub fn parse_export<'a>(
     bytes: &'a [u8],

@@ -37,7 +37,7 @@ use mcp_train::store::AnomalyStore;
 use mcp_train_core::agent::formats::{to_ecs, to_ocsf};
 use mcp_train_core::agent::{is_whole_export, read_line_record, Anomaly, Detector, ParseContext};
 use mcp_train_core::anomalies::StoredAnomaly;
-use mcp_train_core::export::{parse_export, Record};
+use mcp_train_core::export::{parse_export_for_detection, Record};
 use mcp_train_core::pipeline::ModelArtifact;
 use mcp_train_core::time::CivilTime;
 
@@ -776,9 +776,7 @@ fn whole_export(
                 anyhow::Error::new(e).context(format!("cannot read {}", display(&input.path))),
             )
         })?;
-    let mut options = config.training.validation.clone();
-    options.drop_invalid = true;
-    let parsed = parse_export(&bytes, &options)
+    let parsed = parse_export_for_detection(&bytes, &config.training.validation)
         .with_context(|| format!("cannot read {}", display(&input.path)))
         .map_err(Failure::invalid)?;
     let report = parsed.report;
@@ -791,12 +789,10 @@ fn whole_export(
     stats.lines += report.records_seen as u64;
     stats.bad += report.dropped.as_ref().map_or(0, |d| d.count as u64);
     stats.parsed += records.len() as u64;
-    let mut order: Vec<usize> = (0..records.len()).collect();
-    order.sort_by_key(|&i| records[i].timestamp);
-    for i in order {
+    for record in &records {
         serving.poll();
-        let number = records[i].index as u64 + 1;
-        score(&records[i], number, serving, out, stats).map_err(|e| {
+        let number = record.index as u64 + 1;
+        score(record, number, serving, out, stats).map_err(|e| {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 Stop::Closed
             } else {
