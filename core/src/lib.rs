@@ -24,6 +24,9 @@
 //! | [`config`] | the YAML configuration (`config/model_config.yaml`, `config/training_config.yaml`), compiled in as the defaults and checked key by key |
 //! | [`time`] | ISO 8601 parsing with precise reasons, formatting, calendar maths |
 //!
+//! [`parallel`] spreads the heavy stages (reading a features CSV, scoring) over the machine's
+//! cores natively and runs them on the calling thread on wasm32, with the same results.
+//!
 //! Two small modules serve the surfaces: `api`, the wire types the server sends and the web app
 //! reads (training jobs, health, the error body), and `display`, the number, byte and percentage
 //! formatting every surface prints.
@@ -159,6 +162,7 @@ pub mod features;
 pub mod knowledge;
 pub mod model;
 pub mod package;
+pub mod parallel;
 pub mod pipeline;
 pub mod registry;
 pub mod synth;

@@ -16,6 +16,8 @@
 
 use std::fmt;
 
+mod fast;
+
 /// A features CSV read into a row-major matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeaturesCsv {
@@ -172,6 +174,12 @@ pub fn read_features_csv(
     bytes: &[u8],
     label_column: Option<&str>,
 ) -> Result<FeaturesCsv, CsvError> {
+    read(bytes, label_column, true)
+}
+
+/// [`read_features_csv`]; `parallel` lets rows without quotes be cut at line ends and read on
+/// all cores (tests compare both ways).
+fn read(bytes: &[u8], label_column: Option<&str>, parallel: bool) -> Result<FeaturesCsv, CsvError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut records = Records::new(bytes);
     let header = records.next(0, &[])?.ok_or(CsvError::Empty)?;
@@ -203,10 +211,33 @@ pub fn read_features_csv(
     if names.is_empty() {
         return Err(CsvError::Header("no feature columns".to_owned()));
     }
+    let body = records.rest();
+    let (data, labels, rows) = if parallel && fast::applies(body.bytes) {
+        fast::read_body(body, &columns, label_at)?
+    } else {
+        read_body(&mut records, &columns, label_at)?
+    };
+    if rows == 0 {
+        return Err(CsvError::NoRows);
+    }
+    Ok(FeaturesCsv {
+        names,
+        data,
+        labels: label_at.map(|_| labels),
+    })
+}
+
+/// The data rows after the header, read record by record with the `csv` crate: any CSV, quotes
+/// and all. Returns the values, the labels (empty without a label column) and the row count.
+fn read_body(
+    records: &mut Records<'_>,
+    columns: &[String],
+    label_at: Option<usize>,
+) -> Result<(Vec<f64>, Vec<Option<bool>>, usize), CsvError> {
     let mut data = Vec::new();
-    let mut labels = label_at.map(|_| Vec::new());
+    let mut labels = Vec::new();
     let mut row = 0usize;
-    while let Some(record) = records.next(row + 1, &columns)? {
+    while let Some(record) = records.next(row + 1, columns)? {
         row += 1;
         let line = records.line;
         if record.len() != columns.len() {
@@ -218,50 +249,51 @@ pub fn read_features_csv(
             });
         }
         for (i, value) in records.cells(&record).enumerate() {
-            let value = value?;
-            let cell_error = |message: String| CsvError::Cell {
-                row,
-                line,
-                column: columns[i].clone(),
-                message,
-            };
-            if Some(i) == label_at {
-                let label = match value.to_ascii_lowercase().as_str() {
-                    "" => None,
-                    "0" | "0.0" | "false" => Some(false),
-                    "1" | "1.0" | "true" => Some(true),
-                    _ => {
-                        return Err(cell_error(format!(
-                            "label {} is not 0/1 or true/false",
-                            Shown(value)
-                        )))
-                    }
-                };
-                if let Some(labels) = labels.as_mut() {
-                    labels.push(label);
-                }
-                continue;
-            }
-            if value.is_empty() {
-                return Err(cell_error(
-                    "empty cell (every feature needs a number)".to_owned(),
-                ));
-            }
-            match value.parse::<f64>() {
-                Ok(v) if v.is_finite() => data.push(v),
-                Ok(v) => return Err(cell_error(format!("{v} is not a finite number"))),
-                Err(_) => return Err(cell_error(format!("{} is not a number", Shown(value)))),
+            let cell =
+                read_cell(value?, Some(i) == label_at).map_err(|message| CsvError::Cell {
+                    row,
+                    line,
+                    column: columns[i].clone(),
+                    message,
+                })?;
+            match cell {
+                Cell::Value(v) => data.push(v),
+                Cell::Label(label) => labels.push(label),
             }
         }
     }
-    if row == 0 {
-        return Err(CsvError::NoRows);
+    Ok((data, labels, row))
+}
+
+/// What a cell holds.
+enum Cell {
+    Value(f64),
+    Label(Option<bool>),
+}
+
+/// One trimmed cell: a label (in the label column) or a finite number; what is wrong with it
+/// otherwise. The one reading of a cell, for both ways of splitting the file.
+fn read_cell(value: &str, is_label: bool) -> Result<Cell, String> {
+    if is_label {
+        let is = |word: &str| value.eq_ignore_ascii_case(word);
+        return if value.is_empty() {
+            Ok(Cell::Label(None))
+        } else if value == "0" || value == "0.0" || is("false") {
+            Ok(Cell::Label(Some(false)))
+        } else if value == "1" || value == "1.0" || is("true") {
+            Ok(Cell::Label(Some(true)))
+        } else {
+            Err(format!("label {} is not 0/1 or true/false", Shown(value)))
+        };
     }
-    Ok(FeaturesCsv {
-        names,
-        data,
-        labels,
-    })
+    if value.is_empty() {
+        return Err("empty cell (every feature needs a number)".to_owned());
+    }
+    match value.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Cell::Value(v)),
+        Ok(v) => Err(format!("{v} is not a finite number")),
+        Err(_) => Err(format!("{} is not a number", Shown(value))),
+    }
 }
 
 /// The records of a CSV as the `csv` crate splits them, with blank lines skipped and the quotes
@@ -339,6 +371,15 @@ impl<'a> Records<'a> {
         }
     }
 
+    /// The bytes after the last record read, and the line they start on.
+    fn rest(&self) -> Body<'a> {
+        let at = to_usize(self.reader.position().byte()).min(self.bytes.len());
+        Body {
+            bytes: &self.bytes[at..],
+            first_line: 1 + memchr::memchr_iter(b'\n', &self.bytes[..at]).count(),
+        }
+    }
+
     /// The cells of `record`, trimmed; a cell that is not UTF-8 is an error naming the line.
     fn cells<'r>(
         &self,
@@ -351,6 +392,14 @@ impl<'a> Records<'a> {
                 .map_err(|_| CsvError::NotUtf8 { line })
         })
     }
+}
+
+/// The part of a CSV after its header.
+#[derive(Clone, Copy)]
+struct Body<'a> {
+    bytes: &'a [u8],
+    /// The 1-based line `bytes` starts on.
+    first_line: usize,
 }
 
 /// Where in a record a malformed quote is: byte `at`, in the 0-based `field`.

@@ -499,7 +499,12 @@ fn prepare(
             label_column,
         } => {
             hooks.report(Stage::Features, 0.0)?;
-            let csv = read_features_csv(bytes, label_column)?;
+            // The hash of the input on a thread of its own while the rows are read.
+            let (sha256, csv) = crate::parallel::join(
+                || sha256_hex(bytes),
+                || read_features_csv(bytes, label_column),
+            );
+            let csv = csv?;
             let rows = csv.n_rows();
             hooks.report(Stage::Features, 1.0)?;
             Ok(Prepared {
@@ -517,7 +522,7 @@ fn prepare(
                     source: "features_csv".to_owned(),
                     file_name: file_name.to_owned(),
                     size_bytes: bytes.len() as u64,
-                    sha256: sha256_hex(bytes),
+                    sha256,
                     export_id: None,
                     records: rows,
                     time_range: None,

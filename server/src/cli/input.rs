@@ -44,14 +44,57 @@ pub fn read_input(path: &Path, limit_mb: u64) -> Result<Vec<u8>, Failure> {
         if size > limit {
             return Err(too_big(size));
         }
-        bytes.reserve_exact(usize::try_from(size).unwrap_or(0));
-        file.take(limit + 1)
-            .read_to_end(&mut bytes)
+        bytes = read_file(file, size, limit)
             .with_context(|| format!("cannot read {}", path.display()))?;
     }
     if bytes.len() as u64 > limit {
         return Err(too_big(bytes.len() as u64));
     }
+    Ok(bytes)
+}
+
+/// A file of `size` bytes (at most `limit + 1` read). The parts of a big file are read on all
+/// cores, each into its own stretch of the buffer, so the copying and the first touch of the
+/// buffer's pages are shared out; a file that changed size meanwhile is read again in one go.
+fn read_file(mut file: fs::File, size: u64, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::FileExt;
+    /// Files below this are read on the calling thread.
+    const PARALLEL_MIN: usize = 16 << 20;
+    let size = usize::try_from(size).unwrap_or(0);
+    let threads = mcp_train_core::parallel::threads();
+    if size >= PARALLEL_MIN && threads > 1 {
+        let mut bytes = vec![0u8; size];
+        let part = size.div_ceil(threads);
+        let read = std::thread::scope(|scope| {
+            let file = &file;
+            let handles: Vec<_> = bytes
+                .chunks_mut(part)
+                .enumerate()
+                .map(|(k, buf)| scope.spawn(move || file.read_exact_at(buf, (k * part) as u64)))
+                .collect();
+            handles.into_iter().try_for_each(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("a reading thread panicked")))
+            })
+        });
+        match read {
+            Ok(()) => {
+                // Whatever was appended since the size was taken, up to the limit.
+                file.seek(SeekFrom::Start(size as u64))?;
+                file.take((limit + 1).saturating_sub(size as u64))
+                    .read_to_end(&mut bytes)?;
+                return Ok(bytes);
+            }
+            // Shorter than it was: read what there is now.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                file.seek(SeekFrom::Start(0))?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let mut bytes = Vec::with_capacity(size);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 

@@ -7,12 +7,15 @@
 //! see every value rounded to `float32`. A forest fitted by scikit-learn can be loaded with
 //! [`IsolationForest::from_parts`] and scores identically (see `core/tests/sklearn_exactness.rs`).
 
+mod complete;
 mod path;
 mod tree;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+use complete::CompleteForest;
 
 use super::check_count;
 use super::sample::sample_without_replacement;
@@ -246,6 +249,8 @@ pub struct IsolationForest {
     trees: Vec<IsolationTree>,
     /// The trees re-laid out for scoring; derived from `trees`.
     compiled: Compiled,
+    /// The faster layout, for forests it fits (derived from `trees`).
+    complete: Option<CompleteForest>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -408,12 +413,14 @@ impl IsolationForest {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let compiled = Compiled::new(&trees, &depths)?;
+        let complete = CompleteForest::new(&trees, &depths, n_features);
         Ok(IsolationForest {
             n_features,
             max_samples,
             offset,
             trees,
             compiled,
+            complete,
         })
     }
 
@@ -455,6 +462,13 @@ impl IsolationForest {
         }
         let n_cols = self.n_features;
         let denominator = self.denominator();
+        if let Some(complete) = &self.complete {
+            complete.path_sums(x.as_slice(), n_cols, out);
+            for score in out.iter_mut() {
+                *score = score_from_path_sum(*score, denominator);
+            }
+            return Ok(());
+        }
         let mut values = vec![0.0f32; BLOCK_ROWS * n_cols];
         let mut sums = vec![0.0f64; BLOCK_ROWS];
         for (rows, scores) in x

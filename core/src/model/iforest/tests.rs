@@ -297,6 +297,44 @@ fn fast_scoring_matches_a_plain_tree_walk() {
 }
 
 #[test]
+fn both_scoring_layouts_give_the_same_bits_at_every_depth() {
+    // 1, 2, 3 and 5 samples make trees 0 to 3 deep; 1024 is the deepest complete layout, 2048
+    // (11 deep) and 300 features fall back to the pointer layout.
+    for (max_samples, n_cols) in [
+        (1, 4),
+        (2, 4),
+        (3, 4),
+        (5, 4),
+        (256, 30),
+        (1024, 3),
+        (2048, 3),
+        (256, 300),
+    ] {
+        let train = noise(2100, n_cols, max_samples);
+        let forest = ok(IsolationForestParams::new()
+            .n_estimators(12)
+            .max_samples(MaxSamples::Count(max_samples))
+            .random_state(max_samples)
+            .fit(matrix(&train, n_cols)));
+        let deep = max_samples > 1024 || n_cols > 256;
+        assert_eq!(forest.complete.is_none(), deep, "{max_samples} samples");
+        let mut pointers = forest.clone();
+        pointers.complete = None;
+        // Training rows (on split values), fresh rows, values beyond float32 and a short block.
+        let mut rows = train[..n_cols * 700].to_vec();
+        rows.extend(noise(301, n_cols, 99));
+        rows.iter_mut().step_by(11).for_each(|v| *v *= 1e300);
+        let x = matrix(&rows, n_cols);
+        let fast = ok(forest.score_samples(x));
+        let slow = ok(pointers.score_samples(x));
+        for (i, (a, b)) in fast.iter().zip(&slow).enumerate() {
+            assert_eq!(a.to_bits(), b.to_bits(), "{max_samples} samples, row {i}");
+        }
+        assert_eq!(ok(forest.score_row(x.rows().next().unwrap())), fast[0]);
+    }
+}
+
+#[test]
 fn a_single_training_row_scores_minus_one_half() {
     let data = [1.0, 2.0];
     let forest = ok(IsolationForestParams::new().fit(matrix(&data, 2)));
