@@ -212,7 +212,11 @@ fn read(bytes: &[u8], label_column: Option<&str>, parallel: bool) -> Result<Feat
         return Err(CsvError::Header("no feature columns".to_owned()));
     }
     let body = records.rest();
-    let (data, labels, rows) = if parallel && fast::applies(body.bytes) {
+    let Rows {
+        data,
+        labels,
+        count: rows,
+    } = if parallel && fast::applies(body.bytes) {
         fast::read_body(body, &columns, label_at)?
     } else {
         read_body(&mut records, &columns, label_at)?
@@ -227,13 +231,22 @@ fn read(bytes: &[u8], label_column: Option<&str>, parallel: bool) -> Result<Feat
     })
 }
 
+/// The data rows of a features CSV.
+struct Rows {
+    /// Row-major values, without the label column.
+    data: Vec<f64>,
+    /// One per row with a label column, else empty.
+    labels: Vec<Option<bool>>,
+    count: usize,
+}
+
 /// The data rows after the header, read record by record with the `csv` crate: any CSV, quotes
-/// and all. Returns the values, the labels (empty without a label column) and the row count.
+/// and all.
 fn read_body(
     records: &mut Records<'_>,
     columns: &[String],
     label_at: Option<usize>,
-) -> Result<(Vec<f64>, Vec<Option<bool>>, usize), CsvError> {
+) -> Result<Rows, CsvError> {
     let mut data = Vec::new();
     let mut labels = Vec::new();
     let mut row = 0usize;
@@ -262,7 +275,11 @@ fn read_body(
             }
         }
     }
-    Ok((data, labels, row))
+    Ok(Rows {
+        data,
+        labels,
+        count: row,
+    })
 }
 
 /// What a cell holds.

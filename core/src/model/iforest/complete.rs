@@ -133,9 +133,15 @@ impl CompleteForest {
 
     /// The walk for trees of `N = 2^depth` slots.
     fn walk<const N: usize>(&self, groups: &[&[[f32; LANES]; MAX_FEATURES]], sums: &mut [f64]) {
-        let (trees, _) = self.splits.as_chunks::<N>();
-        let (leaves, _) = self.leaves.as_chunks::<N>();
-        for (tree, leaf) in trees.iter().zip(leaves) {
+        let trees = self
+            .splits
+            .chunks_exact(N)
+            .filter_map(|tree| <&[Split; N]>::try_from(tree).ok());
+        let leaves = self
+            .leaves
+            .chunks_exact(N)
+            .filter_map(|leaf| <&[f64; N]>::try_from(leaf).ok());
+        for (tree, leaf) in trees.zip(leaves) {
             for (group, sums) in groups.iter().zip(sums.chunks_exact_mut(LANES)) {
                 let mut at = [1usize; LANES];
                 for _ in 0..N.trailing_zeros() {

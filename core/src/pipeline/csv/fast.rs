@@ -5,7 +5,7 @@
 //! cell goes through the same [`read_cell`] as in the record-by-record reader, and an error is
 //! the one that reader gives: the first in the file, naming its row, line and column.
 
-use super::{read_cell, Body, Cell, CsvError};
+use super::{read_cell, Body, Cell, CsvError, Rows};
 
 /// Whether the rows can be cut at line ends: no quote anywhere (a quoted cell may hold a line
 /// break) and no CR but before an LF (the `csv` crate ends a record at a lone CR as well).
@@ -19,7 +19,7 @@ pub(super) fn read_body(
     body: Body<'_>,
     columns: &[String],
     label_at: Option<usize>,
-) -> Result<(Vec<f64>, Vec<Option<bool>>, usize), CsvError> {
+) -> Result<Rows, CsvError> {
     let labelled = label_at.is_some();
     let n_values = columns.len() - usize::from(labelled);
     let parts = crate::parallel::split_lines(body.bytes, crate::parallel::threads());
@@ -65,7 +65,11 @@ pub(super) fn read_body(
     }
     data.truncate(rows * n_values);
     labels.truncate(if labelled { rows } else { 0 });
-    Ok((data, labels, rows))
+    Ok(Rows {
+        data,
+        labels,
+        count: rows,
+    })
 }
 
 /// What one part of the rows held, up to its first fault.
@@ -207,12 +211,10 @@ fn read_row(
             put(found - 1, value.trim(), &mut next)
         }),
     };
-    let read = read.and_then(|()| {
-        if found == n_cols {
-            Ok(())
-        } else {
-            Err(FaultKind::Ragged(0))
-        }
+    let read = read.and(if found == n_cols {
+        Ok(())
+    } else {
+        Err(FaultKind::Ragged(0))
     });
     read.map_err(|kind| {
         let cells = memchr::memchr_iter(b',', line).count() + 1;
