@@ -121,35 +121,22 @@ pub fn score_in_parallel<D: OutlierDetector + Sync + ?Sized>(
     x: Matrix<'_>,
     out: &mut [f64],
 ) -> Result<(), ModelError> {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        /// Rows below which scoring stays on the calling thread.
-        const PARALLEL_MIN_ROWS: usize = 50_000;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        let rows = x.n_rows();
-        if threads > 1 && rows >= PARALLEL_MIN_ROWS && out.len() == rows {
-            let chunk = rows.div_ceil(threads);
-            let n_cols = x.n_cols();
-            let data = x.as_slice();
-            return std::thread::scope(|scope| {
-                let handles: Vec<_> = data
-                    .chunks(chunk * n_cols)
-                    .zip(out.chunks_mut(chunk))
-                    .map(|(rows, out)| {
-                        scope.spawn(move || -> Result<(), ModelError> {
-                            detector.score_samples_into(Matrix::new(rows, n_cols)?, out)
-                        })
-                    })
-                    .collect();
-                handles.into_iter().try_for_each(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(ModelError::InvalidModel(
-                            "a scoring thread panicked".to_owned(),
-                        ))
-                    })
-                })
-            });
-        }
+    /// Rows below which scoring stays on the calling thread.
+    const PARALLEL_MIN_ROWS: usize = 50_000;
+    let threads = crate::parallel::threads();
+    let (rows, n_cols) = (x.n_rows(), x.n_cols());
+    if threads > 1 && rows >= PARALLEL_MIN_ROWS && out.len() == rows {
+        let chunk = rows.div_ceil(threads);
+        let parts: Vec<_> = x
+            .as_slice()
+            .chunks(chunk * n_cols)
+            .zip(out.chunks_mut(chunk))
+            .collect();
+        return crate::parallel::map(parts, |(rows, out)| {
+            detector.score_samples_into(Matrix::new(rows, n_cols)?, out)
+        })
+        .into_iter()
+        .collect();
     }
     #[cfg(target_arch = "wasm32")]
     {
