@@ -682,6 +682,52 @@ test('a wrong token shows a readable error', async ({ page }) => {
   await setToken(page, TOKEN);
 }, ['the app served by the server connects to it (settings shows connected)']);
 
+test('answers that arrive after the user left a page are dropped quietly', async ({ page }) => {
+  // The anomalies list and a knowledge search are held at the network until their pages are gone;
+  // reading a page's state for them then used to panic the app ("a reactive value that has
+  // already been disposed").
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
+  const held = [];
+  const hold = async (route) => {
+    held.push(new URL(route.request().url()).pathname);
+    await gate;
+    await route.continue();
+  };
+  const list = /\/api\/anomalies\?/;
+  const search = /\/api\/kb\/search\?/;
+  await page.route(list, hold);
+  await page.route(search, hold);
+  const waitHeld = async (n) => {
+    for (let i = 0; held.length < n; i += 1) {
+      assert.ok(i < 200, `only ${held.length} of ${n} requests were held: ${held.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+  const before = problems.length;
+  try {
+    await openPage(page, 'anomalies', 'anomalies-page');
+    await waitHeld(1);
+    await openPage(page, 'knowledge', 'knowledge-page');
+    await page.fill('input[name=kb-query]', 'PSK mismatch');
+    await page.press('input[name=kb-query]', 'Enter');
+    await waitHeld(2);
+    await openPage(page, 'models', 'models-page');
+    release();
+    // Both answers arrive and are handled (or dropped) by now.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  } finally {
+    release();
+    await page.unroute(list, hold);
+    await page.unroute(search, hold);
+  }
+  assert.deepEqual([...new Set(held)].sort(), ['/api/anomalies', '/api/kb/search']);
+  assert.deepEqual(problems.slice(before), [], 'errors while the late answers arrived');
+  // The pages still work afterwards.
+  await openPage(page, 'anomalies', 'anomalies-page');
+  await listed(page);
+}, ['the app served by the server connects to it (settings shows connected)']);
+
 // ---- main --------------------------------------------------------------------------------------
 
 /** The binary: $MCP_TRAIN_BIN, else debug, else release in $CARGO_TARGET_DIR or target/. */

@@ -245,7 +245,8 @@ impl Page {
         self.loading.set(true);
         spawn_local(async move {
             let page = server.anomalies(&filter, cursor.as_deref(), PAGE).await;
-            if self.generation.get_value() != generation {
+            // A newer load is under way, or the page is gone (the user moved on meanwhile).
+            if self.generation.try_get_value() != Some(generation) {
                 return;
             }
             self.loading.set(false);
@@ -322,11 +323,12 @@ impl Page {
         spawn_local(async move {
             let answer = server.explanation(id).await;
             self.explaining.set(false);
-            // Another anomaly was opened meanwhile: this answer is not about it.
+            // Another anomaly was opened meanwhile (or the page is gone): this answer is not
+            // about it.
             if self
                 .detail
-                .with_untracked(|d| d.as_ref().map(|d| d.anomaly.id))
-                != Some(id)
+                .try_with_untracked(|d| d.as_ref().map(|d| d.anomaly.id))
+                != Some(Some(id))
             {
                 return;
             }

@@ -172,7 +172,8 @@ fn Search() -> impl IntoView {
         outcome.set(Outcome::Loading);
         spawn_local(async move {
             let answer = server.search_knowledge(&query).await;
-            if generation.get_value() != current {
+            // A newer search is under way, or the page is gone (the user moved on meanwhile).
+            if generation.try_get_value() != Some(current) {
                 return;
             }
             outcome.set(match answer {
