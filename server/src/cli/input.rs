@@ -66,18 +66,12 @@ fn read_file(mut file: fs::File, size: u64, limit: u64) -> io::Result<Vec<u8>> {
     if size >= PARALLEL_MIN && threads > 1 {
         let mut bytes = vec![0u8; size];
         let part = size.div_ceil(threads);
-        let read = std::thread::scope(|scope| {
-            let file = &file;
-            let handles: Vec<_> = bytes
-                .chunks_mut(part)
-                .enumerate()
-                .map(|(k, buf)| scope.spawn(move || file.read_exact_at(buf, (k * part) as u64)))
-                .collect();
-            handles.into_iter().try_for_each(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(io::Error::other("a reading thread panicked")))
-            })
-        });
+        let parts: Vec<_> = bytes.chunks_mut(part).enumerate().collect();
+        let read = mcp_train_core::parallel::map(parts, |(k, buf)| {
+            file.read_exact_at(buf, (k * part) as u64)
+        })
+        .into_iter()
+        .collect::<io::Result<()>>();
         match read {
             Ok(()) => {
                 // Whatever was appended since the size was taken, up to the limit.
