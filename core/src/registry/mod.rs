@@ -82,7 +82,9 @@ pub use record::{
     DeploymentEvent, MetricsSummary, ModelRecord, ModelStatus, HISTORY_LIMIT, INDEX_FORMAT,
     INDEX_FORMAT_VERSION, LEGACY_INDEX_FORMAT_VERSION,
 };
-pub use store::{MemoryStore, ModelKey, RegistryStore};
+pub use store::{IndexRead, MemoryStore, ModelKey, RegistryStore};
+
+use std::collections::BTreeSet;
 
 use record::Index;
 
@@ -127,6 +129,10 @@ impl Transition {
         self.from != self.model.status
     }
 }
+
+/// How many times a change is applied before giving up, on a store whose writers
+/// compare-and-swap and keep overtaking each other (a locking store needs one attempt).
+pub const MAX_ATTEMPTS: usize = 32;
 
 /// The registry over a store. Reads go straight to the store; each change holds the store's
 /// lock from reloading the index to writing it.
@@ -356,13 +362,15 @@ impl<S: RegistryStore> Registry<S> {
     }
 
     /// Runs one change under the lock: reload, apply, write the new model, write the index,
-    /// remove what the index no longer lists, unlock (also when something failed).
+    /// remove what the index no longer lists, unlock (also when something failed). On a store
+    /// whose writers compare-and-swap instead of locking, a change another writer overtook is
+    /// applied again to the index that writer left ([`MAX_ATTEMPTS`] at most).
     fn change<T>(
         &mut self,
-        apply: impl FnOnce(&mut Index) -> Result<Change<T>, RegistryError>,
+        mut apply: impl FnMut(&mut Index) -> Result<Change<T>, RegistryError>,
     ) -> Result<T, RegistryError> {
         self.store.lock()?;
-        let result = self.change_locked(apply);
+        let result = self.change_locked(&mut apply);
         let unlocked = self.store.unlock();
         let value = result?;
         unlocked?;
@@ -371,7 +379,11 @@ impl<S: RegistryStore> Registry<S> {
 
     /// Copies every model of a version 1 index to its key under its log type and writes the
     /// version 2 index (the old copies go with the orphans afterwards). Under the lock.
-    fn migrate_locked(&mut self, index: &mut Index) -> Result<(), RegistryError> {
+    fn migrate_locked(
+        &mut self,
+        index: &mut Index,
+        read: &IndexRead,
+    ) -> Result<bool, RegistryError> {
         for record in &index.models {
             // A model whose bytes are already missing stays missing (and reported by `get`).
             if let Some(bytes) = self.store.read_model(&ModelKey::legacy(&record.version))? {
@@ -380,48 +392,83 @@ impl<S: RegistryStore> Registry<S> {
             }
         }
         index.legacy = false;
-        self.store.write_index(&index.to_json())?;
-        Ok(())
+        Ok(self.store.replace_index(&index.to_json(), read)?)
     }
 
     fn change_locked<T>(
         &mut self,
-        apply: impl FnOnce(&mut Index) -> Result<Change<T>, RegistryError>,
+        apply: &mut impl FnMut(&mut Index) -> Result<Change<T>, RegistryError>,
     ) -> Result<T, RegistryError> {
-        let mut index = self.load()?;
-        let migrated = index.legacy;
-        if migrated {
-            self.migrate_locked(&mut index)?;
-        }
-        let change = apply(&mut index)?;
-        if change.dirty {
-            if let Some((key, bytes)) = &change.new_model {
-                self.store.write_model(key, bytes)?;
+        let mut reserved = BTreeSet::new();
+        for _ in 0..MAX_ATTEMPTS {
+            let read = self.store.read_index_tagged()?;
+            let mut index = match &read.bytes {
+                Some(bytes) => Index::from_json(bytes)?,
+                None => Index::default(),
+            };
+            let mut read = read;
+            let migrated = index.legacy;
+            if migrated {
+                if !self.migrate_locked(&mut index, &read)? {
+                    continue;
+                }
+                read = self.store.read_index_tagged()?;
             }
-            self.store.write_index(&index.to_json())?;
-        } else if !migrated
-            && !self
-                .store
-                .list_models()
-                .is_ok_and(|keys| keys.iter().any(ModelKey::is_legacy))
-        {
+            index.reserved = reserved.clone();
+            let before: Vec<ModelKey> = index.models.iter().map(|m| key_of(&index, m)).collect();
+            let change = apply(&mut index)?;
+            if change.dirty {
+                if let Some((key, bytes)) = &change.new_model {
+                    // The same bytes already there are the same model (another writer
+                    // registering it too, or this writer's own overtaken attempt): listed as is.
+                    if !self.store.create_model(key, bytes)?
+                        && self.store.read_model(key)?.as_deref() != Some(bytes)
+                    {
+                        // Another writer's model, not listed yet (or never: an orphan).
+                        reserved.insert(key.version.clone());
+                        continue;
+                    }
+                }
+                // Overtaken: apply again. A model this attempt stored is left alone (another
+                // writer may list the same bytes meanwhile); if none does, it is an orphan the
+                // store lets go once settled.
+                if !self.store.replace_index(&index.to_json(), &read)? {
+                    continue;
+                }
+            } else if !migrated
+                && !self
+                    .store
+                    .list_models()
+                    .is_ok_and(|keys| keys.iter().any(ModelKey::is_legacy))
+            {
+                return Ok(change.value);
+            }
+            self.remove_unlisted(&index, &before);
             return Ok(change.value);
         }
-        // The change is done once the index is written. What is stored but no longer listed
-        // (deleted or pruned models, orphans of an earlier crash, the old copies of a
-        // migration) goes now; if removing fails, it stays an ignored orphan until the next
-        // change tries again.
-        if let Ok(stored) = self.store.list_models() {
-            for key in stored {
-                let listed = index
-                    .get(&key.version)
-                    .is_ok_and(|m| key == ModelKey::new(&m.log_type, &m.version));
-                if !listed && key.is_valid() {
-                    let _ = self.store.remove_model(&key);
-                }
+        Err(RegistryError::Storage(StorageError::new(format!(
+            "the registry index changed under {MAX_ATTEMPTS} attempts in a row: other writers \
+             keep changing it; try again"
+        ))))
+    }
+
+    /// Removes what is stored but no longer listed, once the change is done (the index
+    /// written): the models this change dropped (deleted or pruned; `before` is what the index
+    /// listed before it), and what the store says may go (orphans of an earlier crash, the old
+    /// copies of a migration). If removing fails, it stays an ignored orphan until the next
+    /// change tries again.
+    fn remove_unlisted(&mut self, index: &Index, before: &[ModelKey]) {
+        let listed = |key: &ModelKey| {
+            index
+                .get(&key.version)
+                .is_ok_and(|m| *key == ModelKey::new(&m.log_type, &m.version))
+        };
+        let removable = self.store.list_removable_models().unwrap_or_default();
+        for key in before.iter().chain(&removable) {
+            if !listed(key) && key.is_valid() {
+                let _ = self.store.remove_model(key);
             }
         }
-        Ok(change.value)
     }
 
     /// Registers a model `at` (microseconds since the epoch). Its version is kept unless taken;
@@ -441,7 +488,9 @@ impl<S: RegistryStore> Registry<S> {
                 reason: format!("version {:?} is not YYYYMMDD_HHMMSS", artifact.version),
             })?;
         self.change(|index| {
-            while index.contains(&version_string(micros)) {
+            while index.contains(&version_string(micros))
+                || index.reserved.contains(&version_string(micros))
+            {
                 micros += MICROS_PER_SECOND;
             }
             let version = version_string(micros);
@@ -497,13 +546,18 @@ impl<S: RegistryStore> Registry<S> {
                     })
                 };
             }
+            if index.reserved.contains(&record.version) {
+                return Err(RegistryError::VersionTaken {
+                    version: record.version.clone(),
+                });
+            }
             index.insert(record.clone());
             Ok(Change {
                 new_model: Some((
                     ModelKey::new(&record.log_type, &record.version),
                     bytes.to_vec(),
                 )),
-                value: (record, true),
+                value: (record.clone(), true),
                 dirty: true,
             })
         })

@@ -225,6 +225,10 @@ pub(super) struct Index {
     pub history: Vec<DeploymentEvent>,
     /// Read from a version 1 index: the models are still stored under their version alone.
     pub legacy: bool,
+    /// Versions not to give a new model although the index does not list them: another writer
+    /// stored a different model under them and has not listed it yet (or never will: an orphan).
+    /// Not written.
+    pub reserved: std::collections::BTreeSet<String>,
 }
 
 #[derive(Serialize)]
@@ -355,6 +359,7 @@ impl Index {
             models,
             history,
             legacy,
+            reserved: Default::default(),
         })
     }
 

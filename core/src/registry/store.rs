@@ -74,6 +74,21 @@ impl fmt::Display for ModelKey {
 ///   every read-modify-write and never takes it twice. Reads take no lock.
 /// - Keys passed in are always valid ([`ModelKey::is_valid`]): well-formed versions and log
 ///   types, safe as file or key names.
+///
+/// A store shared by writers that cannot lock (an object store: S3, GCS, Azure) leaves
+/// [`lock`](Self::lock) and [`unlock`](Self::unlock) empty and implements optimistic concurrency
+/// instead, through the four methods with defaults below:
+/// - [`read_index_tagged`](Self::read_index_tagged) returns the index with a tag (an ETag);
+/// - [`replace_index`](Self::replace_index) writes the new index only if the stored one still has
+///   that tag (a conditional PUT, `If-Match`; `If-None-Match: *` when there was none) and says
+///   whether it did: the registry then reloads, applies its change again and retries;
+/// - [`create_model`](Self::create_model) stores a model only if nothing is stored under its key
+///   (create-only, so a blob once listed never changes);
+/// - [`list_removable_models`](Self::list_removable_models) lists only what no writer can still
+///   be about to list, so cleaning up orphans never removes another writer's new model.
+///
+/// The defaults suit a locking store, where nothing changes between the registry's read and its
+/// write.
 pub trait RegistryStore {
     /// The index bytes, or `None` when no registry has been written yet.
     fn read_index(&self) -> Result<Option<Vec<u8>>, StorageError>;
@@ -92,6 +107,46 @@ pub trait RegistryStore {
     fn lock(&mut self) -> Result<(), StorageError>;
     /// Gives exclusive write access up.
     fn unlock(&mut self) -> Result<(), StorageError>;
+
+    /// The index with the tag a conditional [`replace_index`](Self::replace_index) must match.
+    fn read_index_tagged(&self) -> Result<IndexRead, StorageError> {
+        Ok(IndexRead {
+            bytes: self.read_index()?,
+            tag: None,
+        })
+    }
+
+    /// Replaces the index if it is still the one `read` returned; `Ok(false)` when another
+    /// writer replaced it first (nothing was written). A store may wait a little before
+    /// returning `false`, so writers racing on one index spread out.
+    fn replace_index(&mut self, bytes: &[u8], read: &IndexRead) -> Result<bool, StorageError> {
+        let _ = read;
+        self.write_index(bytes).map(|()| true)
+    }
+
+    /// Stores a model's bytes if nothing is stored under `key`; `Ok(false)` (and nothing
+    /// written) when something is. A locking store may simply replace what is there: under the
+    /// lock it can only be an orphan.
+    fn create_model(&mut self, key: &ModelKey, bytes: &[u8]) -> Result<bool, StorageError> {
+        self.write_model(key, bytes).map(|()| true)
+    }
+
+    /// The stored keys the registry may remove when its index does not list them. A locking
+    /// store: every key. A store whose writers race: only keys stored long enough ago that no
+    /// writer can still be about to list them.
+    fn list_removable_models(&self) -> Result<Vec<ModelKey>, StorageError> {
+        self.list_models()
+    }
+}
+
+/// An index as read by [`RegistryStore::read_index_tagged`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexRead {
+    /// The index bytes; `None` when no registry has been written yet.
+    pub bytes: Option<Vec<u8>>,
+    /// What a conditional write of the next index must match (an ETag), for a store whose
+    /// writers compare-and-swap; `None` for a locking store, or when there is no index yet.
+    pub tag: Option<String>,
 }
 
 /// A registry store in memory: for tests, and the mirror of a store that persists elsewhere.

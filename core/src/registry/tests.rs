@@ -1,3 +1,6 @@
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use super::*;
@@ -899,4 +902,225 @@ fn a_crash_at_any_step_of_the_migration_leaves_a_registry_that_opens() {
         crashes >= 6,
         "the migration writes more than {crashes} times"
     );
+}
+
+// ---- Writers that compare-and-swap instead of locking (an object store) ----
+
+/// What several [`CasStore`]s share: one bucket.
+#[derive(Default)]
+struct Bucket {
+    index: Option<(Vec<u8>, u64)>,
+    models: BTreeMap<ModelKey, Vec<u8>>,
+    /// Keys stored long enough ago to be removable when unlisted.
+    settled: BTreeSet<ModelKey>,
+    etags: u64,
+}
+
+type Interference = Box<dyn FnMut(&Rc<RefCell<Bucket>>)>;
+
+/// A store over a shared [`Bucket`] with an object store's guarantees: a conditional index
+/// write, create-only models, no lock. `interfere` runs just before each index write is
+/// checked, as another writer overtaking this one would.
+struct CasStore {
+    bucket: Rc<RefCell<Bucket>>,
+    interfere: Option<Interference>,
+}
+
+impl CasStore {
+    fn new(bucket: &Rc<RefCell<Bucket>>) -> Self {
+        CasStore {
+            bucket: bucket.clone(),
+            interfere: None,
+        }
+    }
+}
+
+impl RegistryStore for CasStore {
+    fn read_index(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.bucket.borrow().index.as_ref().map(|(b, _)| b.clone()))
+    }
+    fn write_index(&mut self, _: &[u8]) -> Result<(), StorageError> {
+        panic!("a compare-and-swap store is only written conditionally")
+    }
+    fn read_index_tagged(&self) -> Result<IndexRead, StorageError> {
+        let bucket = self.bucket.borrow();
+        Ok(IndexRead {
+            bytes: bucket.index.as_ref().map(|(b, _)| b.clone()),
+            tag: bucket.index.as_ref().map(|(_, t)| t.to_string()),
+        })
+    }
+    fn replace_index(&mut self, bytes: &[u8], read: &IndexRead) -> Result<bool, StorageError> {
+        if let Some(interfere) = &mut self.interfere {
+            interfere(&self.bucket);
+        }
+        let mut bucket = self.bucket.borrow_mut();
+        let current = bucket.index.as_ref().map(|(_, t)| t.to_string());
+        if current != read.tag {
+            return Ok(false);
+        }
+        bucket.etags += 1;
+        let tag = bucket.etags;
+        bucket.index = Some((bytes.to_vec(), tag));
+        Ok(true)
+    }
+    fn read_model(&self, key: &ModelKey) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.bucket.borrow().models.get(key).cloned())
+    }
+    fn write_model(&mut self, _: &ModelKey, _: &[u8]) -> Result<(), StorageError> {
+        panic!("a compare-and-swap store only creates models")
+    }
+    fn create_model(&mut self, key: &ModelKey, bytes: &[u8]) -> Result<bool, StorageError> {
+        let mut bucket = self.bucket.borrow_mut();
+        if bucket.models.contains_key(key) {
+            return Ok(false);
+        }
+        bucket.models.insert(key.clone(), bytes.to_vec());
+        Ok(true)
+    }
+    fn remove_model(&mut self, key: &ModelKey) -> Result<(), StorageError> {
+        let mut bucket = self.bucket.borrow_mut();
+        bucket.models.remove(key);
+        bucket.settled.remove(key);
+        Ok(())
+    }
+    fn list_models(&self) -> Result<Vec<ModelKey>, StorageError> {
+        Ok(self.bucket.borrow().models.keys().cloned().collect())
+    }
+    fn list_removable_models(&self) -> Result<Vec<ModelKey>, StorageError> {
+        Ok(self.bucket.borrow().settled.iter().cloned().collect())
+    }
+    fn lock(&mut self) -> Result<(), StorageError> {
+        Ok(())
+    }
+    fn unlock(&mut self) -> Result<(), StorageError> {
+        Ok(())
+    }
+}
+
+/// A writer that, the first `times` times this one is about to write its index, makes its own
+/// change `with` a second registry on the same bucket.
+fn overtaken_by(
+    times: usize,
+    mut with: impl FnMut(&mut Registry<CasStore>) + 'static,
+) -> Interference {
+    let mut left = times;
+    Box::new(move |bucket| {
+        if left > 0 {
+            left -= 1;
+            with(&mut Registry::new(CasStore::new(bucket)));
+        }
+    })
+}
+
+fn cas_registry(bucket: &Rc<RefCell<Bucket>>) -> Registry<CasStore> {
+    Registry::new(CasStore::new(bucket))
+}
+
+#[test]
+fn a_registration_overtaken_by_another_is_applied_again_and_both_are_kept() {
+    let bucket = Rc::new(RefCell::new(Bucket::default()));
+    let mut a = cas_registry(&bucket);
+    // B registers a model of the same second between A's read and A's write.
+    a.store_mut().interfere = Some(overtaken_by(1, |b| {
+        b.register(model(0), NOW).expect("B registers");
+    }));
+    let record = a
+        .register(model(0), NOW)
+        .expect("A registers after a retry");
+    assert_eq!(record.version, "20240101_000001", "the next free second");
+    let listed = a.list().unwrap();
+    assert_eq!(versions(&listed), ["20240101_000001", "20240101_000000"]);
+    let bucket = bucket.borrow();
+    assert_eq!(
+        bucket.models.len(),
+        2,
+        "one blob per listed model, no orphan"
+    );
+    for m in &listed {
+        let bytes = &bucket.models[&ModelKey::new(&m.log_type, &m.version)];
+        let stored = ModelArtifact::from_json(bytes).unwrap();
+        assert_eq!(stored.version, m.version, "the blob says its own version");
+    }
+}
+
+#[test]
+fn two_deploys_racing_on_one_index_cannot_both_win() {
+    let bucket = Rc::new(RefCell::new(Bucket::default()));
+    let mut a = cas_registry(&bucket);
+    let v = with_models(&mut a, &[0, 1]);
+    let other = v[1].clone();
+    a.store_mut().interfere = Some(overtaken_by(1, move |b| {
+        b.deploy_expecting(&other, NOW, Some(None))
+            .expect("B deploys first");
+    }));
+    let e = a.deploy_expecting(&v[0], NOW, Some(None)).unwrap_err();
+    assert!(matches!(e, RegistryError::Conflict { .. }), "{e:?}");
+    assert_eq!(
+        versions(&a.deployed_models().unwrap()),
+        [v[1].as_str()],
+        "exactly one deployed: B's"
+    );
+    // Without an expectation, A's deploy is applied again on top of B's.
+    a.store_mut().interfere = Some(overtaken_by(1, |b| {
+        b.archive("20240101_000001", NOW).expect("B archives");
+    }));
+    let change = a.deploy(&v[0], NOW + SECOND).unwrap();
+    assert_eq!(change.displaced, None, "B archived its model meanwhile");
+    let history = a.history(None).unwrap();
+    assert_eq!(history.len(), 3, "deploy, undeploy, deploy: {history:?}");
+}
+
+#[test]
+fn a_model_another_writer_has_stored_but_not_listed_is_neither_removed_nor_overwritten() {
+    let bucket = Rc::new(RefCell::new(Bucket::default()));
+    // Another writer has stored its model and is about to list it.
+    let theirs = model(0).to_json();
+    let key = ModelKey::new("wifi", "20240101_000000");
+    bucket
+        .borrow_mut()
+        .models
+        .insert(key.clone(), theirs.clone());
+    let mut a = cas_registry(&bucket);
+    let mine = a.register(model(0), NOW).expect("registers");
+    assert_eq!(
+        mine.version, "20240101_000000",
+        "same bytes: the same model"
+    );
+    let mut changed = model(0);
+    changed.created_at = format_iso8601(NOW + 5 * SECOND);
+    let other = a.register(changed, NOW).expect("registers");
+    assert_eq!(other.version, "20240101_000001");
+    // A change by A leaves an unlisted, unsettled blob alone; once settled, it goes.
+    let stray = ModelKey::new("wifi", "20240101_000009");
+    bucket.borrow_mut().models.insert(stray.clone(), theirs);
+    a.deploy(&other.version, NOW).unwrap();
+    assert!(
+        bucket.borrow().models.contains_key(&stray),
+        "still being listed, maybe"
+    );
+    bucket.borrow_mut().settled.insert(stray.clone());
+    a.archive(&other.version, NOW).unwrap();
+    assert!(
+        !bucket.borrow().models.contains_key(&stray),
+        "a settled orphan goes"
+    );
+    assert!(bucket.borrow().models.contains_key(&key));
+}
+
+#[test]
+fn a_writer_overtaken_every_time_gives_up_with_the_registry_intact() {
+    let bucket = Rc::new(RefCell::new(Bucket::default()));
+    let mut a = cas_registry(&bucket);
+    let v = with_models(&mut a, &[0]);
+    let mut n = 0;
+    a.store_mut().interfere = Some(overtaken_by(usize::MAX, move |b| {
+        n += 1;
+        b.register(model(100 + n), NOW).expect("B registers");
+    }));
+    let e = a.deploy(&v[0], NOW).unwrap_err();
+    assert!(e.to_string().contains("attempts"), "{e}");
+    a.store_mut().interfere = None;
+    assert_eq!(a.list().unwrap().len(), 1 + MAX_ATTEMPTS);
+    assert_eq!(status(&a, &v[0]), ModelStatus::Ready);
+    assert_eq!(bucket.borrow().models.len(), 1 + MAX_ATTEMPTS, "no orphan");
 }
