@@ -62,6 +62,24 @@ ensure_py_tools() {
   export MCP_TRAIN_PY="$MCP_TRAIN_PY_VENV/bin/python"
 }
 
+# moto's S3 server (scripts/requirements-moto.txt) for the object-store registry tests, in its own
+# venv outside the clone, ~/.cache/mcp-train/moto; skipped when it already holds these pins.
+# The tests find it there, or at $MCP_TRAIN_MOTO (the moto_server executable).
+MCP_TRAIN_MOTO_VENV="${HOME}/.cache/mcp-train/moto"
+ensure_moto() {
+  local req stamp
+  req="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/requirements-moto.txt"
+  stamp="$MCP_TRAIN_MOTO_VENV/.requirements"
+  if [ ! -x "$MCP_TRAIN_MOTO_VENV/bin/moto_server" ] || ! cmp -s "$req" "$stamp"; then
+    echo "installing moto[server] into $MCP_TRAIN_MOTO_VENV"
+    python3 -m venv "$MCP_TRAIN_MOTO_VENV" \
+      || { echo "cannot make a venv (apt-get install python3-venv)"; return 1; }
+    "$MCP_TRAIN_MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$req" || return 1
+    cp "$req" "$stamp"
+  fi
+  export MCP_TRAIN_MOTO="$MCP_TRAIN_MOTO_VENV/bin/moto_server"
+}
+
 # The Python wheel's tools (scripts/py.sh): maturin builds it; pytest, numpy, scikit-learn and
 # pandas test it (scikit-learn is the oracle: check_estimator, exactness, the benchmark; pandas for
 # the DataFrame checks). Pinned, in a venv outside the clone, ~/.cache/mcp-train/wheel-venv;

@@ -139,9 +139,16 @@ pub struct KbRebuildArgs {
 /// `mcp-train mcp`.
 #[derive(Debug, Args)]
 pub struct McpArgs {
-    /// The registry's data directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
-    #[arg(long, alias = "registry", value_name = "DIR")]
+    /// The data directory: registry, anomaly store, datasets (default: $MCP_TRAIN_DATA, else
+    /// ./mcp-train-data).
+    #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Where the model registry is: a directory (then also the data directory, unless
+    /// --data-dir says otherwise) or object storage shared by several servers and CLIs
+    /// (s3://bucket/prefix, gs://…, az://…; credentials from the usual AWS_*, GOOGLE_*, AZURE_*
+    /// environment).
+    #[arg(long, value_name = "DIR|URL")]
+    pub registry: Option<PathBuf>,
     /// Directory holding training_config.yaml, notifications.yaml and mcp.yaml (tool groups,
     /// read-only mode, dataset roots).
     #[arg(long, value_name = "DIR")]
@@ -325,9 +332,16 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: std::net::SocketAddr,
-    /// The registry's data directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
-    #[arg(long, alias = "registry", value_name = "DIR")]
+    /// The data directory: registry, anomaly store, datasets (default: $MCP_TRAIN_DATA, else
+    /// ./mcp-train-data).
+    #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Where the model registry is: a directory (then also the data directory, unless
+    /// --data-dir says otherwise) or object storage shared by several servers and CLIs
+    /// (s3://bucket/prefix, gs://…, az://…; credentials from the usual AWS_*, GOOGLE_*, AZURE_*
+    /// environment).
+    #[arg(long, value_name = "DIR|URL")]
+    pub registry: Option<PathBuf>,
     /// The built web app (trunk build's output).
     #[arg(long, value_name = "DIR", default_value = "dist")]
     pub dist: PathBuf,

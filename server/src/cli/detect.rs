@@ -99,7 +99,10 @@ enum ModelSource {
     /// A model file, or a version in a registry: loaded once.
     Fixed(Box<ModelArtifact>),
     /// The registry's deployed model for a log type, reloaded when that changes.
-    Deployed { dir: PathBuf, log_type: String },
+    Deployed {
+        dir: registry::RegistryAt,
+        log_type: String,
+    },
 }
 
 /// The model source and the input file from the positional arguments.
@@ -113,7 +116,7 @@ fn sources(args: &DetectArgs) -> Result<(ModelSource, Option<PathBuf>), Failure>
                 extra.display()
             )));
         }
-        let dir = registry::data_dir(args.registry.as_deref());
+        let dir = super::registry_at(args.registry.as_deref())?;
         return Ok((
             ModelSource::Deployed {
                 dir,
@@ -137,9 +140,9 @@ fn sources(args: &DetectArgs) -> Result<(ModelSource, Option<PathBuf>), Failure>
     let artifact = if model.is_file() || args.registry.is_none() && looks_like_path(model) {
         load_model(model)?
     } else {
-        let dir = registry::data_dir(args.registry.as_deref());
+        let dir = super::registry_at(args.registry.as_deref())?;
         let name = model.to_string_lossy();
-        let registry = registry::open(&dir);
+        let registry = dir.open();
         let record = registry
             .resolve(&name)
             .map_err(|e| Failure::registry(&dir, e))?;
@@ -173,14 +176,14 @@ impl Serving {
         let (artifact, seen) = match &source {
             ModelSource::Fixed(artifact) => ((**artifact).clone(), None),
             ModelSource::Deployed { dir, log_type } => {
-                let registry = registry::open(dir);
+                let registry = dir.open();
                 let record = registry
                     .deployed(log_type)
                     .map_err(|e| Failure::registry(dir, e))?
                     .ok_or_else(|| {
                         Failure::invalid(anyhow::anyhow!(
                             "no model is deployed for log type {log_type} in {}",
-                            dir.display()
+                            dir.describe()
                         ))
                     })?;
                 let artifact = registry
@@ -210,7 +213,7 @@ impl Serving {
             return;
         }
         self.last_poll = Instant::now();
-        let registry = registry::open(dir);
+        let registry = dir.open();
         let record = match registry.deployed(log_type) {
             Ok(Some(record)) => record,
             // Nothing deployed any more, or the index is being rewritten: keep serving.

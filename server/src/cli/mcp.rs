@@ -5,7 +5,6 @@
 use std::process::ExitCode;
 
 use mcp_train::fs::config_dir::load_config;
-use mcp_train::fs::registry;
 use mcp_train::http::{AppState, ServeSettings};
 use mcp_train::mcp::{load_mcp_config, serve_stdio, McpServer};
 use mcp_train::notify::load_notifications;
@@ -16,7 +15,10 @@ use super::Outcome;
 pub fn run(args: McpArgs) -> Outcome {
     // stdout is the protocol's: logs go to stderr only.
     super::serve::init_logging();
-    let mut settings = ServeSettings::new(registry::data_dir(args.data_dir.as_deref()));
+    let (data_dir, registry) =
+        super::data_dir_and_registry(args.data_dir.as_deref(), args.registry.as_deref())?;
+    let mut settings = ServeSettings::new(data_dir);
+    settings.registry = registry;
     settings.config = load_config(args.config.as_deref())?;
     settings.notifications = load_notifications(args.config.as_deref())?;
     let mut mcp = load_mcp_config(args.config.as_deref())?;

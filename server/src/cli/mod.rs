@@ -20,11 +20,11 @@ mod train;
 mod validate;
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use mcp_train::fs::registry::INDEX_FILE;
+use mcp_train::fs::registry::{RegistryAt, INDEX_FILE};
 use mcp_train_core::registry::RegistryError;
 
 use args::{Cli, Command};
@@ -56,20 +56,44 @@ impl Failure {
     /// A registry error in the data directory `dir`: storage problems are I/O errors (2);
     /// everything else — an unknown version, a refused deletion, a damaged registry — is
     /// invalid input (1).
-    pub fn registry(dir: &Path, e: RegistryError) -> Self {
+    pub fn registry(at: &RegistryAt, e: RegistryError) -> Self {
         match e {
             RegistryError::Storage(_) => Failure::usage(e),
             RegistryError::Deployed { .. } => Failure::invalid(anyhow::anyhow!(
                 "{e} (deploy another model or archive it first, or use --force)"
             )),
             RegistryError::CorruptIndex { .. } => Failure::invalid(
-                anyhow::Error::new(e).context(dir.join(INDEX_FILE).display().to_string()),
+                anyhow::Error::new(e).context(format!("{}/{INDEX_FILE}", at.describe())),
             ),
             RegistryError::NotFound { .. } | RegistryError::Empty | RegistryError::NoneDeployed => {
-                Failure::invalid(anyhow::anyhow!("{e} ({})", dir.display()))
+                Failure::invalid(anyhow::anyhow!("{e} ({})", at.describe()))
             }
             _ => Failure::invalid(e),
         }
+    }
+}
+
+/// The registry a `--registry` value names: a directory (none: the default data directory) or
+/// object storage (`s3://bucket/prefix`, `gs://…`, `az://…`).
+pub fn registry_at(flag: Option<&Path>) -> Result<RegistryAt, Failure> {
+    RegistryAt::from_flag(flag).map_err(Failure::usage)
+}
+
+/// The data directory and, when elsewhere, the registry, from `--data-dir` and `--registry`
+/// (`serve`, `mcp`): a registry directory given alone is the data directory too.
+pub fn data_dir_and_registry(
+    data_dir: Option<&Path>,
+    registry: Option<&Path>,
+) -> Result<(PathBuf, Option<RegistryAt>), Failure> {
+    match (data_dir, registry_at(registry)?) {
+        (_, at @ RegistryAt::Object(_)) => {
+            Ok((mcp_train::fs::registry::data_dir(data_dir), Some(at)))
+        }
+        (None, RegistryAt::Dir(dir)) => Ok((dir, None)),
+        (Some(data), RegistryAt::Dir(dir)) => Ok((
+            data.to_owned(),
+            registry.is_some().then_some(RegistryAt::Dir(dir)),
+        )),
     }
 }
 

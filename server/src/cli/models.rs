@@ -1,13 +1,12 @@
 //! `mcp-train models …`: the model registry in a data directory.
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use mcp_train::fs::clock;
 use mcp_train::fs::config_dir::load_config;
-use mcp_train::fs::registry::{self, FsStore};
+use mcp_train::fs::registry::Store;
 use mcp_train_core::package;
 use mcp_train_core::pipeline::{Detector, InputSchema, ModelArtifact};
 use mcp_train_core::registry::{ModelKey, ModelRecord, Registry, RegistryError, Transition};
@@ -17,8 +16,8 @@ use super::args::{ModelsArgs, ModelsCommand};
 use super::{render, Failure, Outcome};
 
 pub fn run(args: ModelsArgs) -> Outcome {
-    let dir = registry::data_dir(args.registry.as_deref());
-    let mut registry = registry::open(&dir);
+    let dir = super::registry_at(args.registry.as_deref())?;
+    let mut registry = dir.open();
     let fail = |e| Failure::registry(&dir, e);
     let json = args.json;
     let log_type = args.log_type.as_deref();
@@ -175,7 +174,7 @@ fn for_log_type(log_type: Option<&str>) -> String {
 }
 
 fn list(
-    registry: &Registry<FsStore>,
+    registry: &Registry<Store>,
     log_type: Option<&str>,
     json: bool,
 ) -> Result<(), RegistryError> {
@@ -183,7 +182,7 @@ fn list(
         Some(t) => registry.list_of(t)?,
         None => registry.list()?,
     };
-    let dir = registry.store().dir().display().to_string();
+    let dir = registry.store().describe();
     if json {
         println!("{}", json!({ "registry": dir, "models": models }));
         return Ok(());
@@ -247,7 +246,7 @@ fn detector_params(detector: &Detector) -> serde_json::Value {
 }
 
 fn show(
-    registry: &Registry<FsStore>,
+    registry: &Registry<Store>,
     name: &str,
     log_type: Option<&str>,
     json: bool,
@@ -258,7 +257,7 @@ fn show(
     let record = &stored.record;
     let path = registry
         .store()
-        .model_path(&ModelKey::new(&record.log_type, &version));
+        .model_location(&ModelKey::new(&record.log_type, &version));
     let e = &model.evaluation;
     let t = &model.training;
     let input = match &model.input {
@@ -281,7 +280,7 @@ fn show(
     if json {
         let summary = json!({
             "record": record,
-            "file": path.display().to_string(),
+            "file": path,
             "model": {
                 "generator": model.generator,
                 "log_type": model.log_type,
@@ -322,7 +321,7 @@ fn show(
     let _ = writeln!(
         text,
         "file       {} ({} bytes, sha256 {})",
-        path.display(),
+        path,
         render::thousands(record.size_bytes as usize),
         record.sha256
     );
@@ -369,7 +368,7 @@ fn show(
     Ok(())
 }
 
-fn print_transition(change: &Transition, verb: &str, json: bool, package: Option<&Path>) {
+fn print_transition(change: &Transition, verb: &str, json: bool, package: Option<&str>) {
     if json {
         println!(
             "{}",
@@ -378,7 +377,7 @@ fn print_transition(change: &Transition, verb: &str, json: bool, package: Option
                 "from": change.from,
                 "model": change.model,
                 "displaced": change.displaced,
-                "package": package.map(|p| p.display().to_string()),
+                "package": package,
             })
         );
         return;
@@ -393,6 +392,6 @@ fn print_transition(change: &Transition, verb: &str, json: bool, package: Option
         println!("archived {} (was deployed)", old.version);
     }
     if let Some(path) = package {
-        println!("package {}", path.display());
+        println!("package {path}");
     }
 }

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use mcp_train::fs::registry;
 use mcp_train_core::package::{
     self, zip::read_zip, FileStatus, PackagedModel, Verification, PACKAGE_LIMITS,
 };
@@ -31,8 +30,8 @@ fn model_bytes(args: &PackageArgs) -> Result<(Vec<u8>, Option<ModelRecord>), Fai
     if !is_version || args.model.exists() {
         return Ok((read_input(&args.model, MAX_MODEL_MB)?, None));
     }
-    let dir = registry::data_dir(args.registry.as_deref());
-    let registry = registry::open(&dir);
+    let dir = super::registry_at(args.registry.as_deref())?;
+    let registry = dir.open();
     let fail = |e| Failure::registry(&dir, e);
     let record = registry.resolve(&name).map_err(fail)?;
     let stored = registry.get(&record.version).map_err(fail)?;

@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use mcp_train::fs::config_dir::load_config;
-use mcp_train::fs::registry;
 use mcp_train::http::{self, ServeError, ServeSettings, SettingsError};
 use mcp_train::mcp::load_mcp_config;
 use mcp_train::notify::load_notifications;
@@ -21,7 +20,10 @@ pub fn run(args: ServeArgs) -> Outcome {
 
 /// The settings the flags ask for, checked before anything is read or created.
 fn settings(args: ServeArgs) -> Result<ServeSettings, Failure> {
-    let mut settings = ServeSettings::new(registry::data_dir(args.data_dir.as_deref()));
+    let (data_dir, registry) =
+        super::data_dir_and_registry(args.data_dir.as_deref(), args.registry.as_deref())?;
+    let mut settings = ServeSettings::new(data_dir);
+    settings.registry = registry;
     settings.addr = args.addr;
     settings.dist = args.dist;
     settings.token = args.token;

@@ -9,7 +9,6 @@ use std::time::Instant;
 use anyhow::Context;
 use mcp_train::fs::clock::{self, Stopwatch};
 use mcp_train::fs::config_dir::load_config;
-use mcp_train::fs::registry;
 use mcp_train_core::pipeline::{
     self, Hooks, InputSchema, ModelArtifact, ScoreInput, TrainChoices, TrainInput,
 };
@@ -106,8 +105,8 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
     // when another model holds this one) and the same bytes as the registry's copy.
     let trained_version = trained.artifact.version.clone();
     let registered = if args.register {
-        let dir = registry::data_dir(args.registry.as_deref());
-        let record = registry::open(&dir)
+        let dir = super::registry_at(args.registry.as_deref())?;
+        let record = dir.open()
             .register(trained.artifact.clone(), now_micros)
             .map_err(|e| Failure::registry(&dir, e))?;
         trained.artifact.version = record.version.clone();
@@ -149,7 +148,7 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
             "threshold_checks": e.threshold_checks,
             "lineage": model.lineage,
             "registered": registered.as_ref().map(|(dir, record)| serde_json::json!({
-                "registry": dir.display().to_string(),
+                "registry": dir.describe().to_string(),
                 "record": record,
             })),
         });
@@ -215,7 +214,7 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
                 text,
                 "registered model {} in {} (status {})",
                 record.version,
-                dir.display(),
+                dir.describe(),
                 record.status
             );
             if record.version != trained_version {

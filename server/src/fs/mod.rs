@@ -5,4 +5,5 @@
 
 pub mod clock;
 pub mod config_dir;
+pub mod object;
 pub mod registry;

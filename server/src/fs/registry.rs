@@ -18,8 +18,11 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use mcp_train_core::registry::{
-    is_valid_log_type, is_valid_version, ModelKey, Registry, RegistryStore, StorageError,
+    is_valid_log_type, is_valid_version, IndexRead, ModelKey, Registry, RegistryStore,
+    StorageError,
 };
+
+use super::object::{is_object_url, ObjectRegistry};
 
 /// The index file, inside the data directory.
 pub const INDEX_FILE: &str = "registry.json";
@@ -41,13 +44,135 @@ pub fn data_dir(flag: Option<&Path>) -> PathBuf {
     }
 }
 
-/// A registry kept in a data directory, migrated in place if an older build wrote it. A
-/// migration that cannot run now (a read-only directory) is left to the first change: the
-/// registry reads the same either way.
-pub fn open(dir: &Path) -> Registry<FsStore> {
-    let mut registry = Registry::new(FsStore::new(dir));
-    let _ = registry.migrate();
-    registry
+/// Where a registry is: a data directory, or a prefix in object storage (`s3://bucket/prefix`,
+/// `gs://…`, `az://…`; see [`super::object`]). Every command and the server take it from one
+/// `--registry` value ([`RegistryAt::from_flag`]).
+#[derive(Debug, Clone)]
+pub enum RegistryAt {
+    Dir(PathBuf),
+    Object(ObjectRegistry),
+}
+
+impl RegistryAt {
+    /// The registry a `--registry` value names: an object-store URL, or a directory (none: the
+    /// default data directory, [`data_dir`]).
+    pub fn from_flag(flag: Option<&Path>) -> Result<RegistryAt, StorageError> {
+        match flag.and_then(Path::to_str) {
+            Some(value) if is_object_url(value) => Ok(RegistryAt::Object(ObjectRegistry::open(value)?)),
+            _ => Ok(RegistryAt::Dir(data_dir(flag))),
+        }
+    }
+
+    /// The registry, ready to use. A registry directory an older build wrote is migrated in
+    /// place; a migration that cannot run now (a read-only directory) is left to the first
+    /// change: the registry reads the same either way.
+    pub fn open(&self) -> Registry<Store> {
+        match self {
+            RegistryAt::Dir(dir) => {
+                let mut registry = Registry::new(Store::Dir(FsStore::new(dir)));
+                let _ = registry.migrate();
+                registry
+            }
+            RegistryAt::Object(bucket) => Registry::new(Store::Object(bucket.clone())),
+        }
+    }
+
+    /// The directory or URL, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            RegistryAt::Dir(dir) => dir.display().to_string(),
+            RegistryAt::Object(bucket) => bucket.url().to_owned(),
+        }
+    }
+}
+
+/// A registry kept in a data directory (see [`RegistryAt::open`]).
+pub fn open(dir: &Path) -> Registry<Store> {
+    RegistryAt::Dir(dir.to_owned()).open()
+}
+
+/// The store under a registry: a directory or object storage.
+#[derive(Debug)]
+pub enum Store {
+    Dir(FsStore),
+    Object(ObjectRegistry),
+}
+
+impl Store {
+    /// Where a model's `model.json` is: a path or a URL.
+    pub fn model_location(&self, key: &ModelKey) -> String {
+        match self {
+            Store::Dir(store) => store.model_path(key).display().to_string(),
+            Store::Object(bucket) => bucket.model_url(key),
+        }
+    }
+
+    /// Stores a model's deployment package beside its `model.json`; returns where.
+    pub fn write_package(&self, key: &ModelKey, bytes: &[u8]) -> Result<String, StorageError> {
+        match self {
+            Store::Dir(store) => store
+                .write_package(key, bytes)
+                .map(|path| path.display().to_string()),
+            Store::Object(bucket) => bucket.write_package(key, bytes),
+        }
+    }
+
+    /// The directory or URL, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Store::Dir(store) => store.dir().display().to_string(),
+            Store::Object(bucket) => bucket.url().to_owned(),
+        }
+    }
+}
+
+/// Every call goes to the store underneath.
+macro_rules! delegate {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Store::Dir($store) => $call,
+            Store::Object($store) => $call,
+        }
+    };
+}
+
+impl RegistryStore for Store {
+    fn read_index(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        delegate!(self, s => s.read_index())
+    }
+    fn write_index(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
+        delegate!(self, s => s.write_index(bytes))
+    }
+    fn read_model(&self, key: &ModelKey) -> Result<Option<Vec<u8>>, StorageError> {
+        delegate!(self, s => s.read_model(key))
+    }
+    fn write_model(&mut self, key: &ModelKey, bytes: &[u8]) -> Result<(), StorageError> {
+        delegate!(self, s => s.write_model(key, bytes))
+    }
+    fn remove_model(&mut self, key: &ModelKey) -> Result<(), StorageError> {
+        delegate!(self, s => s.remove_model(key))
+    }
+    fn list_models(&self) -> Result<Vec<ModelKey>, StorageError> {
+        delegate!(self, s => s.list_models())
+    }
+    fn lock(&mut self) -> Result<(), StorageError> {
+        delegate!(self, s => s.lock())
+    }
+    fn unlock(&mut self) -> Result<(), StorageError> {
+        delegate!(self, s => s.unlock())
+    }
+    fn read_index_tagged(&self) -> Result<IndexRead, StorageError> {
+        delegate!(self, s => s.read_index_tagged())
+    }
+    fn replace_index(&mut self, bytes: &[u8], read: &IndexRead) -> Result<bool, StorageError> {
+        delegate!(self, s => s.replace_index(bytes, read))
+    }
+    fn create_model(&mut self, key: &ModelKey, bytes: &[u8]) -> Result<bool, StorageError> {
+        delegate!(self, s => s.create_model(key, bytes))
+    }
+    fn list_removable_models(&self) -> Result<Vec<ModelKey>, StorageError> {
+        delegate!(self, s => s.list_removable_models())
+    }
 }
 
 /// Registry storage in a directory. Nothing is created until the first change; a directory that

@@ -77,7 +77,7 @@ impl DeployedModels {
         state: &AppState,
         log_type: &str,
     ) -> ApiResult<Arc<ModelArtifact>> {
-        let registry = crate::fs::registry::open(&state.data_dir);
+        let registry = state.registry.open();
         let record = registry.deployed(log_type)?.ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,

@@ -35,10 +35,11 @@ impl From<SearchQueryError> for ApiError {
 /// Brings the index up to date and answers `query` (every surface's search).
 pub async fn search_query(state: &AppState, query: SearchQuery) -> ApiResult<SearchResults> {
     let data_dir = state.data_dir.clone();
+    let registry = state.registry.clone();
     let store = state.anomalies.clone();
     blocking(move || {
         Ok(SearchResults {
-            results: crate::kb::search(&data_dir, &store, &query)?,
+            results: crate::kb::search(&data_dir, &registry, &store, &query)?,
         })
     })
     .await

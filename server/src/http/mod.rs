@@ -64,8 +64,12 @@ pub use error::{ApiError, ApiResult};
 pub struct ServeSettings {
     /// Address to listen on (port 0 picks a free port).
     pub addr: SocketAddr,
-    /// The registry's data directory (created if missing); uploads are staged inside it.
+    /// The server's data directory (created if missing): the registry unless `registry` says
+    /// otherwise, the anomaly store, datasets; uploads are staged inside it.
     pub data_dir: PathBuf,
+    /// Where the model registry is when not in `data_dir`: object storage shared by several
+    /// replicas (`--registry s3://bucket/prefix`).
+    pub registry: Option<crate::fs::registry::RegistryAt>,
     /// The built web app; without `index.html` there, `/` says how to build it.
     pub dist: PathBuf,
     /// The bearer token every write must carry; none leaves writes open.
@@ -94,6 +98,7 @@ impl ServeSettings {
         ServeSettings {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: data_dir.into(),
+            registry: None,
             dist: PathBuf::from("dist"),
             token: None,
             private: false,
@@ -182,6 +187,8 @@ pub struct AppState {
 #[derive(Debug)]
 pub struct Shared {
     pub(crate) data_dir: PathBuf,
+    /// The model registry: `data_dir`, or object storage.
+    pub(crate) registry: crate::fs::registry::RegistryAt,
     pub(crate) config: Config,
     pub(crate) auth: auth::Auth,
     pub(crate) metrics: Arc<metrics::Metrics>,
@@ -250,8 +257,12 @@ impl AppState {
             Arc::new(notifications::MetricsObserver(Arc::clone(&metrics))),
         )
         .map_err(ServeError::Notifications)?;
+        let registry = settings
+            .registry
+            .clone()
+            .unwrap_or_else(|| crate::fs::registry::RegistryAt::Dir(data_dir.clone()));
         let jobs = Arc::new(
-            jobs::Jobs::start(data_dir.clone(), settings.config.clone(), notifier.clone())
+            jobs::Jobs::start(registry.clone(), settings.config.clone(), notifier.clone())
                 .map_err(ServeError::TrainingThread)?,
         );
         let anomalies = crate::store::AnomalyStore::open(&data_dir)
@@ -267,6 +278,7 @@ impl AppState {
                 notifier,
                 exports,
                 data_dir,
+                registry,
                 config: settings.config.clone(),
                 auth: auth::Auth::new(settings.token.as_deref(), settings.private),
                 jobs,
@@ -547,7 +559,7 @@ async fn api_not_found() -> ApiError {
 fn storage(
     state: &AppState,
 ) -> Result<(std::collections::BTreeMap<&'static str, usize>, u64), String> {
-    let models = crate::fs::registry::open(&state.data_dir)
+    let models = state.registry.open()
         .list()
         .map_err(|e| error::error_chain(&e))?;
     let mut counts: std::collections::BTreeMap<&'static str, usize> =

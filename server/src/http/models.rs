@@ -23,7 +23,7 @@ use super::error::{ApiError, ApiResult};
 use super::upload::{self, Limit};
 use super::{blocking, AppState};
 use crate::fs::clock::now_micros;
-use crate::fs::registry::FsStore;
+use crate::fs::registry::Store;
 
 /// Refuses anything but `YYYYMMDD_HHMMSS` before any file is touched.
 pub fn check_version(version: &str) -> ApiResult<()> {
@@ -42,10 +42,10 @@ pub fn check_version(version: &str) -> ApiResult<()> {
 /// Runs `f` on the registry on the blocking pool.
 pub async fn with_registry<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&mut Registry<FsStore>) -> ApiResult<T> + Send + 'static,
+    f: impl FnOnce(&mut Registry<Store>) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    let dir = state.data_dir.clone();
-    blocking(move || f(&mut crate::fs::registry::open(&dir))).await
+    let at = state.registry.clone();
+    blocking(move || f(&mut at.open())).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -89,7 +89,8 @@ pub struct SyncReport {
 #[derive(Debug)]
 pub struct KnowledgeBase {
     path: PathBuf,
-    data_dir: PathBuf,
+    /// The registry whose models are indexed (the data directory's, unless another is given).
+    registry: crate::fs::registry::RegistryAt,
     conn: Connection,
 }
 
@@ -115,11 +116,18 @@ impl KnowledgeBase {
             .map_err(open_error)?;
         let kb = KnowledgeBase {
             path,
-            data_dir: data_dir.to_owned(),
+            registry: crate::fs::registry::RegistryAt::Dir(data_dir.to_owned()),
             conn,
         };
         kb.create()?;
         Ok(kb)
+    }
+
+    /// Indexes the models of `registry` instead of the data directory's (a server whose
+    /// registry is in object storage).
+    pub fn with_registry(mut self, registry: &crate::fs::registry::RegistryAt) -> Self {
+        self.registry = registry.clone();
+        self
     }
 
     /// The SQLite file.
@@ -168,7 +176,7 @@ impl KnowledgeBase {
     /// Indexes what changed since the last pass: the catalogue if its text changed, new,
     /// changed and removed models, new anomalies and new verdicts.
     pub fn sync(&mut self, store: &AnomalyStore) -> Result<SyncReport, KbError> {
-        let registry = crate::fs::registry::open(&self.data_dir);
+        let registry = self.registry.open();
         let records = registry
             .list()
             .map_err(|e| KbError::Registry(e.to_string()))?;
@@ -389,10 +397,11 @@ pub fn match_expression(terms: &[String]) -> String {
 /// surface calls.
 pub fn search(
     data_dir: &Path,
+    registry: &crate::fs::registry::RegistryAt,
     store: &AnomalyStore,
     query: &SearchQuery,
 ) -> Result<Vec<SearchHit>, KbError> {
-    let mut kb = KnowledgeBase::open(data_dir)?;
+    let mut kb = KnowledgeBase::open(data_dir)?.with_registry(registry);
     kb.sync(store)?;
     kb.search(query)
 }

@@ -201,7 +201,7 @@ fn model_for(
         }
         Some(version) => {
             crate::http::models::check_version(version)?;
-            let registry = crate::fs::registry::open(&state.data_dir);
+            let registry = state.registry.open();
             let artifact = registry.get(version)?.artifact()?;
             if let Some(want) = dataset.reads_as() {
                 if want != artifact.log_type {

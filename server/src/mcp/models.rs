@@ -225,13 +225,13 @@ pub(super) fn dataset_error(e: DatasetError) -> ToolError {
     }
 }
 
-/// The model `version` of the registry in `data_dir`, with its record.
+/// The model `version` of the registry, with its record.
 fn load(
-    data_dir: &std::path::Path,
+    registry: &crate::fs::registry::RegistryAt,
     version: &str,
 ) -> Result<(ModelRecord, ModelArtifact), ApiError> {
     crate::http::models::check_version(version)?;
-    let registry = crate::fs::registry::open(data_dir);
+    let registry = registry.open();
     let stored = registry.get(version)?;
     let artifact = stored.artifact()?;
     Ok((stored.record, artifact))
@@ -348,10 +348,10 @@ impl McpServer {
         &self,
         Parameters(args): Parameters<ListModelsArgs>,
     ) -> Result<Json<Page<ModelRecord>>, ToolError> {
-        let data_dir = self.state().data_dir.clone();
+        let at = self.state().registry.clone();
         let log_type = args.log_type.clone();
         let models = blocking(move || {
-            let registry = crate::fs::registry::open(&data_dir);
+            let registry = at.open();
             let mut models = registry
                 .list()
                 .map_err(|e| crate::http::ApiError::internal("cannot read the registry", &e))?;
@@ -377,8 +377,8 @@ impl McpServer {
         &self,
         Parameters(args): Parameters<VersionArgs>,
     ) -> Result<Json<ModelDetail>, ToolError> {
-        let data_dir = self.state().data_dir.clone();
-        let (record, model) = blocking(move || load(&data_dir, &args.version)).await?;
+        let at = self.state().registry.clone();
+        let (record, model) = blocking(move || load(&at, &args.version)).await?;
         Ok(Json(detail(record, model)))
     }
 
@@ -405,12 +405,12 @@ impl McpServer {
                 return Err(ToolError::invalid(format!("versions: {v} is given twice")));
             }
         }
-        let data_dir = self.state().data_dir.clone();
+        let at = self.state().registry.clone();
         let models = blocking(move || {
             versions
                 .iter()
                 .map(|v| {
-                    let (record, model) = load(&data_dir, v)?;
+                    let (record, model) = load(&at, v)?;
                     Ok(ComparedModel {
                         version: record.version,
                         log_type: record.log_type,
@@ -478,7 +478,7 @@ impl McpServer {
         let _permit = state.heavy_work().await?;
         let worker = state.clone();
         let result = blocking(move || {
-            let (_, model) = load(&worker.data_dir, &args.version)?;
+            let (_, model) = load(&worker.registry, &args.version)?;
             if let Some(want) = &dataset.log_type {
                 if *want != model.log_type {
                     return Err(ApiError::invalid_parameter(format!(

@@ -130,9 +130,9 @@ impl McpServer {
                 .with_mime_type(JSON),
             );
         }
-        let data_dir = self.state().data_dir.clone();
+        let at = self.state().registry.clone();
         let mut models = blocking(move || {
-            crate::fs::registry::open(&data_dir)
+            at.open()
                 .list()
                 .map_err(|e| crate::http::ApiError::internal("cannot read the registry", &e))
         })
@@ -238,10 +238,9 @@ impl McpServer {
     /// A model's card: its record, training information and a bounded evaluation summary.
     async fn model_card(&self, uri: &str, version: &str) -> Result<Value, ErrorData> {
         let not_found = |what: String| resource_not_found(uri, what);
-        let data_dir = self.state().data_dir.clone();
+        let at = self.state().registry.clone();
         let v = version.to_owned();
-        let stored =
-            tokio::task::spawn_blocking(move || crate::fs::registry::open(&data_dir).get(&v))
+        let stored = tokio::task::spawn_blocking(move || at.open().get(&v))
                 .await
                 .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         let stored = match stored {

@@ -2,7 +2,6 @@
 //! publishing each job's progress through its `watch` channel; a model that trains is registered.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -59,10 +58,10 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    /// Starts the runner thread, which trains with `config` and registers models in `data_dir`.
+    /// Starts the runner thread, which trains with `config` and registers models in `registry`.
     /// The notifier hears when a job completes or fails.
     pub fn start(
-        data_dir: PathBuf,
+        registry: crate::fs::registry::RegistryAt,
         config: Config,
         notifier: crate::notify::Notifier,
     ) -> std::io::Result<Jobs> {
@@ -71,7 +70,7 @@ impl Jobs {
             .name("training".to_owned())
             .spawn(move || {
                 for handle in receive {
-                    run(&handle, &data_dir, &config, &notifier);
+                    run(&handle, &registry, &config, &notifier);
                 }
             })?;
         Ok(Jobs {
@@ -127,7 +126,7 @@ enum Stopped {
 /// Trains one job, publishing its progress; registers the model when it succeeds.
 fn run(
     handle: &Handle,
-    data_dir: &std::path::Path,
+    registry: &crate::fs::registry::RegistryAt,
     config: &Config,
     notifier: &crate::notify::Notifier,
 ) {
@@ -142,7 +141,7 @@ fn run(
         j.started_at = Some(format_iso8601(now_micros()));
     });
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        train(handle, export, data_dir, config, started)
+        train(handle, export, registry, config, started)
     }))
     .unwrap_or_else(|_| {
         Err(Stopped::Failed(JobFailure {
@@ -203,7 +202,7 @@ fn run(
 fn train(
     handle: &Handle,
     staged: Staged,
-    data_dir: &std::path::Path,
+    registry: &crate::fs::registry::RegistryAt,
     config: &Config,
     started: Instant,
 ) -> Result<ModelRecord, Stopped> {
@@ -271,7 +270,8 @@ fn train(
     if handle.cancel.load(Ordering::SeqCst) {
         return Err(Stopped::Cancelled);
     }
-    crate::fs::registry::open(data_dir)
+    registry
+        .open()
         .register(trained.artifact, now_micros())
         .map_err(|e| internal("cannot register the model", &error_chain(&e)))
 }
