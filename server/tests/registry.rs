@@ -497,7 +497,10 @@ fn check_registry(dir: &Path) -> Vec<String> {
             .get(&m.version)
             .expect("a listed model is complete");
         let key = mcp_train_core::registry::ModelKey::new(&m.log_type, &m.version);
-        assert_eq!(sha256(&registry.store().model_path(&key)), m.sha256);
+        assert_eq!(
+            sha256(Path::new(&registry.store().model_location(&key))),
+            m.sha256
+        );
         let artifact = stored.artifact().expect("a listed model loads");
         assert_eq!(artifact.version, m.version);
         deployed += usize::from(m.status == ModelStatus::Deployed);

@@ -31,6 +31,9 @@ mod model_manager;
 mod monitoring;
 /// Notifications against real peers: webhook signatures, Slack retries and dead letters, SMTP.
 mod notify;
+/// The registry in object storage: a real S3 server (moto), two replicas and the CLI on one
+/// bucket, racing writers, kill -9.
+mod object_registry;
 /// The OpenAPI document against real responses and the parameter bounds the server enforces.
 mod openapi;
 /// Deployment packages: `package`, `verify`, and the packaged Python scripts run by Python.

@@ -382,7 +382,7 @@ pub enum DetectFormat {
     Ocsf,
 }
 
-/// `mcp-train detect [MODEL | --registry DIR --log-type T] [FILE|-]`.
+/// `mcp-train detect [MODEL | --registry DIR|URL --log-type T] [FILE|-]`.
 #[derive(Debug, Args)]
 pub struct DetectArgs {
     /// MODEL then FILE; with --log-type only FILE. MODEL: a model.json file or a registered
@@ -390,8 +390,9 @@ pub struct DetectArgs {
     /// JSON export ("-" or nothing reads stdin).
     #[arg(value_name = "MODEL|FILE", num_args = 0..=2)]
     pub inputs: Vec<PathBuf>,
-    /// Registry directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
-    #[arg(long, value_name = "DIR")]
+    /// Registry: a directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data) or object
+    /// storage (s3://bucket/prefix, gs://…, az://…).
+    #[arg(long, value_name = "DIR|URL")]
     pub registry: Option<PathBuf>,
     /// Serve the registry's deployed model for this log type, reloading it when another is
     /// deployed (a model that fails to load leaves the old one serving).
@@ -473,8 +474,9 @@ pub struct TrainArgs {
     /// Also register the model in the registry (status ready) and print its version.
     #[arg(long)]
     pub register: bool,
-    /// Registry directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
-    #[arg(long, value_name = "DIR", requires = "register")]
+    /// Registry: a directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data) or object
+    /// storage (s3://bucket/prefix, gs://…, az://…).
+    #[arg(long, value_name = "DIR|URL", requires = "register")]
     pub registry: Option<PathBuf>,
 }
 
@@ -538,8 +540,9 @@ pub struct ScoreArgs {
 pub struct PackageArgs {
     /// The model: a model.json file, or a registered version (`latest`, `deployed`).
     pub model: PathBuf,
-    /// Registry directory for versions (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
-    #[arg(long, value_name = "DIR")]
+    /// Registry for versions: a directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data)
+    /// or object storage (s3://bucket/prefix, gs://…, az://…).
+    #[arg(long, value_name = "DIR|URL")]
     pub registry: Option<PathBuf>,
     /// Where to write the ZIP (default: model_<version>_deployment.zip in the current directory).
     #[arg(long, short, value_name = "FILE.zip")]
@@ -660,8 +663,10 @@ pub struct SynthArgs {
 
 #[derive(Debug, Args)]
 pub struct ModelsArgs {
-    /// Registry directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data).
-    #[arg(long, value_name = "DIR", global = true)]
+    /// Registry: a directory (default: $MCP_TRAIN_DATA, else ./mcp-train-data) or object
+    /// storage (s3://bucket/prefix, gs://…, az://…; credentials from the usual AWS_*,
+    /// GOOGLE_*, AZURE_* environment).
+    #[arg(long, value_name = "DIR|URL", global = true)]
     pub registry: Option<PathBuf>,
     /// Print the result as JSON on stdout.
     #[arg(long, global = true)]

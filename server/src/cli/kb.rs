@@ -87,8 +87,13 @@ fn search(a: KbSearchArgs) -> Outcome {
     let dir = registry::data_dir(a.data_dir.data_dir.as_deref());
     let store = open_dir(&dir)?;
     let results = SearchResults {
-        results: kb::search(&dir, &registry::RegistryAt::Dir(dir.clone()), &store, &query)
-            .map_err(kb_failure)?,
+        results: kb::search(
+            &dir,
+            &registry::RegistryAt::Dir(dir.clone()),
+            &store,
+            &query,
+        )
+        .map_err(kb_failure)?,
     };
     if a.json {
         println!(

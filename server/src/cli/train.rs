@@ -106,7 +106,8 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
     let trained_version = trained.artifact.version.clone();
     let registered = if args.register {
         let dir = super::registry_at(args.registry.as_deref())?;
-        let record = dir.open()
+        let record = dir
+            .open()
             .register(trained.artifact.clone(), now_micros)
             .map_err(|e| Failure::registry(&dir, e))?;
         trained.artifact.version = record.version.clone();

@@ -33,9 +33,7 @@ use mcp_train_core::registry::{
     is_valid_log_type, is_valid_version, IndexRead, ModelKey, RegistryStore, StorageError,
 };
 use object_store::path::Path;
-use object_store::{
-    ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion,
-};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 
 use super::registry::{INDEX_FILE, MODELS_DIR, MODEL_FILE};
 
@@ -52,6 +50,9 @@ pub fn is_object_url(value: &str) -> bool {
         .split_once("://")
         .is_some_and(|(scheme, _)| SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()))
 }
+
+/// An object's bytes and its ETag, if the store gave one.
+type Tagged = (Vec<u8>, Option<String>);
 
 /// A registry's place in a bucket: the store and the prefix under which the registry lives.
 #[derive(Debug, Clone)]
@@ -136,10 +137,7 @@ impl ObjectRegistry {
     /// Stores a model's deployment package beside its blob (replacing any); returns its URL.
     pub fn write_package(&self, key: &ModelKey, bytes: &[u8]) -> Result<String, StorageError> {
         check_key(key)?;
-        let name = format!(
-            "{}.zip",
-            mcp_train_core::package::folder_name(&key.version)
-        );
+        let name = format!("{}.zip", mcp_train_core::package::folder_name(&key.version));
         let path = self.model_dir(key).join(name.as_str());
         let store = self.store.clone();
         let (at, payload) = (path.clone(), PutPayload::from(bytes.to_vec()));
@@ -149,7 +147,7 @@ impl ObjectRegistry {
     }
 
     /// Reads an object; `None` if there is none.
-    fn get(&self, path: &Path) -> Result<Option<(Vec<u8>, Option<String>)>, StorageError> {
+    fn get(&self, path: &Path) -> Result<Option<Tagged>, StorageError> {
         let store = self.store.clone();
         let at = path.clone();
         let got = run(async move {
@@ -230,9 +228,25 @@ fn check_key(key: &ModelKey) -> Result<(), StorageError> {
     }
 }
 
+impl ObjectRegistry {
+    /// The index and its ETag. No index is an empty registry, once the bucket is known to be
+    /// there: a misspelt or missing bucket is an error, not an empty list.
+    fn index(&self) -> Result<Option<Tagged>, StorageError> {
+        let path = self.index_path();
+        let found = self.get(&path)?;
+        if found.is_none() {
+            let store = self.store.clone();
+            let prefix = self.prefix.clone();
+            run(async move { store.list_with_delimiter(Some(&prefix)).await })
+                .map_err(|e| self.error("list", &self.prefix, e))?;
+        }
+        Ok(found)
+    }
+}
+
 impl RegistryStore for ObjectRegistry {
     fn read_index(&self) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.get(&self.index_path())?.map(|(bytes, _)| bytes))
+        Ok(self.index()?.map(|(bytes, _)| bytes))
     }
 
     /// Replaces the index unconditionally (the registry itself always writes through
@@ -244,7 +258,7 @@ impl RegistryStore for ObjectRegistry {
 
     fn read_index_tagged(&self) -> Result<IndexRead, StorageError> {
         let path = self.index_path();
-        match self.get(&path)? {
+        match self.index()? {
             None => Ok(IndexRead::default()),
             Some((bytes, Some(tag))) => Ok(IndexRead {
                 bytes: Some(bytes),

@@ -18,8 +18,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use mcp_train_core::registry::{
-    is_valid_log_type, is_valid_version, IndexRead, ModelKey, Registry, RegistryStore,
-    StorageError,
+    is_valid_log_type, is_valid_version, IndexRead, ModelKey, Registry, RegistryStore, StorageError,
 };
 
 use super::object::{is_object_url, ObjectRegistry};
@@ -58,7 +57,9 @@ impl RegistryAt {
     /// default data directory, [`data_dir`]).
     pub fn from_flag(flag: Option<&Path>) -> Result<RegistryAt, StorageError> {
         match flag.and_then(Path::to_str) {
-            Some(value) if is_object_url(value) => Ok(RegistryAt::Object(ObjectRegistry::open(value)?)),
+            Some(value) if is_object_url(value) => {
+                Ok(RegistryAt::Object(ObjectRegistry::open(value)?))
+            }
             _ => Ok(RegistryAt::Dir(data_dir(flag))),
         }
     }

@@ -559,7 +559,9 @@ async fn api_not_found() -> ApiError {
 fn storage(
     state: &AppState,
 ) -> Result<(std::collections::BTreeMap<&'static str, usize>, u64), String> {
-    let models = state.registry.open()
+    let models = state
+        .registry
+        .open()
         .list()
         .map_err(|e| error::error_chain(&e))?;
     let mut counts: std::collections::BTreeMap<&'static str, usize> =

@@ -241,8 +241,8 @@ impl McpServer {
         let at = self.state().registry.clone();
         let v = version.to_owned();
         let stored = tokio::task::spawn_blocking(move || at.open().get(&v))
-                .await
-                .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+            .await
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         let stored = match stored {
             Ok(stored) => stored,
             Err(e @ RegistryError::NotFound { .. }) => {
