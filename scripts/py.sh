@@ -54,6 +54,7 @@ case "${1:-}" in
     fi
     venv="$CARGO_TARGET_DIR/wheel-test-venv"
     fresh_venv "$venv" "$wheel"
+    ensure_moto   # the S3 server of tests/test_registry.py
     # From python/tests, so `import mcp_train` is the installed wheel, not the source folder.
     (cd python/tests && MCP_TRAIN_BIN="$bin" MCP_TRAIN_REPO="$PWD/../.." \
       "$venv/bin/python" -m pytest -p no:cacheprovider -q -rs .)

@@ -7,6 +7,8 @@
 - The product functions — `validate`, `import_log`, `features`, `features_csv`, `train`,
   `score`, `score_file`, `evaluate`, `build_package`, `verify_package`, `detect` — do what the
   `mcp-train` command does and give the same bytes.
+- `Registry`: the model registry of the CLI and the server, in a directory or in object storage
+  (`s3://`, `gs://`, `az://`), shared with every replica.
 
 Every refusal of data, parameters or a model is a `McpTrainError` (a `ValueError`) whose `code`
 says what kind of problem it is and whose message names the value and where it is.
@@ -14,6 +16,7 @@ says what kind of problem it is and whose message names the value and where it i
 
 from ._mcp_train import McpTrainError, __version__
 from ._estimators import IsolationForest, LocalOutlierFactor, NotFittedError
+from ._registry import Registry
 from ._product import (
     build_package,
     detect,
@@ -33,6 +36,7 @@ __all__ = [
     "LocalOutlierFactor",
     "McpTrainError",
     "NotFittedError",
+    "Registry",
     "__version__",
     "build_package",
     "detect",

@@ -8,6 +8,7 @@
 mod errors;
 mod estimators;
 mod product;
+mod registry;
 
 use pyo3::prelude::*;
 
@@ -17,6 +18,7 @@ fn _mcp_train(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("McpTrainError", m.py().get_type::<errors::McpTrainError>())?;
     m.add_class::<estimators::PyIsolationForest>()?;
     m.add_class::<estimators::PyLocalOutlierFactor>()?;
+    m.add_class::<registry::PyRegistry>()?;
     m.add_function(wrap_pyfunction!(product::validate, m)?)?;
     m.add_function(wrap_pyfunction!(product::import_log, m)?)?;
     m.add_function(wrap_pyfunction!(product::features, m)?)?;

@@ -5,5 +5,5 @@
 
 pub mod clock;
 pub mod config_dir;
-pub mod object;
-pub mod registry;
+/// The registry's stores live in their own crate, shared with the Python wheel.
+pub use mcp_train_store::{object, registry};

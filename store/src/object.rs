@@ -35,7 +35,7 @@ use mcp_train_core::registry::{
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 
-use super::registry::{INDEX_FILE, MODELS_DIR, MODEL_FILE};
+use crate::registry::{INDEX_FILE, MODELS_DIR, MODEL_FILE};
 
 /// How old an unlisted model blob must be before a change removes it: far longer than any
 /// writer takes between storing a model and listing it.

@@ -21,7 +21,7 @@ use mcp_train_core::registry::{
     is_valid_log_type, is_valid_version, IndexRead, ModelKey, Registry, RegistryStore, StorageError,
 };
 
-use super::object::{is_object_url, ObjectRegistry};
+use crate::object::{is_object_url, ObjectRegistry};
 
 /// The index file, inside the data directory.
 pub const INDEX_FILE: &str = "registry.json";
@@ -44,7 +44,7 @@ pub fn data_dir(flag: Option<&Path>) -> PathBuf {
 }
 
 /// Where a registry is: a data directory, or a prefix in object storage (`s3://bucket/prefix`,
-/// `gs://…`, `az://…`; see [`super::object`]). Every command and the server take it from one
+/// `gs://…`, `az://…`; see [`crate::object`]). Every command and the server take it from one
 /// `--registry` value ([`RegistryAt::from_flag`]).
 #[derive(Debug, Clone)]
 pub enum RegistryAt {
