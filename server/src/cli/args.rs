@@ -411,6 +411,55 @@ pub struct DetectArgs {
     /// (DIR/anomalies.sqlite), in batches; they are still printed.
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub nats: NatsArgs,
+}
+
+/// `detect --nats URL`: log lines from a NATS JetStream stream instead of a file.
+#[derive(Debug, Args)]
+pub struct NatsArgs {
+    /// Read log lines from NATS JetStream instead of a file: the server's URL
+    /// (nats://HOST:PORT, with user:password@ or a token@ when it asks for one). Each message
+    /// is a log line (or several, one per line). Without --follow, detect stops once the
+    /// consumer has nothing left to deliver and nothing unacknowledged.
+    #[arg(long, value_name = "URL")]
+    pub nats: Option<String>,
+    /// The JetStream stream holding the log lines; created over --nats-subject when missing.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "MCP_TRAIN_LOGS",
+        requires = "nats"
+    )]
+    pub nats_stream: String,
+    /// The subject(s) the log lines are published on (wildcards allowed): the consumer's filter.
+    #[arg(
+        long,
+        value_name = "SUBJECT",
+        default_value = "mcp-train.logs.>",
+        requires = "nats"
+    )]
+    pub nats_subject: String,
+    /// The durable consumer: detect workers with the same name share the stream, each message
+    /// going to one of them; a message is acknowledged only once its verdicts are written,
+    /// stored and published.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "mcp-train-detect",
+        requires = "nats"
+    )]
+    pub nats_consumer: String,
+    /// Seconds a delivered message may stay unacknowledged (a worker killed mid-way) before
+    /// it is delivered again, to another worker. Used when the consumer is created.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "nats",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub nats_ack_wait: u64,
+    /// Also publish every anomaly (in --format) to this subject, through JetStream when a
+    /// stream stores it (with Nats-Msg-Id "<stream>:<sequence>:<line>", so a redelivered
+    /// line's anomaly is not stored twice).
+    #[arg(long, value_name = "SUBJECT", requires = "nats")]
+    pub nats_publish: Option<String>,
 }
 
 /// Output format of scores.

@@ -20,6 +20,9 @@
 //! when a new file replaced it (after finishing the old file's remaining lines) and starts over
 //! when the file shrank (truncation).
 //!
+//! `--nats URL` reads the lines from a NATS JetStream stream instead, as one of a group of
+//! workers sharing a durable consumer ([`nats`]).
+//!
 //! `--registry DIR --log-type T` serves the model deployed for `T` and polls the registry every
 //! second: a newly deployed model takes over (its feature windows start empty); one that fails
 //! to load or verify leaves the old model serving and is named on stderr once.
@@ -46,6 +49,8 @@ use super::input::display;
 use super::train::load_model;
 use super::{Failure, Outcome};
 
+mod nats;
+
 /// Longest line read; a longer one is a bad line (and skipped to its end).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// How often `--follow` looks for new data, rotation and truncation.
@@ -58,6 +63,12 @@ const BAD_LINE_EVERY: u64 = 1000;
 
 pub fn run(args: DetectArgs) -> Outcome {
     let (source, file) = sources(&args)?;
+    if let (Some(file), Some(_)) = (&file, &args.nats.nats) {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "unexpected argument {} (with --nats the log lines come from NATS: give no FILE)",
+            file.display()
+        )));
+    }
     let mut serving = Serving::start(source)?;
     let mut out = Sink::new(args.format, args.all);
     if let Some(dir) = &args.store {
@@ -69,9 +80,17 @@ pub fn run(args: DetectArgs) -> Outcome {
         });
     }
     let mut stats = Stats::default();
-    let path = file.unwrap_or_else(|| PathBuf::from("-"));
-    let mut input = Input::open(&path)?;
-    let result = detect_stream(&mut input, &mut serving, &mut out, &mut stats, args.follow);
+    let result = match &args.nats.nats {
+        Some(url) => {
+            let worker = nats::Worker::connect(&args.nats, url)?;
+            worker.run(&mut serving, &mut out, &mut stats, args.follow)
+        }
+        None => {
+            let path = file.unwrap_or_else(|| PathBuf::from("-"));
+            let mut input = Input::open(&path)?;
+            detect_stream(&mut input, &mut serving, &mut out, &mut stats, args.follow)
+        }
+    };
     let flushed = out.flush();
     let stored = out.finish_store();
     eprintln!("{}", stats.summary(&serving.versions));
@@ -275,6 +294,24 @@ impl From<Failure> for Stop {
     }
 }
 
+/// Where a line came from, for what is said about it.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// Line N (from 1) of the file or stdin.
+    Line(u64),
+    /// Line N (from 1) of the JetStream message with this stream sequence.
+    Message { sequence: u64, line: u64 },
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Line(line) => write!(f, "line {line}"),
+            Place::Message { sequence, line } => write!(f, "message {sequence} line {line}"),
+        }
+    }
+}
+
 /// Counts for the summary.
 #[derive(Default)]
 struct Stats {
@@ -285,13 +322,13 @@ struct Stats {
 }
 
 impl Stats {
-    fn bad_line(&mut self, line: u64, column: usize, message: &str) {
+    fn bad_line(&mut self, place: Place, column: usize, message: &str) {
         self.bad += 1;
         if self.bad <= BAD_LINES_SHOWN {
-            eprintln!("line {line}:{column}: {message}");
+            eprintln!("{place}:{column}: {message}");
         } else if self.bad.is_multiple_of(BAD_LINE_EVERY) {
             eprintln!(
-                "{} bad lines so far; the latest: line {line}:{column}: {message}",
+                "{} bad lines so far; the latest: {place}:{column}: {message}",
                 self.bad
             );
         }
@@ -318,6 +355,8 @@ struct Sink {
     out: io::BufWriter<io::Stdout>,
     /// `--store DIR`: the anomaly store and the batch not stored yet.
     store: Option<StoreSink>,
+    /// `--nats-publish`: the anomalies (in `format`) not published yet.
+    outbox: Option<Vec<Vec<u8>>>,
 }
 
 /// Anomalies on their way into the store: stored in batches of [`STORE_BATCH`], and at least
@@ -358,6 +397,7 @@ impl Sink {
             all,
             out: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
             store: None,
+            outbox: None,
         }
     }
 
@@ -373,13 +413,14 @@ impl Sink {
     }
 
     fn write(&mut self, report: &Anomaly) -> io::Result<()> {
-        match self.format {
-            DetectFormat::Ndjson => serde_json::to_writer(&mut self.out, report)?,
-            DetectFormat::Ecs => serde_json::to_writer(&mut self.out, &to_ecs(report))?,
-            DetectFormat::Ocsf => serde_json::to_writer(&mut self.out, &to_ocsf(report))?,
-        }
+        render(self.format, report, &mut self.out)?;
         self.out.write_all(b"\n")?;
         if report.inference.is_anomaly {
+            if let Some(outbox) = &mut self.outbox {
+                let mut bytes = Vec::new();
+                render(self.format, report, &mut bytes)?;
+                outbox.push(bytes);
+            }
             if let Some(sink) = &mut self.store {
                 sink.batch
                     .push(StoredAnomaly::new(report.clone(), clock::now_micros()));
@@ -400,6 +441,16 @@ impl Sink {
         }
         self.out.flush()
     }
+}
+
+/// `report` as one JSON object in `format`.
+fn render(format: DetectFormat, report: &Anomaly, out: impl Write) -> io::Result<()> {
+    match format {
+        DetectFormat::Ndjson => serde_json::to_writer(out, report)?,
+        DetectFormat::Ecs => serde_json::to_writer(out, &to_ecs(report))?,
+        DetectFormat::Ocsf => serde_json::to_writer(out, &to_ocsf(report))?,
+    }
+    Ok(())
 }
 
 /// The input: stdin, or a file (followed across rotation and truncation with `--follow`).
@@ -651,12 +702,22 @@ fn detect_stream(
                 stats.lines += 1;
                 if read.too_long {
                     stats.bad_line(
-                        stats.lines,
+                        Place::Line(stats.lines),
                         MAX_LINE_BYTES + 1,
                         &format!("line longer than {MAX_LINE_BYTES} bytes"),
                     );
                 } else {
-                    one_line(&buf, stats.lines, input.ctx, serving, out, stats).map_err(closed)?;
+                    let place = Place::Line(stats.lines);
+                    one_line(
+                        &buf,
+                        line_index(stats.lines),
+                        place,
+                        input.ctx,
+                        serving,
+                        out,
+                        stats,
+                    )
+                    .map_err(closed)?;
                 }
                 buf.clear();
             }
@@ -683,7 +744,9 @@ fn detect_stream(
                         // break, is complete.
                         if !buf.is_empty() {
                             stats.lines += 1;
-                            one_line(&buf, stats.lines, input.ctx, serving, out, stats)
+                            let (index, place) =
+                                (line_index(stats.lines), Place::Line(stats.lines));
+                            one_line(&buf, index, place, input.ctx, serving, out, stats)
                                 .map_err(closed)?;
                             buf.clear();
                         }
@@ -699,10 +762,16 @@ fn detect_stream(
     }
 }
 
-/// Reads, scores and writes one line (`number` counts from 1).
+/// The entry index of line `number` (from 1): its 0-based line number.
+fn line_index(number: u64) -> usize {
+    usize::try_from(number - 1).unwrap_or(usize::MAX)
+}
+
+/// Reads, scores and writes one line, whose entry gets `index`.
 fn one_line(
     bytes: &[u8],
-    number: u64,
+    index: usize,
+    place: Place,
     ctx: ParseContext,
     serving: &mut Serving,
     out: &mut Sink,
@@ -711,30 +780,29 @@ fn one_line(
     let line = match mcp_train_core::agent::line_text(bytes) {
         Ok(line) => line,
         Err(column) => {
-            stats.bad_line(number, column, "not valid UTF-8");
+            stats.bad_line(place, column, "not valid UTF-8");
             return Ok(());
         }
     };
     if line.trim().is_empty() {
         return Ok(());
     }
-    let index = usize::try_from(number - 1).unwrap_or(usize::MAX);
     let record = match read_line_record(line, index, &ctx, serving.detector.agent())
         .map_err(|e| (e.column, e.message))
     {
         Ok(record) => record,
         Err((column, message)) => {
-            stats.bad_line(number, column, &message);
+            stats.bad_line(place, column, &message);
             return Ok(());
         }
     };
     stats.parsed += 1;
-    score(&record, number, serving, out, stats)
+    score(&record, place, serving, out, stats)
 }
 
 fn score(
     record: &Record<'_>,
-    number: u64,
+    place: Place,
     serving: &mut Serving,
     out: &mut Sink,
     stats: &mut Stats,
@@ -751,7 +819,7 @@ fn score(
         }
         Ok(None) => Ok(()),
         Err(e) => {
-            stats.bad_line(number, 1, &e.to_string());
+            stats.bad_line(place, 1, &e.to_string());
             Ok(())
         }
     }
@@ -794,8 +862,8 @@ fn whole_export(
     stats.parsed += records.len() as u64;
     for record in &records {
         serving.poll();
-        let number = record.index as u64 + 1;
-        score(record, number, serving, out, stats).map_err(|e| {
+        let place = Place::Line(record.index as u64 + 1);
+        score(record, place, serving, out, stats).map_err(|e| {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 Stop::Closed
             } else {
