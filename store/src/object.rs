@@ -136,7 +136,7 @@ impl ObjectRegistry {
 
     /// Stores a model's deployment package beside its blob (replacing any); returns its URL.
     pub fn write_package(&self, key: &ModelKey, bytes: &[u8]) -> Result<String, StorageError> {
-        check_key(key)?;
+        key.check()?;
         let name = format!("{}.zip", mcp_train_core::package::folder_name(&key.version));
         let path = self.model_dir(key).join(name.as_str());
         let store = self.store.clone();
@@ -220,14 +220,6 @@ impl ObjectRegistry {
     }
 }
 
-fn check_key(key: &ModelKey) -> Result<(), StorageError> {
-    if key.is_valid() {
-        Ok(())
-    } else {
-        Err(StorageError::new(format!("{key:?} is not a model key")))
-    }
-}
-
 impl ObjectRegistry {
     /// The index and its ETag. No index is an empty registry, once the bucket is known to be
     /// there: a misspelt or missing bucket is an error, not an empty list.
@@ -289,24 +281,24 @@ impl RegistryStore for ObjectRegistry {
     }
 
     fn read_model(&self, key: &ModelKey) -> Result<Option<Vec<u8>>, StorageError> {
-        check_key(key)?;
+        key.check()?;
         Ok(self.get(&self.model_path(key))?.map(|(bytes, _)| bytes))
     }
 
     fn write_model(&mut self, key: &ModelKey, bytes: &[u8]) -> Result<(), StorageError> {
-        check_key(key)?;
+        key.check()?;
         self.put(&self.model_path(key), bytes, PutMode::Overwrite)
             .map(|_| ())
     }
 
     fn create_model(&mut self, key: &ModelKey, bytes: &[u8]) -> Result<bool, StorageError> {
-        check_key(key)?;
+        key.check()?;
         self.put(&self.model_path(key), bytes, PutMode::Create)
     }
 
     /// Removes the model's blob and its package, if any.
     fn remove_model(&mut self, key: &ModelKey) -> Result<(), StorageError> {
-        check_key(key)?;
+        key.check()?;
         let dir = self.model_dir(key);
         let store = self.store.clone();
         let at = dir.clone();

@@ -210,7 +210,7 @@ impl FsStore {
 
     /// Stores a model's deployment package, atomically.
     pub fn write_package(&self, key: &ModelKey, bytes: &[u8]) -> Result<PathBuf, StorageError> {
-        Self::check_key(key)?;
+        key.check()?;
         let path = self.package_path(key);
         write_atomic(&path, bytes)?;
         Ok(path)
@@ -221,16 +221,6 @@ impl FsStore {
         match &key.log_type {
             Some(log_type) => models.join(log_type).join(&key.version),
             None => models.join(&key.version),
-        }
-    }
-
-    /// Refuses anything but a `YYYYMMDD_HHMMSS` version and a lowercase log type, so no key
-    /// names a path elsewhere.
-    fn check_key(key: &ModelKey) -> Result<(), StorageError> {
-        if key.is_valid() {
-            Ok(())
-        } else {
-            Err(StorageError::new(format!("{key:?} is not a model key")))
         }
     }
 }
@@ -330,12 +320,12 @@ impl RegistryStore for FsStore {
     }
 
     fn read_model(&self, key: &ModelKey) -> Result<Option<Vec<u8>>, StorageError> {
-        Self::check_key(key)?;
+        key.check()?;
         read_optional(&self.model_path(key))
     }
 
     fn write_model(&mut self, key: &ModelKey, bytes: &[u8]) -> Result<(), StorageError> {
-        Self::check_key(key)?;
+        key.check()?;
         // The registry only writes keys it does not list: whatever is there is an orphan
         // (perhaps with a killed writer's temporary file), so start from an empty directory.
         self.remove_model(key)?;
@@ -351,7 +341,7 @@ impl RegistryStore for FsStore {
     }
 
     fn remove_model(&mut self, key: &ModelKey) -> Result<(), StorageError> {
-        Self::check_key(key)?;
+        key.check()?;
         let dir = self.model_dir(key);
         match fs::remove_dir_all(&dir) {
             Ok(()) => sync_dir(dir.parent().unwrap_or(&self.dir)),

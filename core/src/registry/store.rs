@@ -43,6 +43,16 @@ impl ModelKey {
     pub fn is_valid(&self) -> bool {
         is_valid_version(&self.version) && self.log_type.as_deref().is_none_or(is_valid_log_type)
     }
+
+    /// [`ModelKey::is_valid`] as the error a store answers a key it refuses with, so no key
+    /// names a path or object elsewhere.
+    pub fn check(&self) -> Result<(), StorageError> {
+        if self.is_valid() {
+            Ok(())
+        } else {
+            Err(StorageError::new(format!("{self:?} is not a model key")))
+        }
+    }
 }
 
 impl fmt::Display for ModelKey {
