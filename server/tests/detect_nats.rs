@@ -172,6 +172,23 @@ fn model_and_lines(w: &Work, records: &str, seed: &str) -> (String, Vec<String>)
     (model, records.iter().map(Value::to_string).collect())
 }
 
+/// `detect MODEL --all` as a worker of consumer `detect` on stream `LOGS` (subjects `logs.>`).
+fn worker_args<'a>(model: &'a str, url: &'a str) -> [&'a str; 11] {
+    [
+        "detect",
+        model,
+        "--all",
+        "--nats",
+        url,
+        "--nats-stream",
+        "LOGS",
+        "--nats-subject",
+        "logs.>",
+        "--nats-consumer",
+        "detect",
+    ]
+}
+
 fn lines_json(stdout: &str) -> Vec<Value> {
     stdout
         .lines()
@@ -214,22 +231,10 @@ fn a_worker_drains_the_stream_with_the_verdicts_of_detect_on_a_file() {
     let data = w.s("data");
     let worker = run(
         &[
-            "detect",
-            &model,
-            "--all",
-            "--nats",
-            &nats.url,
-            "--nats-stream",
-            "LOGS",
-            "--nats-subject",
-            "logs.>",
-            "--nats-consumer",
-            "detect",
-            "--nats-publish",
-            "anomalies.wifi",
-            "--store",
-            &data,
-        ],
+            &worker_args(&model, &nats.url)[..],
+            &["--nats-publish", "anomalies.wifi", "--store", &data],
+        ]
+        .concat(),
         &[],
     );
     let reports = lines_json(&ok(&worker));
@@ -288,21 +293,10 @@ fn two_workers_share_a_stream_and_a_killed_worker_loses_nothing() {
     let worker = |name: &str| {
         command(
             &[
-                "detect",
-                &model,
-                "--all",
-                "--follow",
-                "--nats",
-                &nats.url,
-                "--nats-stream",
-                "LOGS",
-                "--nats-subject",
-                "logs.>",
-                "--nats-consumer",
-                "detect",
-                "--nats-ack-wait",
-                "2",
-            ],
+                &worker_args(&model, &nats.url)[..],
+                &["--follow", "--nats-ack-wait", "2"],
+            ]
+            .concat(),
             &[],
         )
         .stdin(Stdio::null())
