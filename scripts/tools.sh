@@ -82,9 +82,11 @@ ensure_moto() {
 
 # The Python wheel's tools (scripts/py.sh): maturin builds it; pytest, numpy, scikit-learn and
 # pandas test it (scikit-learn is the oracle: check_estimator, exactness, the benchmark; pandas for
-# the DataFrame checks). Pinned, in a venv outside the clone, ~/.cache/mcp-train/wheel-venv;
-# skipped when it already holds these pins. Sets MCP_TRAIN_WHEEL_VENV.
-MCP_TRAIN_WHEEL_PINS=(maturin==1.16.0 pytest==9.2.0 numpy==2.4.6 scikit-learn==1.9.1 pandas==3.1.1)
+# the DataFrame checks; pyarrow and polars for Arrow input). Pinned, in a venv outside the clone,
+# ~/.cache/mcp-train/wheel-venv; skipped when it already holds these pins. Sets
+# MCP_TRAIN_WHEEL_VENV.
+MCP_TRAIN_WHEEL_PINS=(maturin==1.16.0 pytest==9.2.0 numpy==2.4.6 scikit-learn==1.9.1 pandas==3.1.1
+  pyarrow==26.0.1 polars==2.1.0)
 ensure_wheel_tools() {
   local venv="${XDG_CACHE_HOME:-$HOME/.cache}/mcp-train/wheel-venv" want
   want="${MCP_TRAIN_WHEEL_PINS[*]}"
