@@ -10,6 +10,8 @@
 - Data comes as bytes, a path, or Arrow data — a pyarrow Table or RecordBatch, a Polars or
   pandas DataFrame, a DuckDB result: anything with `__arrow_c_stream__` / `__arrow_c_array__`,
   read in Rust (`export_from_arrow`).
+- `mcp_train.spark`: per-site training and scoring on Apache Spark (`train_per_site`, `score`),
+  imported on demand (pyspark is not needed otherwise).
 - `Registry`: the model registry of the CLI and the server, in a directory or in object storage
   (`s3://`, `gs://`, `az://`), shared with every replica.
 
