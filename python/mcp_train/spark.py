@@ -161,38 +161,52 @@ def train_per_site(
         ]
     )
 
-    # Full type hints: pyspark 4.3's applyInArrow fails without them (UnboundLocalError).
+    # Full type hints: pyspark 4.3's applyInArrow fails without them (UnboundLocalError). The
+    # work is in a module-level function: cloudpickle ships this closure by value, and the
+    # names it uses would be copies in the worker (an `except McpTrainError` that never
+    # matches); a module-level function runs in the module the worker imports.
     def fit_site(key: Tuple[pa.Scalar, ...], table: pa.Table) -> pa.Table:
-        site = key[0].as_py()
-        if site is None:
-            raise _error(
-                "invalid_export",
-                f"column {site_col!r} is null in {table.num_rows} rows; every row needs a site",
-            )
-        where = site_registry(location, site)
-        if order_col is not None:
-            table = table.sort_by([(order_col, "ascending")])
-        try:
-            model = _train(table, file_name=f"{site}.arrow", now=now_seconds, **choices)
-        except McpTrainError as e:
-            raise _error(getattr(e, "code", "invalid_export"), f"site {str(site)!r}: {e}") from e
-        record = where.register(model, now=now_seconds)
-        if deploy:
-            record, _ = where.deploy(record["version"], now=now_seconds)
-        return pa.table(
-            {
-                site_col: [str(site)],
-                "version": [record["version"]],
-                "log_type": [record["log_type"]],
-                "status": [record["status"]],
-                "detector": [record["detector"]],
-                "n_records": pa.array([table.num_rows], pa.int64()),
-                "samples": pa.array([record["samples"]], pa.int64()),
-            }
+        return _fit_site(
+            key[0].as_py(), table, location, site_col, order_col, choices, deploy, now_seconds
         )
 
     rows = df.select(*wanted).groupBy(site_col).applyInArrow(fit_site, schema).collect()
     return df.sparkSession.createDataFrame(rows, schema)
+
+
+def _fit_site(site, table, location, site_col, order_col, choices, deploy, now_seconds):
+    """Trains, registers and (with `deploy`) deploys the model of one site's rows; its summary
+    row as a one-row table."""
+    import pyarrow as pa
+
+    if site is None:
+        raise _error(
+            "invalid_export",
+            f"column {site_col!r} is null in {table.num_rows} rows; every row needs a site",
+        )
+    where = site_registry(location, site)
+    if order_col is not None:
+        table = table.sort_by([(order_col, "ascending")])
+    try:
+        model = _train(table, file_name=f"{site}.arrow", now=now_seconds, **choices)
+    except McpTrainError as e:
+        # `from None`: Spark's simplified traceback shows the first exception of a chain only;
+        # this message carries the cause's.
+        raise _error(getattr(e, "code", "invalid_export"), f"site {str(site)!r}: {e}") from None
+    record = where.register(model, now=now_seconds)
+    if deploy:
+        record, _ = where.deploy(record["version"], now=now_seconds)
+    return pa.table(
+        {
+            site_col: [str(site)],
+            "version": [record["version"]],
+            "log_type": [record["log_type"]],
+            "status": [record["status"]],
+            "detector": [record["detector"]],
+            "n_records": pa.array([table.num_rows], pa.int64()),
+            "samples": pa.array([record["samples"]], pa.int64()),
+        }
+    )
 
 
 def score(
@@ -295,7 +309,7 @@ def _site_model(location, site, model, log_type, job):
             raise _error(
                 getattr(e, "code", "registry"),
                 f"site {str(site)!r}: no {model} model in {site_location(location, site)}: {e}",
-            ) from e
+            ) from None
         _MODELS[key] = data
     return _MODELS[key]
 
@@ -309,7 +323,7 @@ def _score_site(site, batches, location, model, log_type, job):
     try:
         scored = _score(data, table)
     except McpTrainError as e:
-        raise _error(getattr(e, "code", "invalid_export"), f"site {str(site)!r}: {e}") from e
+        raise _error(getattr(e, "code", "invalid_export"), f"site {str(site)!r}: {e}") from None
     # The core gives rows in timestamp order, each with its record index: put them back in
     # row order. Every record is scored (bad ones fail above), so the indexes are 0..n.
     index = scored["index"]

@@ -182,6 +182,12 @@ def test_bad_rows_and_missing_models_fail_the_job_naming_the_site(spark, fleet, 
     elsewhere = df.withColumn("site", F.lit("rome-9"))
     message = _job_error(lambda: score(elsewhere, registry=registry).collect())
     assert "site 'rome-9': no deployed model in " in message
+    nowhere = df.withColumn("site", F.lit(None).cast("string"))
+    message = _job_error(lambda: score(nowhere, registry=registry).collect())
+    assert "McpTrainError: a row has no site (null at row 0 of a batch)" in message
+    alone = df.filter(F.col("id") == 1).withColumn("site", F.lit("solo"))
+    message = _job_error(lambda: train_per_site(alone, registry=registry, now=EPOCH))
+    assert "McpTrainError: site 'solo': need at least 2 rows to train, found 1" in message
     with pytest.raises(McpTrainError, match="no column 'process_name' in the DataFrame"):
         score(df.drop("process_name"), registry=registry)
     with pytest.raises(McpTrainError, match="site '../x': a site names a registry folder"):
