@@ -87,7 +87,10 @@ step "Python wheel: maturin build (dev profile), pip install into a fresh venv, 
 # Against the debug CLI `cargo test` has just built (same bytes, scores, reports). The dev
 # profile because a release build of the core and PyO3 (codegen-units 1, thin LTO) costs CI
 # minutes and the tests' data is small; `scripts/py.sh bench` builds the release wheel.
-MCP_TRAIN_BIN="$CARGO_TARGET_DIR/debug/mcp-train" scripts/py.sh test 2>&1 | tee "$out"/test-output-py.txt
+# The Spark tests (PySpark local[2] and local-cluster, about a minute once PySpark is installed)
+# run too; MCP_TRAIN_SPARK=0 leaves them out.
+MCP_TRAIN_SPARK="${MCP_TRAIN_SPARK:-1}" MCP_TRAIN_BIN="$CARGO_TARGET_DIR/debug/mcp-train" \
+  scripts/py.sh test 2>&1 | tee "$out"/test-output-py.txt
 
 step "web app: trunk build --release → dist/"
 scripts/web.sh build

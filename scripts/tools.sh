@@ -97,9 +97,11 @@ ensure_nats() {
 
 # The Python wheel's tools (scripts/py.sh): maturin builds it; pytest, numpy, scikit-learn and
 # pandas test it (scikit-learn is the oracle: check_estimator, exactness, the benchmark; pandas for
-# the DataFrame checks). Pinned, in a venv outside the clone, ~/.cache/mcp-train/wheel-venv;
-# skipped when it already holds these pins. Sets MCP_TRAIN_WHEEL_VENV.
-MCP_TRAIN_WHEEL_PINS=(maturin==1.16.0 pytest==9.2.0 numpy==2.4.6 scikit-learn==1.9.1 pandas==3.1.1)
+# the DataFrame checks; pyarrow and polars for Arrow input). Pinned, in a venv outside the clone,
+# ~/.cache/mcp-train/wheel-venv; skipped when it already holds these pins. Sets
+# MCP_TRAIN_WHEEL_VENV.
+MCP_TRAIN_WHEEL_PINS=(maturin==1.16.0 pytest==9.2.0 numpy==2.4.6 scikit-learn==1.9.1 pandas==3.1.1
+  pyarrow==26.0.1 polars==2.1.0)
 ensure_wheel_tools() {
   local venv="${XDG_CACHE_HOME:-$HOME/.cache}/mcp-train/wheel-venv" want
   want="${MCP_TRAIN_WHEEL_PINS[*]}"
@@ -110,6 +112,30 @@ ensure_wheel_tools() {
     echo "$want" > "$venv/.pins"
   fi
   export MCP_TRAIN_WHEEL_VENV="$venv"
+}
+
+# Apache Spark for the wheel's Spark tests and benchmark (scripts/py.sh spark, bench-spark):
+# PySpark from PyPI (its JARs included; ~850 MB, about 70 s to install) with pyarrow, pandas
+# (pyspark 4.3 does not fully support pandas 3 yet), numpy and pytest, in a venv outside the
+# clone, ~/.cache/mcp-train/spark, skipped when it already holds these pins; and a Java 17
+# runtime (Debian's openjdk-17-jre-headless), installed when `java` is missing. The wheel under
+# test is installed into the venv by py.sh. Sets MCP_TRAIN_SPARK_VENV.
+MCP_TRAIN_SPARK_PINS=(pyspark==4.3.0 pyarrow==26.0.1 pandas==2.3.3 numpy==2.4.6 pytest==9.2.0)
+ensure_spark() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/mcp-train/spark" want
+  if ! command -v java >/dev/null; then
+    echo "installing openjdk-17-jre-headless (Spark runs on the JVM)"
+    apt_install openjdk-17-jre-headless || return 1
+  fi
+  want="${MCP_TRAIN_SPARK_PINS[*]}"
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.pins" 2>/dev/null)" != "$want" ]; then
+    echo "installing ${MCP_TRAIN_SPARK_PINS[*]} into $venv (pyspark: about 70 s, 850 MB)"
+    python3 -m venv "$venv" || { echo "cannot make a venv (apt-get install python3-venv)"; return 1; }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${MCP_TRAIN_SPARK_PINS[@]}" \
+      || return 1
+    echo "$want" > "$venv/.pins"
+  fi
+  export MCP_TRAIN_SPARK_VENV="$venv"
 }
 
 # Where the monitoring tools go (outside the clone, so CI reruns skip the download).

@@ -7,6 +7,11 @@
 - The product functions — `validate`, `import_log`, `features`, `features_csv`, `train`,
   `score`, `score_file`, `evaluate`, `build_package`, `verify_package`, `detect` — do what the
   `mcp-train` command does and give the same bytes.
+- Data comes as bytes, a path, or Arrow data — a pyarrow Table or RecordBatch, a Polars or
+  pandas DataFrame, a DuckDB result: anything with `__arrow_c_stream__` / `__arrow_c_array__`,
+  read in Rust (`export_from_arrow`).
+- `mcp_train.spark`: per-site training and scoring on Apache Spark (`train_per_site`, `score`),
+  imported on demand (pyspark is not needed otherwise).
 - `Registry`: the model registry of the CLI and the server, in a directory or in object storage
   (`s3://`, `gs://`, `az://`), shared with every replica.
 
@@ -21,6 +26,7 @@ from ._product import (
     build_package,
     detect,
     evaluate,
+    export_from_arrow,
     features,
     features_csv,
     import_log,
@@ -41,6 +47,7 @@ __all__ = [
     "build_package",
     "detect",
     "evaluate",
+    "export_from_arrow",
     "features",
     "features_csv",
     "import_log",

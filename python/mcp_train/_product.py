@@ -10,14 +10,42 @@ import os
 from . import _mcp_train
 
 
+def _is_arrow(data):
+    """Whether `data` speaks the Arrow PyCapsule interface (a pyarrow Table or RecordBatch, a
+    Polars or pandas DataFrame, a DuckDB result, …)."""
+    kind = type(data)
+    return hasattr(kind, "__arrow_c_stream__") or hasattr(kind, "__arrow_c_array__")
+
+
+def export_from_arrow(data):
+    """The NDJSON export (bytes) of Arrow data: anything with `__arrow_c_stream__` or
+    `__arrow_c_array__` — a pyarrow Table or RecordBatch, a Polars or pandas DataFrame, a DuckDB
+    result. One record per row, in row order, from the columns `timestamp` (ISO 8601 text or an
+    Arrow timestamp), `message`, `process_name`, `log_level` and, when present, `label`,
+    `is_anomaly`, `device_id`, `hostname`, `host`; other columns are left out. Read in Rust, no
+    per-row Python work. Every product function takes Arrow data this way, so a table gives the
+    same features, models and scores as the same records in a file."""
+    if not _is_arrow(data):
+        raise TypeError(
+            "data: expected Arrow data (an object with __arrow_c_stream__ or __arrow_c_array__), "
+            f"found {type(data).__name__}"
+        )
+    return _mcp_train.export_from_arrow(data)
+
+
 def _bytes(data, what):
-    """bytes, a str path or a path-like object (read whole), as the CLI's file arguments."""
+    """bytes, a str path or a path-like object (read whole), as the CLI's file arguments; Arrow
+    data as its NDJSON export (`export_from_arrow`)."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data)
+    if _is_arrow(data):
+        return _mcp_train.export_from_arrow(data)
     if isinstance(data, (str, os.PathLike)):
         with open(data, "rb") as f:
             return f.read()
-    raise TypeError(f"{what}: expected bytes or a path, found {type(data).__name__}")
+    raise TypeError(
+        f"{what}: expected bytes, a path or Arrow data, found {type(data).__name__}"
+    )
 
 
 def _name(data, default):
@@ -168,7 +196,7 @@ def train(
         frozen = True
     now_micros = _micros(now, "now") if now is not None else _micros(_dt.datetime.now(_dt.timezone.utc), "now")
     if file_name is None:
-        file_name = os.path.basename(_name(data, "stdin"))
+        file_name = os.path.basename(_name(data, "arrow" if _is_arrow(data) else "stdin"))
     if progress is not None and not callable(progress):
         raise TypeError(f"progress: expected a callable, found {type(progress).__name__}")
     return _mcp_train.train(

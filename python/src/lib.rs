@@ -5,6 +5,7 @@
 //! parameters are parsed and bounded, and errors worded, in one place. The Python package
 //! (`python/mcp_train/`) adds the scikit-learn estimator API and reads files.
 
+mod arrow;
 mod errors;
 mod estimators;
 mod product;
@@ -19,6 +20,7 @@ fn _mcp_train(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<estimators::PyIsolationForest>()?;
     m.add_class::<estimators::PyLocalOutlierFactor>()?;
     m.add_class::<registry::PyRegistry>()?;
+    m.add_function(wrap_pyfunction!(arrow::export_from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(product::validate, m)?)?;
     m.add_function(wrap_pyfunction!(product::import_log, m)?)?;
     m.add_function(wrap_pyfunction!(product::features, m)?)?;

@@ -39,3 +39,15 @@ def test_estimators_work_without_scikit_learn():
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_the_spark_module_imports_without_pyspark():
+    """mcp_train.spark imports pyspark and pyarrow only when its functions run."""
+    script = (
+        "import sys; sys.modules['pyspark'] = None; sys.modules['pyarrow'] = None\n"
+        "import mcp_train.spark as s\n"
+        "print(s.site_location('s3://b/p/', 'paris-3'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "s3://b/p/sites/paris-3"
