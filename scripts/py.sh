@@ -56,6 +56,17 @@ spark_tests() {
   echo "Spark tests: $((SECONDS - started)) s"
 }
 
+# The dev wheel ($wheel) and the CLI the tests compare with ($bin: MCP_TRAIN_BIN, else the debug
+# build, built when missing).
+dev_wheel_and_cli() {
+  wheel=$(build dev)
+  echo "built $wheel ($(du -h "$wheel" | cut -f1))"
+  bin="${MCP_TRAIN_BIN:-$CARGO_TARGET_DIR/debug/mcp-train}"
+  if [ ! -x "$bin" ]; then
+    cargo build --locked -p mcp-train --bin mcp-train
+  fi
+}
+
 ensure_wheel_tools
 case "${1:-}" in
   build)
@@ -64,12 +75,7 @@ case "${1:-}" in
   test)
     # The dev profile (opt-level 1): a release build (codegen-units 1, thin LTO) of the core and
     # PyO3 takes minutes longer on CI and the tests' data is small; speed is bench's business.
-    wheel=$(build dev)
-    echo "built $wheel ($(du -h "$wheel" | cut -f1))"
-    bin="${MCP_TRAIN_BIN:-$CARGO_TARGET_DIR/debug/mcp-train}"
-    if [ ! -x "$bin" ]; then
-      cargo build --locked -p mcp-train --bin mcp-train
-    fi
+    dev_wheel_and_cli
     venv="$CARGO_TARGET_DIR/wheel-test-venv"
     fresh_venv "$venv" "$wheel"
     ensure_moto   # the S3 server of tests/test_registry.py
@@ -83,12 +89,7 @@ case "${1:-}" in
     fi
     ;;
   spark)
-    wheel=$(build dev)
-    echo "built $wheel ($(du -h "$wheel" | cut -f1))"
-    bin="${MCP_TRAIN_BIN:-$CARGO_TARGET_DIR/debug/mcp-train}"
-    if [ ! -x "$bin" ]; then
-      cargo build --locked -p mcp-train --bin mcp-train
-    fi
+    dev_wheel_and_cli
     ensure_moto
     spark_tests "$wheel" "$bin"
     ;;
