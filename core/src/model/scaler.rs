@@ -43,11 +43,19 @@ impl From<StandardScaler> for ScalerState {
 impl StandardScaler {
     /// Learns each column's mean and standard deviation.
     pub fn fit(x: Matrix<'_>) -> Result<StandardScaler, ModelError> {
-        let n_cols = x.n_cols();
-        let n = x.n_rows() as f64;
+        Ok(Self::fit_rows(x.rows(), x.n_cols()))
+    }
+
+    /// [`fit`](Self::fit) on the rows `rows` yields (each `n_cols` wide), in that order, without
+    /// gathering them into a matrix first: the same sums in the same order, the same scaler.
+    pub fn fit_rows<'a, I>(rows: I, n_cols: usize) -> StandardScaler
+    where
+        I: Iterator<Item = &'a [f64]> + Clone,
+    {
+        let n = rows.clone().count() as f64;
         // Column sums accumulate row by row, as numpy reduces a C-ordered array over axis 0.
         let mut sum = vec![0.0; n_cols];
-        for row in x.rows() {
+        for row in rows.clone() {
             for (s, v) in sum.iter_mut().zip(row) {
                 *s += v;
             }
@@ -56,7 +64,7 @@ impl StandardScaler {
         // scikit-learn's corrected two-pass variance (Chan, Golub and LeVeque).
         let mut correction = vec![0.0; n_cols];
         let mut squares = vec![0.0; n_cols];
-        for row in x.rows() {
+        for row in rows {
             for (((v, m), c), q) in row.iter().zip(&mean).zip(&mut correction).zip(&mut squares) {
                 let d = v - m;
                 *c += d;
@@ -77,7 +85,7 @@ impl StandardScaler {
                 }
             })
             .collect();
-        Ok(StandardScaler { mean, scale })
+        StandardScaler { mean, scale }
     }
 
     /// A scaler from stored parameters: equal lengths (at least one feature), finite means,
@@ -185,6 +193,20 @@ mod tests {
     fn fit(data: &[f64], n_cols: usize) -> StandardScaler {
         let x = Matrix::new(data, n_cols).unwrap_or_else(|e| panic!("{e}"));
         StandardScaler::fit(x).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn rows_read_where_they_are_give_the_scaler_of_the_gathered_rows() {
+        let data: Vec<f64> = (0..300)
+            .map(|i| f64::from(i * 37 % 101) / 7.0 + 0.1)
+            .collect();
+        let picked = [9usize, 2, 77, 40, 41, 0, 99, 13, 5];
+        let gathered: Vec<f64> = picked
+            .iter()
+            .flat_map(|&i| data[i * 3..i * 3 + 3].iter().copied())
+            .collect();
+        let rows = picked.iter().map(|&i| &data[i * 3..i * 3 + 3]);
+        assert_eq!(StandardScaler::fit_rows(rows, 3), fit(&gathered, 3));
     }
 
     #[test]

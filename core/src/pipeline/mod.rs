@@ -538,12 +538,22 @@ fn prepare(
     }
 }
 
-/// Rows `indices` of a row-major matrix, copied.
+/// Rows `indices` of a row-major matrix, copied (in parts at the same time).
 fn take_rows(data: &[f64], n_cols: usize, indices: &[usize]) -> Vec<f64> {
-    let mut out = Vec::with_capacity(indices.len() * n_cols);
-    for &i in indices {
-        out.extend_from_slice(&data[i * n_cols..(i + 1) * n_cols]);
+    let mut out = vec![0.0; indices.len() * n_cols];
+    if n_cols == 0 {
+        return out;
     }
+    let part_rows = indices.len().div_ceil(crate::parallel::threads()).max(1);
+    let parts: Vec<_> = out
+        .chunks_mut(part_rows * n_cols)
+        .zip(indices.chunks(part_rows))
+        .collect();
+    crate::parallel::map(parts, |(out, indices)| {
+        for (row, &i) in out.chunks_exact_mut(n_cols).zip(indices) {
+            row.copy_from_slice(&data[i * n_cols..(i + 1) * n_cols]);
+        }
+    });
     out
 }
 
@@ -586,12 +596,22 @@ fn scale(
     let scaler = if all_fit {
         StandardScaler::fit(Matrix::new(&data, n_cols)?)?
     } else {
-        StandardScaler::fit(Matrix::new(&take_rows(&data, n_cols, fit_rows), n_cols)?)?
+        // The fit rows in their order, read where they are.
+        let rows = fit_rows
+            .iter()
+            .map(|&i| &data[i * n_cols..(i + 1) * n_cols]);
+        StandardScaler::fit_rows(rows, n_cols)
     };
     let mut all = data;
-    for row in all.chunks_exact_mut(n_cols) {
-        scaler.transform_row(row)?;
-    }
+    // Each row on its own, so the parts are scaled at the same time.
+    let part_rows = n_rows.div_ceil(crate::parallel::threads()).max(1);
+    let parts: Vec<&mut [f64]> = all.chunks_mut(part_rows * n_cols).collect();
+    crate::parallel::map(parts, |part| {
+        part.chunks_exact_mut(n_cols)
+            .try_for_each(|row| scaler.transform_row(row))
+    })
+    .into_iter()
+    .collect::<Result<(), _>>()?;
     let fit = (!all_fit).then(|| take_rows(&all, n_cols, fit_rows));
     hooks.report(Stage::Scale, 1.0)?;
     Ok(Scaled { scaler, all, fit })
