@@ -14,6 +14,8 @@ use crate::time::CivilTime;
 
 /// Rows between two progress reports.
 const PROGRESS_EVERY: usize = 1 << 16;
+/// Rows below which a part of the extraction is not worth a thread of its own.
+const PARALLEL_MIN_ROWS: usize = 1 << 14;
 
 /// Extracts the features `config` selects from every record of `export`, rows sorted by
 /// timestamp (stable).
@@ -32,8 +34,9 @@ pub fn extract(
     extract_with_progress(export, config, vocabulary, &mut |_, _| {})
 }
 
-/// [`extract`], calling `progress(done_rows, total_rows)` every 65 536 rows and once at the end
-/// with `done_rows == total_rows` (also for an empty export: `(0, 0)`).
+/// [`extract`], calling `progress(done_rows, total_rows)` every 65 536 rows while the trailing
+/// windows are computed (when they are configured) and once at the end with
+/// `done_rows == total_rows` (also for an empty export: `(0, 0)`).
 pub fn extract_with_progress(
     export: &Export,
     config: &FeatureConfig,
@@ -79,26 +82,14 @@ pub fn extract_records(
     let schema = FeatureSchema::new(config, vocabulary);
     let n_cols = schema.len();
     let mut data = vec![0.0; n_rows.saturating_mul(n_cols)];
-    let mut rows = RowBuilder::new(config);
-
-    // One pass, row by row in timestamp order, each row's values written once, left to right.
-    for (row, (&r, out)) in order
-        .iter()
-        .zip(data.chunks_exact_mut(n_cols.max(1)))
-        .enumerate()
-    {
+    let process_of_row = |row: usize| {
         let process = processes.get(row).copied().unwrap_or(0);
-        let values = process_values
+        process_values
             .get(process as usize)
             .copied()
-            .unwrap_or([0.0, 0.0]);
-        rows.push(&records[r], values, out);
-        if (row + 1) % PROGRESS_EVERY == 0 && row + 1 < n_rows {
-            progress(row + 1, n_rows);
-        }
-    }
-    drop(rows);
-    progress(n_rows, n_rows);
+            .unwrap_or([0.0, 0.0])
+    };
+    RowBuilder::new(config).push_all(records, &order, process_of_row, &mut data, n_cols, progress);
 
     FeatureMatrix {
         schema,
@@ -141,10 +132,34 @@ impl RowBuilder {
     /// Writes the row of `record` into `out` (one value per column of the schema);
     /// `process` is its process's `[process_rank, process_frequency]`.
     pub(crate) fn push(&mut self, record: &Record, process: [f64; 2], out: &mut [f64]) {
+        let mut windows = self.windows.take();
+        let (flags, at) = self.own_columns(record, process, out, windows.is_some(), |mac| {
+            if let Some(windows) = windows.as_mut() {
+                windows.add_mac(mac);
+            }
+        });
+        if let Some(windows) = windows.as_mut() {
+            // The window columns come last.
+            let rest = out.get_mut(at..).unwrap_or_default();
+            windows.push_row(record.timestamp, flags, &record.process_name, rest);
+        }
+        self.windows = windows;
+    }
+
+    /// The columns of `record` that depend on it alone (all but the windows', which come
+    /// last), written into `out`; `found_mac` gets each MAC address of its message when
+    /// `macs_wanted`. Returns the row's keyword flags and where the window columns start.
+    fn own_columns(
+        &mut self,
+        record: &Record,
+        process: [f64; 2],
+        out: &mut [f64],
+        macs_wanted: bool,
+        mut found_mac: impl FnMut(u64),
+    ) -> (u8, usize) {
         let groups = &self.groups;
         let message: &str = &record.message;
         let mut columns = Columns { out, at: 0 };
-        let windows = &mut self.windows;
 
         if groups.time {
             columns.put(time_features(record.timestamp));
@@ -161,8 +176,8 @@ impl RowBuilder {
             let mut macs = 0usize;
             for_each_mac(message, |mac| {
                 macs += 1;
-                if let Some(windows) = windows.as_mut() {
-                    windows.add_mac(mac);
+                if macs_wanted {
+                    found_mac(mac);
                 }
             });
             // The text group has counted the characters already when it is on.
@@ -175,8 +190,8 @@ impl RowBuilder {
                 ip_count(message) as f64,
                 length as f64,
             ]);
-        } else if let Some(windows) = windows.as_mut() {
-            for_each_mac(message, |mac| windows.add_mac(mac));
+        } else if macs_wanted {
+            for_each_mac(message, found_mac);
         }
         if groups.security {
             columns.put([
@@ -198,15 +213,88 @@ impl RowBuilder {
             let [rank, frequency] = process;
             columns.put([rank, frequency, f64::from(record.level.numeric())]);
         }
-        if let Some(windows) = windows.as_mut() {
-            // The window columns come last.
-            windows.push_row(
-                record.timestamp,
-                flags,
-                &record.process_name,
-                columns.rest(),
-            );
+        (flags, columns.at)
+    }
+
+    /// Rows of `records` in `order` into `data` (`n_cols` per row) — what [`push`](Self::push)
+    /// row after row gives, with the columns that depend on one record alone computed in parts
+    /// at the same time and only the trailing windows, which carry from row to row, in order.
+    fn push_all(
+        &mut self,
+        records: &[Record],
+        order: &[usize],
+        process_of_row: impl Fn(usize) -> [f64; 2] + Sync,
+        data: &mut [f64],
+        n_cols: usize,
+        progress: &mut dyn FnMut(usize, usize),
+    ) {
+        let n_rows = order.len();
+        let macs_wanted = self.windows.is_some();
+        let part_rows = n_rows
+            .div_ceil(crate::parallel::threads())
+            .max(PARALLEL_MIN_ROWS);
+        let parts: Vec<_> = data
+            .chunks_mut(part_rows * n_cols.max(1))
+            .zip(order.chunks(part_rows))
+            .enumerate()
+            .map(|(k, (data, order))| (k * part_rows, data, order))
+            .collect();
+        let (groups, flags_needed) = (&self.groups, self.flags_needed);
+        // Per part: each row's flags, its number of MAC addresses, and the addresses.
+        let own = crate::parallel::map(parts, |(first, data, order)| {
+            let mut rows = RowBuilder {
+                groups: groups.clone(),
+                flags_needed,
+                windows: None,
+                scratch: Vec::new(),
+            };
+            let mut flags = Vec::with_capacity(if macs_wanted { order.len() } else { 0 });
+            let mut mac_counts = Vec::with_capacity(flags.capacity());
+            let mut macs = Vec::new();
+            let mut window_at = 0;
+            for (k, (&r, out)) in order
+                .iter()
+                .zip(data.chunks_exact_mut(n_cols.max(1)))
+                .enumerate()
+            {
+                let before = macs.len();
+                let (f, at) = rows.own_columns(
+                    &records[r],
+                    process_of_row(first + k),
+                    out,
+                    macs_wanted,
+                    |mac| macs.push(mac),
+                );
+                if macs_wanted {
+                    flags.push(f);
+                    mac_counts.push(u32::try_from(macs.len() - before).unwrap_or(u32::MAX));
+                }
+                window_at = at;
+            }
+            (flags, mac_counts, macs, window_at)
+        });
+        let Some(windows) = self.windows.as_mut() else {
+            progress(n_rows, n_rows);
+            return;
+        };
+        let mut row = 0;
+        for (flags, mac_counts, macs, window_at) in own {
+            let mut macs = macs.into_iter();
+            for (f, count) in flags.into_iter().zip(mac_counts) {
+                for mac in macs.by_ref().take(count as usize) {
+                    windows.add_mac(mac);
+                }
+                let record = &records[order[row]];
+                let out = &mut data[row * n_cols..(row + 1) * n_cols];
+                let rest = out.get_mut(window_at..).unwrap_or_default();
+                windows.push_row(record.timestamp, f, &record.process_name, rest);
+                row += 1;
+                if row % PROGRESS_EVERY == 0 && row < n_rows {
+                    progress(row, n_rows);
+                }
+            }
         }
+        progress(n_rows, n_rows);
     }
 
     /// The windows, for the bounded-memory tests.
@@ -261,11 +349,6 @@ struct Columns<'a> {
 }
 
 impl Columns<'_> {
-    /// The columns not written yet.
-    fn rest(&mut self) -> &mut [f64] {
-        self.out.get_mut(self.at..).unwrap_or_default()
-    }
-
     fn put<const N: usize>(&mut self, values: [f64; N]) {
         if let Some(out) = self.out.get_mut(self.at..self.at + N) {
             out.copy_from_slice(&values);

@@ -490,3 +490,55 @@ fn odd_configs_do_not_panic() {
     assert_eq!(value(&matrix, 3, "process_diversity_0m"), 2.0);
     assert_eq!(value(&matrix, 4, "process_diversity_0m"), 1.0);
 }
+
+/// The batch extractor computes each record's own columns in parts at the same time and the
+/// trailing windows in order; row for row it must give the bits the streaming extractor gives,
+/// which does everything record by record — with every group on, and with the windows off.
+#[test]
+fn parts_in_parallel_give_the_rows_of_the_record_by_record_stream() {
+    let messages = [
+        "wlan0: STA 02:00:00:00:00:{:02x} IEEE 802.11: authenticated",
+        "wlan0: AP-STA-CONNECTED 02:00:00:00:01:{:02x}",
+        "wlan0: deauthenticated 02:00:00:00:02:{:02x} reason 3 from 10.0.0.{}",
+        "authentication failure for user{}: Permission DENIED",
+        "WPA: 4-Way Handshake failed - pre-shared key may be incorrect ({})",
+        "plain message number {} with Ünïcode",
+    ];
+    // Scattered, with counts (so ranks and frequencies) of their own.
+    const PROCESSES: [&str; 5] = ["hostapd", "wpa_supplicant", "kernel", "dnsmasq", "hostapd"];
+    let base = micros("2024-03-01T08:00:00Z");
+    let records: Vec<Record<'static>> = (0..120_000usize)
+        .map(|i| {
+            let message =
+                messages[i % messages.len()].replace("{:02x}", &format!("{:02x}", i % 97));
+            let message = message.replace("{}", &(i % 251).to_string());
+            // Bursts: now and then several records share a second.
+            let timestamp = base + (i as i64 / 3) * 7_000_000;
+            let mut r = record(
+                i,
+                "2024-03-01T08:00:00Z",
+                PROCESSES[(i.wrapping_mul(2_654_435_761) >> 9) % PROCESSES.len()],
+                &message,
+            );
+            r.timestamp = timestamp;
+            r
+        })
+        .collect();
+    let mut windows_off = FeatureConfig::default();
+    windows_off.groups.windows = false;
+    for config in [FeatureConfig::default(), windows_off] {
+        let matrix = extract(&export(records.clone()), &config, None);
+        let mut stream = crate::features::WifiStream::new(&matrix.schema);
+        let mut row = vec![0.0; stream.width()];
+        assert_eq!(row.len(), matrix.n_cols());
+        for (i, record) in records.iter().enumerate() {
+            stream.push(record, &mut row);
+            let batch = &matrix.data[i * row.len()..(i + 1) * row.len()];
+            let same = batch
+                .iter()
+                .zip(&row)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "row {i}: batch {batch:?} vs stream {row:?}");
+        }
+    }
+}
