@@ -17,7 +17,9 @@ from other work hits both alike):
      timed stage by stage inside this Python process (its start-up and imports are not counted).
    - mcp-train: `train --features-csv data.csv --out model.json` (read, hash, fit, score every
      training row, statistics, permutation importance, model file) and `score model.json
-     --features-csv data.csv --out scores.csv` (read, score, write), each a whole process.
+     --features-csv data.csv --out scores.csv` (read, score, write), each a whole process; and
+     the same job in one process, `train ... --scores scores.csv`, whose file is checked to be
+     the one `score` wrote.
 2. export -> model: `mcp-train train export.json` on `mcp-train synth --records --export-records`
    (read, parse, validate, wifi-v1 features, split, fit, score, evaluate, model file).
 3. With --browser: scripts/bench-web.sh on an export of --export-records records (the web app in
@@ -73,7 +75,14 @@ def sklearn_run(csv_path, scores_path, n_jobs):
 def cli_run(binary, csv_path, model, scores):
     train, _ = common.run([binary, "train", "--features-csv", csv_path, "--out", model, "--quiet"])
     score, _ = common.run([binary, "score", model, "--features-csv", csv_path, "--out", scores])
-    return {"train": train, "score": score, "total": train + score}
+    # The same job in one process: train writes the training rows' scores itself.
+    kept = scores + ".train"
+    one_pass, _ = common.run([binary, "train", "--features-csv", csv_path, "--out", model,
+                              "--scores", kept, "--quiet"])
+    with open(kept, "rb") as a, open(scores, "rb") as b:
+        if a.read() != b.read():
+            sys.exit(f"error: {kept} (train --scores) differs from {scores} (score)")
+    return {"train": train, "score": score, "total": train + score, "train_scores": one_pass}
 
 
 def best(runs, key="total"):
@@ -98,7 +107,7 @@ def bench_csv(args, binary, out):
         common.check_load(common.load_info(), f"run {r + 1}")
         cli_runs.append(cli_run(binary, csv_path, model, scores))
         log(f"  run {r + 1}: mcp-train train {cli_runs[-1]['train']:.2f} s + score "
-            f"{cli_runs[-1]['score']:.2f} s")
+            f"{cli_runs[-1]['score']:.2f} s; train --scores {cli_runs[-1]['train_scores']:.2f} s")
         sk_runs.append(sklearn_run(csv_path, sk_scores, args.n_jobs))
         log(f"  run {r + 1}: scikit-learn + pandas {sk_runs[-1]['total']:.2f} s ("
             + ", ".join(f"{k} {v:.2f}" for k, v in sk_runs[-1].items() if k != "total") + ")")
@@ -157,6 +166,9 @@ def report(csv_res, export_res, browser_lines):
             f"(score_samples + to_csv) | {cli['score']:.2f} (`score`, reads the CSV again) |")
         log(f"| total | {sk['total']:.2f} | {cli['total']:.2f} |")
         log(f"| speed-up | | {sk['total'] / cli['total']:.1f}x |")
+        one = min(r["train_scores"] for r in csv_res["cli_runs"])
+        log(f"| one pass: `train --scores` (same scores file, byte for byte) | {sk['total']:.2f} "
+            f"| {one:.2f} → {sk['total'] / one:.1f}x |")
         log(f"| CSV read, MB/s | {mb / sk['read_csv']:,.0f} (read_csv) | "
             "see `cargo bench --bench pipeline` features_csv |")
     if export_res:

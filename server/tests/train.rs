@@ -141,6 +141,108 @@ fn score_writes_one_row_per_record_in_csv_or_json() {
 }
 
 #[test]
+fn train_scores_are_the_bytes_score_writes() {
+    let w = Work::new();
+    let export = w.synth("export.json", "2000", "23");
+    let o = run(
+        &[
+            "train",
+            &export,
+            "--out",
+            &w.s("model.json"),
+            "--scores",
+            &w.s("train.csv"),
+        ],
+        &[],
+    );
+    ok(&o);
+    let summary = text(&o.stderr);
+    assert!(
+        summary.contains("wrote scores of 2,000 rows ("),
+        "{summary}"
+    );
+    ok(&run(
+        &[
+            "score",
+            &w.s("model.json"),
+            &export,
+            "--out",
+            &w.s("score.csv"),
+        ],
+        &[],
+    ));
+    let (kept, scored) = (w.path("train.csv"), w.path("score.csv"));
+    assert_eq!(std::fs::read(&kept).ok(), std::fs::read(&scored).ok());
+    assert_eq!(
+        std::fs::read_to_string(&kept)
+            .map(|t| t.lines().count())
+            .ok(),
+        Some(2001)
+    );
+
+    // A features CSV, JSON by the file name, the summary as JSON.
+    let mut csv = String::from("a,b,c\n");
+    for i in 0..3000u32 {
+        let spike = if i % 300 == 5 { 50.0 } else { 0.0 };
+        let row = [
+            f64::from(i % 17) + spike,
+            f64::from(i % 5) * 0.7,
+            f64::from(i % 23),
+        ];
+        csv.push_str(&format!("{},{},{}\n", row[0], row[1], row[2]));
+    }
+    std::fs::write(w.path("f.csv"), &csv).expect("write");
+    let o = run(
+        &[
+            "train",
+            "--features-csv",
+            &w.s("f.csv"),
+            "--out",
+            &w.s("f_model.json"),
+            "--scores",
+            &w.s("f_train.json"),
+            "--json",
+        ],
+        &[],
+    );
+    ok(&o);
+    let summary: Value = serde_json::from_slice(&o.stdout).expect("summary");
+    assert_eq!(summary["scores"]["rows"], 3000);
+    assert_eq!(summary["scores"]["out"], w.s("f_train.json"));
+    ok(&run(
+        &[
+            "score",
+            &w.s("f_model.json"),
+            "--features-csv",
+            &w.s("f.csv"),
+            "--out",
+            &w.s("f_score.json"),
+        ],
+        &[],
+    ));
+    let kept = std::fs::read(w.path("f_train.json")).ok();
+    assert!(kept.as_ref().is_some_and(|k| k.starts_with(b"[")));
+    assert_eq!(kept, std::fs::read(w.path("f_score.json")).ok());
+    let flagged = json(&w.path("f_train.json")).as_array().map_or(0, |rows| {
+        rows.iter().filter(|r| r["is_anomaly"] == true).count()
+    });
+    assert_eq!(summary["scores"]["flagged"], flagged);
+
+    // Both on stdout cannot be told apart: refused before any work.
+    for clash in [&["--out", "-"][..], &["--json"][..]] {
+        let mut args = vec!["train", &export, "--scores", "-"];
+        args.extend_from_slice(clash);
+        let o = run(&args, &[]);
+        assert_eq!(failed(&o), 2);
+        assert!(
+            text(&o.stderr).contains("both write to stdout"),
+            "{}",
+            text(&o.stderr)
+        );
+    }
+}
+
+#[test]
 fn evaluate_prints_metrics_for_a_labelled_export() {
     let w = Work::new();
     let train = w.synth("train.json", "3000", "14");

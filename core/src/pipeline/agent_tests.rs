@@ -290,3 +290,23 @@ fn exports_and_raw_logs_are_told_apart_by_their_first_byte() {
         b"{\"timestamp\": \"2026-12-03T18:14:10\", \"dvc\": \"Netfilter\", \"src_ip\": \"10.0.0.1\"}\n"
     ));
 }
+
+#[test]
+fn kept_training_scores_of_an_agent_are_the_rows_score_gives() {
+    let (raw, _) = dns_log(800);
+    let mut opts = options();
+    opts.keep_scores = true;
+    let trained = run(
+        TrainInput::log(raw.as_bytes(), "dns.log", None, CONTEXT),
+        &opts,
+    )
+    .expect("trains");
+    let loaded = ModelArtifact::from_json(&trained.artifact.to_json()).expect("loads");
+    let validate = ValidateOptions::default();
+    let scored =
+        score(&loaded, ScoreInput::log(raw.as_bytes(), &validate, CONTEXT)).expect("scores");
+    let kept = trained.scores.expect("scores kept");
+    assert_eq!(kept.len(), 800);
+    assert!(kept.iter().all(|r| r.timestamp.is_some()));
+    assert_eq!(kept, scored.rows);
+}

@@ -231,6 +231,9 @@ pub struct TrainOptions {
     /// Analysts' verdicts: records confirmed as anomalies (`resolved`) are left out of the
     /// training set ([`Trained::feedback_excluded`] counts them).
     pub feedback: Option<crate::anomalies::Feedback>,
+    /// Keep every training row's score ([`Trained::scores`]): the rows `mcp-train score` would
+    /// write for the same input, from the scoring pass training makes anyway.
+    pub keep_scores: bool,
 }
 
 /// Why training or scoring stopped.
@@ -293,6 +296,16 @@ pub struct Trained {
     /// Records left out because an analyst confirmed them as anomalies
     /// ([`TrainOptions::feedback`]).
     pub feedback_excluded: usize,
+    /// With [`TrainOptions::keep_scores`]: every training row scored by the model, in record
+    /// order, equal to what [`score`] gives on the same input (records left out by
+    /// [`TrainOptions::feedback`] are not among them).
+    pub scores: Option<Vec<ScoredRow>>,
+}
+
+/// Where each row of an export or raw log came from: its record's index and timestamp.
+struct Origins {
+    record_index: Vec<usize>,
+    timestamps: Vec<i64>,
 }
 
 /// Feature rows ready for the detector, with what the report needs about them.
@@ -308,6 +321,8 @@ struct Prepared {
     dropped: usize,
     /// Records left out on analysts' verdicts.
     feedback_excluded: usize,
+    /// Each row's record; `None` for a features CSV, whose rows are their own index.
+    origins: Option<Origins>,
 }
 
 /// `mcp-train <version>`: what wrote a file.
@@ -418,7 +433,7 @@ fn prepare_log(
     let dropped = report.dropped.as_ref().map_or(0, |d| d.count);
     hooks.report(Stage::Validate, 1.0)?;
     hooks.report(Stage::Features, 0.0)?;
-    let (input, data, n_cols, labels, protocol_version) = if log_type == WIFI_LOG_TYPE {
+    let (input, data, n_cols, labels, protocol_version, origins) = if log_type == WIFI_LOG_TYPE {
         // Cancellation waits for the end of the stage; the fraction is only reported.
         let matrix = extract_with_progress(
             &export,
@@ -437,6 +452,10 @@ fn prepare_log(
             n_cols,
             matrix.labels,
             crate::agent::PROTOCOL_VERSION,
+            Origins {
+                record_index: matrix.record_index,
+                timestamps: matrix.timestamps,
+            },
         )
     } else {
         let agent = crate::agent::agent(&log_type)?;
@@ -455,6 +474,10 @@ fn prepare_log(
             rows.width,
             rows.labels,
             agent.info().protocol_version,
+            Origins {
+                record_index: rows.record_index,
+                timestamps: rows.timestamps,
+            },
         )
     };
     hooks.report(Stage::Features, 1.0)?;
@@ -478,6 +501,7 @@ fn prepare_log(
         lineage,
         dropped,
         feedback_excluded,
+        origins: Some(origins),
     })
 }
 
@@ -533,6 +557,7 @@ fn prepare(
                     time_range: None,
                 },
                 dropped: 0,
+                origins: None,
             })
         }
     }
@@ -777,6 +802,7 @@ pub fn train(
         lineage,
         dropped,
         feedback_excluded,
+        origins,
     } = prepare(input, options, &mut hooks)?;
     let n_rows = data.len().checked_div(n_cols).unwrap_or(0);
     if n_rows < 2 {
@@ -841,12 +867,50 @@ pub fn train(
         lineage,
     };
     artifact.check()?;
+    let scores = options
+        .keep_scores
+        .then(|| scored_rows(&scores, artifact.threshold.offset, &labels, origins));
     hooks.report(Stage::Done, 1.0)?;
     Ok(Trained {
         artifact,
         report,
         feedback_excluded,
+        scores,
     })
+}
+
+/// The scored rows of `scores` (row order) as [`score`] lists them: by record index, with the
+/// record's timestamp for an export.
+fn scored_rows(
+    scores: &[f64],
+    offset: f64,
+    labels: &[Option<bool>],
+    origins: Option<Origins>,
+) -> Vec<ScoredRow> {
+    let row = |i: usize, index: usize, timestamp: Option<String>| {
+        let (score, decision) = (scores[i], scores[i] - offset);
+        ScoredRow {
+            index,
+            timestamp,
+            score,
+            decision,
+            is_anomaly: decision < 0.0,
+            label: labels.get(i).copied().flatten(),
+        }
+    };
+    match origins {
+        None => (0..scores.len()).map(|i| row(i, i, None)).collect(),
+        Some(Origins {
+            record_index,
+            timestamps,
+        }) => {
+            let mut rows: Vec<ScoredRow> = (0..scores.len())
+                .map(|i| row(i, record_index[i], Some(format_iso8601(timestamps[i]))))
+                .collect();
+            rows.sort_by_key(|r| r.index);
+            rows
+        }
+    }
 }
 
 fn contamination_method(c: AutoOr<f64>) -> String {

@@ -311,6 +311,7 @@ impl TrainParams {
             config,
             now_micros,
             feedback: None,
+            keep_scores: false,
         }
     }
 

@@ -314,3 +314,79 @@ fn too_little_data_is_a_clear_error() {
     let e = run(export(one), &options()).map(|_| ()).unwrap_err();
     assert!(e.to_string().contains("at least 2 rows"), "{e}");
 }
+
+/// `trained`'s kept scores, and what [`score`] gives with the model read back from its file.
+fn kept_and_scored(trained: &Trained, input: ScoreInput<'_>) -> (Vec<ScoredRow>, Vec<ScoredRow>) {
+    let loaded = ModelArtifact::from_json(&trained.artifact.to_json()).expect("loads");
+    let scored = score(&loaded, input).expect("scores");
+    let kept = trained.scores.clone().expect("scores kept");
+    (kept, scored.rows)
+}
+
+#[test]
+fn kept_training_scores_are_the_rows_score_gives_on_the_same_export() {
+    // Records out of time order and two invalid ones (dropped): rows are listed by record index,
+    // with the indices counting the dropped records, as `score` lists them.
+    let mut doc: serde_json::Value = serde_json::from_slice(&synth(3_000, 0.08, 5)).expect("json");
+    let data = doc["data"].as_array_mut().expect("records");
+    data[1_000..1_400].reverse();
+    data.insert(
+        17,
+        serde_json::json!({"timestamp": "not a time", "message": "m"}),
+    );
+    data.insert(2_500, serde_json::json!({"log_level": "INFO"}));
+    let bytes = serde_json::to_vec(&doc).expect("bytes");
+    let mut opts = options_with(TrainChoices {
+        drop_invalid: Some(true),
+        ..TrainChoices::default()
+    });
+    assert!(run(export(&bytes), &opts).expect("trains").scores.is_none());
+    opts.keep_scores = true;
+    let trained = run(export(&bytes), &opts).expect("trains");
+    let validate = ValidateOptions {
+        drop_invalid: true,
+        ..ValidateOptions::default()
+    };
+    let (kept, scored) = kept_and_scored(
+        &trained,
+        ScoreInput::Export {
+            bytes: &bytes,
+            options: &validate,
+        },
+    );
+    assert_eq!(kept.len(), 3_000);
+    assert!(kept.iter().all(|r| r.index != 17 && r.index != 2_500));
+    assert!(kept.windows(2).all(|w| w[0].index < w[1].index));
+    assert!(kept.iter().any(|r| r.is_anomaly) && kept.iter().any(|r| r.label == Some(true)));
+    assert_eq!(kept, scored);
+}
+
+#[test]
+fn kept_training_scores_are_the_rows_score_gives_on_the_same_csv() {
+    let mut csv = String::from("x,label,y\n");
+    for i in 0..2_000u32 {
+        let (x, y) = (f64::from(i % 37) * 0.31, f64::from(i % 11) - 5.5);
+        let outlier = i % 250 == 7;
+        let x = if outlier { x + 40.0 } else { x };
+        csv.push_str(&format!("{x},{},{y}\n", u8::from(outlier)));
+    }
+    let mut opts = options();
+    opts.keep_scores = true;
+    let input = TrainInput::FeaturesCsv {
+        bytes: csv.as_bytes(),
+        file_name: "f.csv",
+        label_column: None,
+    };
+    let trained = run(input, &opts).expect("trains");
+    let (kept, scored) = kept_and_scored(
+        &trained,
+        ScoreInput::FeaturesCsv {
+            bytes: csv.as_bytes(),
+            label_column: None,
+        },
+    );
+    assert_eq!(kept.len(), 2_000);
+    assert!(kept.iter().all(|r| r.timestamp.is_none()));
+    assert_eq!(kept.iter().filter(|r| r.label == Some(true)).count(), 8);
+    assert_eq!(kept, scored);
+}

@@ -469,6 +469,30 @@ pub enum ScoreFormat {
     Json,
 }
 
+impl ScoreFormat {
+    /// The format of a scores file: `explicit`, else json for a `.json` name, else csv.
+    pub fn of(path: &std::path::Path, explicit: Option<ScoreFormat>) -> ScoreFormat {
+        explicit.unwrap_or_else(|| {
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            {
+                ScoreFormat::Json
+            } else {
+                ScoreFormat::Csv
+            }
+        })
+    }
+
+    /// The core's name for it.
+    pub fn core(self) -> mcp_train_core::pipeline::ScoresFormat {
+        match self {
+            ScoreFormat::Json => mcp_train_core::pipeline::ScoresFormat::Json,
+            ScoreFormat::Csv => mcp_train_core::pipeline::ScoresFormat::Csv,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["file", "features_csv"])))]
 pub struct TrainArgs {
@@ -517,6 +541,12 @@ pub struct TrainArgs {
     /// Where to write the model ("-" for stdout).
     #[arg(long, short, default_value = "model.json", value_name = "model.json")]
     pub out: PathBuf,
+    /// Also write every training row's score there ("-" for stdout), the rows `mcp-train
+    /// score` would write for this input with this model (csv, or json for a .json name),
+    /// taken from the scoring pass training makes anyway: the data is not read twice. Records
+    /// left out by --feedback are not scored.
+    #[arg(long, value_name = "scores.csv|scores.json")]
+    pub scores: Option<PathBuf>,
     /// Print the training summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,

@@ -48,6 +48,14 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
     if let Some(dir) = &args.feedback {
         options.feedback = Some(super::anomalies::load_feedback(dir)?);
     }
+    let stdout = Path::new("-");
+    if args.scores.as_deref() == Some(stdout) && (args.out == stdout || args.json) {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--scores - and {} would both write to stdout; give --scores a file",
+            if args.json { "--json" } else { "--out -" }
+        )));
+    }
+    options.keep_scores = args.scores.is_some();
     let limit = options.config.training.limits.max_export_mb;
     let (path, is_csv) = match (&args.file, &args.features_csv) {
         (Some(file), _) => (file.clone(), false),
@@ -121,6 +129,18 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
         .write_all(&model.to_json())
         .with_context(|| format!("cannot write {}", display(&args.out)))?;
     out.commit()?;
+    let scores = match (&args.scores, &trained.scores) {
+        (Some(path), Some(rows)) => {
+            let mut out = Output::create(path)?;
+            let format = ScoreFormat::of(path, None).core();
+            pipeline::write_scores(rows, false, format, out.writer())
+                .with_context(|| format!("cannot write {}", display(path)))?;
+            out.commit()?;
+            let flagged = rows.iter().filter(|r| r.is_anomaly).count();
+            Some((display(path), rows.len(), flagged))
+        }
+        _ => None,
+    };
 
     if args.feedback.is_some() {
         eprintln!(
@@ -148,6 +168,11 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
             "metrics": e.metrics,
             "threshold_checks": e.threshold_checks,
             "lineage": model.lineage,
+            "scores": scores.as_ref().map(|(out, rows, flagged)| serde_json::json!({
+                "out": out,
+                "rows": rows,
+                "flagged": flagged,
+            })),
             "registered": registered.as_ref().map(|(dir, record)| serde_json::json!({
                 "registry": dir.describe().to_string(),
                 "record": record,
@@ -210,6 +235,14 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
             model.version,
             display(&args.out)
         );
+        if let Some((out, rows, flagged)) = &scores {
+            let _ = writeln!(
+                text,
+                "wrote scores of {} rows ({} flagged as anomalies) to {out}",
+                render::thousands(*rows),
+                render::thousands(*flagged)
+            );
+        }
         if let Some((dir, record)) = &registered {
             let _ = write!(
                 text,
@@ -343,24 +376,10 @@ pub fn score(args: ScoreArgs, quiet: bool) -> Outcome {
     let scored = scored
         .with_context(|| format!("cannot score {name}"))
         .map_err(Failure::invalid)?;
-    let format = args.format.unwrap_or_else(|| {
-        if args
-            .out
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        {
-            ScoreFormat::Json
-        } else {
-            ScoreFormat::Csv
-        }
-    });
+    let format = ScoreFormat::of(&args.out, args.format).core();
     let total = scored.rows.len();
     let flagged = scored.rows.iter().filter(|r| r.is_anomaly).count();
     let mut out = Output::create(&args.out)?;
-    let format = match format {
-        ScoreFormat::Json => pipeline::ScoresFormat::Json,
-        ScoreFormat::Csv => pipeline::ScoresFormat::Csv,
-    };
     let write = |w: &mut dyn std::io::Write| {
         pipeline::write_scores(&scored.rows, args.only_anomalies, format, w)
     };
