@@ -867,9 +867,11 @@ pub fn train(
         lineage,
     };
     artifact.check()?;
-    let scores = options
-        .keep_scores
-        .then(|| scored_rows(&scores, artifact.threshold.offset, &labels, origins));
+    let offset = artifact.threshold.offset;
+    let scores = options.keep_scores.then(|| {
+        let pairs = scores.iter().map(|&s| (s, s - offset)).collect();
+        scored_rows(pairs, &labels, origins)
+    });
     hooks.report(Stage::Done, 1.0)?;
     Ok(Trained {
         artifact,
@@ -879,33 +881,30 @@ pub fn train(
     })
 }
 
-/// The scored rows of `scores` (row order) as [`score`] lists them: by record index, with the
-/// record's timestamp for an export.
+/// Rows' `(score, decision)` pairs (row order) as [`score`] lists them: by record index, with
+/// the record's timestamp, for an export or raw log (`origins`); by row for a features CSV.
 fn scored_rows(
-    scores: &[f64],
-    offset: f64,
+    scored: Vec<(f64, f64)>,
     labels: &[Option<bool>],
     origins: Option<Origins>,
 ) -> Vec<ScoredRow> {
-    let row = |i: usize, index: usize, timestamp: Option<String>| {
-        let (score, decision) = (scores[i], scores[i] - offset);
-        ScoredRow {
-            index,
-            timestamp,
-            score,
-            decision,
-            is_anomaly: decision < 0.0,
-            label: labels.get(i).copied().flatten(),
-        }
+    let row = |i: usize, (score, decision): (f64, f64), index, timestamp| ScoredRow {
+        index,
+        timestamp,
+        score,
+        decision,
+        is_anomaly: decision < 0.0,
+        label: labels.get(i).copied().flatten(),
     };
+    let scored = scored.into_iter().enumerate();
     match origins {
-        None => (0..scores.len()).map(|i| row(i, i, None)).collect(),
+        None => scored.map(|(i, s)| row(i, s, i, None)).collect(),
         Some(Origins {
             record_index,
             timestamps,
         }) => {
-            let mut rows: Vec<ScoredRow> = (0..scores.len())
-                .map(|i| row(i, record_index[i], Some(format_iso8601(timestamps[i]))))
+            let mut rows: Vec<ScoredRow> = scored
+                .map(|(i, s)| row(i, s, record_index[i], Some(format_iso8601(timestamps[i]))))
                 .collect();
             rows.sort_by_key(|r| r.index);
             rows
@@ -1131,20 +1130,11 @@ fn score_log(
         }
         _ => return Err(TrainError::CsvForExportModel),
     };
-    let scored = artifact.score_rows(&data)?;
-    let mut rows: Vec<ScoredRow> = scored
-        .into_iter()
-        .enumerate()
-        .map(|(i, (score, decision))| ScoredRow {
-            index: record_index[i],
-            timestamp: Some(format_iso8601(timestamps[i])),
-            score,
-            decision,
-            is_anomaly: decision < 0.0,
-            label: labels[i],
-        })
-        .collect();
-    rows.sort_by_key(|r| r.index);
+    let origins = Origins {
+        record_index,
+        timestamps,
+    };
+    let rows = scored_rows(artifact.score_rows(&data)?, &labels, Some(origins));
     Ok(Scored {
         rows,
         report: Some(report),
@@ -1199,20 +1189,8 @@ fn score_with(
                         .to_owned(),
                 });
             }
-            let scored = artifact.score_rows(&csv.data)?;
             let labels = csv.labels.unwrap_or_default();
-            let rows = scored
-                .into_iter()
-                .enumerate()
-                .map(|(i, (score, decision))| ScoredRow {
-                    index: i,
-                    timestamp: None,
-                    score,
-                    decision,
-                    is_anomaly: decision < 0.0,
-                    label: labels.get(i).copied().flatten(),
-                })
-                .collect();
+            let rows = scored_rows(artifact.score_rows(&csv.data)?, &labels, None);
             Ok(Scored {
                 rows,
                 report: None,
