@@ -228,6 +228,27 @@ fn train_scores_are_the_bytes_score_writes() {
     });
     assert_eq!(summary["scores"]["flagged"], flagged);
 
+    // A place the scores cannot go is said before any work, and no model is written.
+    let o = run(
+        &[
+            "train",
+            &export,
+            "--out",
+            &w.s("unwritten.json"),
+            "--scores",
+            &w.s("missing/dir/s.csv"),
+        ],
+        &[],
+    );
+    assert_eq!(failed(&o), 2);
+    assert!(
+        text(&o.stderr).contains("cannot create"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!text(&o.stderr).contains("trained"), "{}", text(&o.stderr));
+    assert!(!w.path("unwritten.json").exists());
+
     // Both on stdout cannot be told apart: refused before any work.
     for clash in [&["--out", "-"][..], &["--json"][..]] {
         let mut args = vec!["train", &export, "--scores", "-"];

@@ -56,6 +56,8 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
         )));
     }
     options.keep_scores = args.scores.is_some();
+    // Opened before the work, so that a place it cannot be written is said at once.
+    let scores_out = args.scores.as_deref().map(Output::create).transpose()?;
     let limit = options.config.training.limits.max_export_mb;
     let (path, is_csv) = match (&args.file, &args.features_csv) {
         (Some(file), _) => (file.clone(), false),
@@ -129,9 +131,8 @@ pub fn train(args: TrainArgs, quiet: bool) -> Outcome {
         .write_all(&model.to_json())
         .with_context(|| format!("cannot write {}", display(&args.out)))?;
     out.commit()?;
-    let scores = match (&args.scores, &trained.scores) {
-        (Some(path), Some(rows)) => {
-            let mut out = Output::create(path)?;
+    let scores = match (&args.scores, scores_out, &trained.scores) {
+        (Some(path), Some(mut out), Some(rows)) => {
             let format = ScoreFormat::of(path, None).core();
             pipeline::write_scores(rows, false, format, out.writer())
                 .with_context(|| format!("cannot write {}", display(path)))?;
